@@ -1,0 +1,194 @@
+//! The daemon's lifecycle: open the store, schedule every source on its interval, reload on SIGHUP,
+//! stop on SIGTERM/SIGINT letting in-flight writes finish. Wiring only: the work is in `pipeline`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::model::{SourceId, SourceState};
+use crate::pipeline::{SourcePoll, poll_source};
+use crate::scheduler;
+use crate::sources::http::HttpClient;
+use crate::store::Store;
+use crate::store::writer::{StoreWriter, WriterHandle};
+
+/// How long in-flight polls may take to wind down after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// The longest the scheduler sleeps without looking again.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+
+/// Opens the store, brings its sources in line with the config, and returns the active ones.
+pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> {
+    let mut store = Store::open(&cfg.storage.path)?;
+    store.sync_config_sources(&cfg.sources)?;
+    let active = store.active_sources()?;
+    Ok((store, active))
+}
+
+/// Waits for SIGTERM or SIGINT, then cancels `token`.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!(signal = "SIGINT", "stopping"),
+        }
+        token.cancel();
+    });
+}
+
+/// Runs the daemon until `shutdown` is cancelled.
+pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut cfg = Config::load(config_path)?;
+    let (store, active) = open_and_sync(&cfg)?;
+    let writer = StoreWriter::spawn(store);
+    let mut daemon = Daemon {
+        client: HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?,
+        writer: writer.handle(),
+        permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
+        sources: active.into_iter().map(|s| (s.id, s)).collect(),
+        in_flight: HashSet::new(),
+        tracker: TaskTracker::new(),
+        cancel_fetches: CancellationToken::new(),
+    };
+    tracing::info!(sources = daemon.sources.len(), db = %cfg.storage.path.display(), "briefwatch running");
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<SourcePoll>();
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        daemon.launch_due(&done_tx);
+        let sleep = daemon.idle_time();
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(p) = done_rx.recv() => daemon.finished(p),
+            _ = hup.recv() => match Config::load(config_path) {
+                Ok(new_cfg) => {
+                    if let Err(e) = daemon.reload(&cfg, &new_cfg) {
+                        tracing::error!(error = %e, "reload failed; keeping the previous sources");
+                    } else {
+                        cfg = new_cfg;
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "reload failed: config invalid; keeping the previous one"),
+            },
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+    daemon.stop().await;
+    drop(daemon);
+    drop(done_rx);
+    tokio::task::spawn_blocking(move || writer.finish()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+struct Daemon {
+    client: HttpClient,
+    writer: WriterHandle,
+    permits: Arc<Semaphore>,
+    sources: HashMap<SourceId, SourceState>,
+    in_flight: HashSet<SourceId>,
+    tracker: TaskTracker,
+    cancel_fetches: CancellationToken,
+}
+
+impl Daemon {
+    fn launch_due(&mut self, done: &mpsc::UnboundedSender<SourcePoll>) {
+        let now = Utc::now();
+        for src in self.sources.values() {
+            if self.in_flight.contains(&src.id) || !scheduler::is_due(src.next_check_at, now) {
+                continue;
+            }
+            self.in_flight.insert(src.id);
+            let (client, writer, permits, cancel, done, src) = (
+                self.client.clone(),
+                self.writer.clone(),
+                self.permits.clone(),
+                self.cancel_fetches.clone(),
+                done.clone(),
+                src.clone(),
+            );
+            self.tracker.spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
+                if let Some(p) = poll_source(&client, &writer, src, &cancel).await {
+                    let _ = done.send(p);
+                }
+            });
+        }
+    }
+
+    /// Time until the earliest source not in flight is due.
+    fn idle_time(&self) -> Duration {
+        let now = Utc::now();
+        self.sources
+            .values()
+            .filter(|s| !self.in_flight.contains(&s.id))
+            .filter_map(|s| s.next_check_at)
+            .map(|t| (t - now).to_std().unwrap_or_default())
+            .min()
+            .unwrap_or(MAX_IDLE)
+            .min(MAX_IDLE)
+    }
+
+    fn finished(&mut self, p: SourcePoll) {
+        self.in_flight.remove(&p.source.id);
+        if let Some(s) = self.sources.get_mut(&p.source.id) {
+            s.next_check_at = p.source.next_check_at;
+            s.failures = p.source.failures;
+            if s.spec.url == p.source.spec.url {
+                s.validators = p.source.validators;
+            }
+        }
+    }
+
+    fn reload(&mut self, old: &Config, new: &Config) -> anyhow::Result<()> {
+        if old.storage.path != new.storage.path {
+            tracing::warn!("storage.path changed; it takes effect at the next start");
+        }
+        let mut store = Store::open(&old.storage.path)?;
+        store.sync_config_sources(&new.sources)?;
+        let fresh = store.active_sources()?;
+        if old.fetch.allow_hosts != new.fetch.allow_hosts
+            || old.fetch.timeout != new.fetch.timeout
+            || old.fetch.allow_private_networks != new.fetch.allow_private_networks
+            || old.fetch.max_body_bytes != new.fetch.max_body_bytes
+        {
+            self.client = HttpClient::new(&new.fetch).map_err(anyhow::Error::msg)?;
+        }
+        if old.fetch.concurrency != new.fetch.concurrency {
+            self.permits = Arc::new(Semaphore::new(new.fetch.concurrency));
+        }
+        let mut next: HashMap<SourceId, SourceState> = HashMap::new();
+        for mut s in fresh {
+            if let Some(cur) = self.sources.get(&s.id).filter(|c| c.spec.url == s.spec.url) {
+                s.next_check_at = cur.next_check_at;
+            }
+            next.insert(s.id, s);
+        }
+        tracing::info!(sources = next.len(), "config reloaded");
+        self.sources = next;
+        Ok(())
+    }
+
+    async fn stop(&mut self) {
+        self.tracker.close();
+        self.cancel_fetches.cancel();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
+            tracing::warn!(in_flight = self.tracker.len(), "polls still running at shutdown deadline");
+        }
+    }
+}

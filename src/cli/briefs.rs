@@ -1,0 +1,173 @@
+//! `briefs`: list, show, search and delete stored briefs.
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::{CliError, one_line, printable};
+use crate::config::Config;
+use crate::model::StoredBrief;
+use crate::store::BriefFilter;
+
+/// `briefs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BriefsCmd {
+    /// Newest first.
+    List {
+        /// How many; 0 means all.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Only briefs since a date (2026-11-01, an RFC 3339 time) or a duration ago (36h, 7d).
+        #[arg(long, value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+        /// Only briefs of this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// One JSON object a line: id, source, url, title, published, topics, story_id, author, guid.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One brief in full.
+    Show {
+        /// The brief's id.
+        id: i64,
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search over titles and texts, best match first.
+    Search {
+        /// Words to find (all must occur); FTS5 syntax such as "a phrase", OR, prefix* also works.
+        query: String,
+        /// How many; 0 means all.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// One JSON object a line, as `briefs list --json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete briefs; a tombstone keeps the next poll from storing them again.
+    Delete {
+        /// The briefs' ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+}
+
+/// One line of `briefs list --json`.
+#[derive(Serialize)]
+struct ListLine<'a> {
+    id: i64,
+    source: &'a str,
+    url: Option<&'a str>,
+    title: &'a str,
+    published: Option<String>,
+    topics: [(); 0],
+    story_id: Option<i64>,
+    author: Option<&'a str>,
+    guid: &'a str,
+}
+
+impl<'a> From<&'a StoredBrief> for ListLine<'a> {
+    fn from(b: &'a StoredBrief) -> Self {
+        ListLine {
+            id: b.id,
+            source: &b.source,
+            url: b.url.as_deref(),
+            title: &b.title,
+            published: b.published.map(|d| d.to_rfc3339()),
+            topics: [],
+            story_id: b.story_id,
+            author: b.author.as_deref(),
+            guid: &b.guid,
+        }
+    }
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    let ago = humantime::parse_duration(s)
+        .map_err(|_| format!("{s:?} is not a date (2026-11-01), an RFC 3339 time or a duration (36h, 7d)"))?;
+    Ok(Utc::now() - chrono::Duration::from_std(ago).map_err(|e| e.to_string())?)
+}
+
+pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
+    let cfg = Config::load(config)?;
+    let (mut store, _) = crate::app::open_and_sync(&cfg)?;
+    match cmd {
+        BriefsCmd::List { limit, since, source, json } => {
+            let filter = BriefFilter {
+                limit: (limit > 0).then_some(limit),
+                since,
+                source,
+            };
+            print_list(&store.list_briefs(&filter)?, json)
+        }
+        BriefsCmd::Show { id, json } => {
+            let b = store.get_brief(id)?;
+            if json {
+                println!("{}", serde_json::to_string(&b).map_err(anyhow::Error::from)?);
+            } else {
+                print_full(&b);
+            }
+            Ok(())
+        }
+        BriefsCmd::Search { query, limit, json } => {
+            let found = store.search_briefs(&query, (limit > 0).then_some(limit))?;
+            print_list(&found, json)
+        }
+        BriefsCmd::Delete { ids } => {
+            for id in ids {
+                store.delete_brief(id)?;
+                println!("deleted brief {id}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_list(list: &[StoredBrief], json: bool) -> Result<(), CliError> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let res: std::io::Result<()> = (|| {
+        for b in list {
+            if json {
+                serde_json::to_writer(&mut out, &ListLine::from(b))?;
+                writeln!(out)?;
+            } else {
+                let when = b.published.unwrap_or(b.fetched).format("%Y-%m-%d %H:%M");
+                writeln!(out, "{:>6}  {when}  {:<16}  {}", b.id, one_line(&b.source), one_line(&b.title))?;
+            }
+        }
+        out.flush()
+    })();
+    match res {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| CliError::Other(e.into())),
+    }
+}
+
+fn print_full(b: &StoredBrief) {
+    println!("{}", one_line(&b.title));
+    println!("id: {}   source: {}   guid: {}", b.id, one_line(&b.source), one_line(&b.guid));
+    if let Some(u) = &b.url {
+        println!("url: {}", one_line(u));
+    }
+    if let Some(a) = &b.author {
+        println!("author: {}", one_line(a));
+    }
+    let t = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into());
+    println!("published: {}   updated: {}   fetched: {}", t(b.published), t(b.updated), b.fetched.to_rfc3339());
+    if let Some(s) = b.story_id {
+        println!("story: {s}");
+    }
+    println!("\n{}", printable(&b.text));
+}

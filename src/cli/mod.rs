@@ -1,0 +1,134 @@
+//! The command-line interface: argument definitions and dispatch, one file per command group.
+
+mod briefs;
+mod poll;
+mod sources;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
+
+/// briefwatch: watch feeds and brief-publishing sites; store, search and alert on new briefs.
+#[derive(Debug, Parser)]
+#[command(name = "briefwatch", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Config file.
+    #[arg(long, short, global = true, env = "BRIEFWATCH_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Log line format (logs go to stderr; filter with BRIEFWATCH_LOG, e.g. "debug").
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "BRIEFWATCH_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll every source on its interval until SIGTERM/SIGINT; SIGHUP reloads the config.
+    Run,
+    /// Poll every source once, store what is new, and exit.
+    Poll(poll::PollArgs),
+    /// Validate the config file; exit 2 when it has problems.
+    CheckConfig,
+    /// Manage and inspect sources.
+    #[command(subcommand)]
+    Sources(sources::SourcesCmd),
+    /// Read stored briefs.
+    #[command(subcommand)]
+    Briefs(briefs::BriefsCmd),
+}
+
+/// An error that `main` turns into an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad config: exit 2.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad arguments: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else: exit 1.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Other(_) => 1,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CliError::Other(e.into())
+    }
+}
+
+impl Cli {
+    /// The default log filter for this command: `info` for the daemon, `warn` otherwise.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Run => "info",
+            _ => "warn",
+        }
+    }
+
+    /// Runs the command.
+    pub async fn execute(self) -> Result<(), CliError> {
+        match self.command {
+            Command::Run => {
+                let token = tokio_util::sync::CancellationToken::new();
+                crate::app::cancel_on_signals(token.clone());
+                crate::app::run(&self.config, token).await?;
+                Ok(())
+            }
+            Command::Poll(args) => poll::run(&self.config, args).await,
+            Command::CheckConfig => {
+                let cfg = Config::load(&self.config)?;
+                println!(
+                    "{}: ok ({} sources, database {})",
+                    self.config.display(),
+                    cfg.sources.len(),
+                    cfg.storage.path.display()
+                );
+                Ok(())
+            }
+            Command::Sources(cmd) => sources::run(&self.config, cmd),
+            Command::Briefs(cmd) => briefs::run(&self.config, cmd),
+        }
+    }
+}
+
+/// Removes terminal control characters (ANSI escapes included) from text shown to a person.
+pub(crate) fn printable(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+/// One line of text, for tables: control characters and newlines removed.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}

@@ -1,0 +1,52 @@
+//! `poll`: one round over every enabled source, then exit.
+
+use std::path::Path;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::CliError;
+use crate::config::Config;
+use crate::pipeline::poll_all;
+use crate::sources::http::HttpClient;
+use crate::store::writer::StoreWriter;
+
+/// Arguments of `poll`.
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// Poll once and exit (the only mode of `poll`; the daemon is `run`).
+    #[arg(long)]
+    pub once: bool,
+    /// Print one JSON summary object: sources, fetched, not_modified, errors, new_briefs, elapsed_ms.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
+    let cfg = Config::load(config)?;
+    let (store, active) = crate::app::open_and_sync(&cfg)?;
+    let client = HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?;
+    let writer = StoreWriter::spawn(store);
+    let cancel = CancellationToken::new();
+    crate::app::cancel_on_signals(cancel.clone());
+    let handle = writer.handle();
+    let (summary, _) = poll_all(&client, &handle, active, cfg.fetch.concurrency, &cancel).await;
+    drop(handle);
+    tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .map_err(anyhow::Error::from)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).map_err(anyhow::Error::from)?);
+    } else {
+        println!(
+            "{} sources: {} fetched, {} not modified, {} failed; {} new briefs in {} ms",
+            summary.sources,
+            summary.fetched,
+            summary.not_modified,
+            summary.errors,
+            summary.new_briefs,
+            summary.elapsed_ms
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! briefwatch: watches feeds and brief-publishing sites, stores new briefs in SQLite and serves them back.
+//!
+//! Module map, in pipeline order:
+//!
+//! - [`config`]: raw TOML shape → validated [`config::Config`]; the only place that reads the config file.
+//! - [`model`]: plain data shared by every stage (sources, briefs, fetch outcomes); no I/O.
+//! - [`scheduler`]: when each source is next due (intervals, backoff, jitter); no HTTP, no SQL.
+//! - [`sources`]: fetch bytes over HTTP and parse them into raw briefs; never writes SQL.
+//! - [`transforms`]: pure, synchronous functions over owned data (HTML → text, sanitising).
+//! - [`store`]: the only module that speaks SQL.
+//! - [`pipeline`]: one poll of a set of sources: fetch → parse → normalise → persist.
+//! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`opml`]: OPML 2.0 import and export of subscriptions.
+//! - [`cli`]: the command-line interface over the same data.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod opml;
+pub mod pipeline;
+pub mod scheduler;
+pub mod sources;
+pub mod store;
+pub mod transforms;
+
+/// The User-Agent sent with every request, so that origin operators can see who is polling them.
+pub const USER_AGENT: &str = concat!(
+    "briefwatch/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/briefwatch/briefwatch; feed poller)"
+);

@@ -1,0 +1,252 @@
+//! Plain data shared by every pipeline stage: sources, briefs, fetch outcomes. No I/O lives here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use url::Url;
+
+/// Row id of a source in the store.
+pub type SourceId = i64;
+
+/// Row id of a brief in the store.
+pub type BriefId = i64;
+
+/// What a source publishes, and so how its bytes are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+    /// A plain web page listing briefs.
+    Html,
+}
+
+impl SourceKind {
+    /// The name used in config files and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::Html => "html",
+        }
+    }
+
+    /// Parses the name used in config files and the database.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "feed" => Some(SourceKind::Feed),
+            "html" => Some(SourceKind::Html),
+            _ => None,
+        }
+    }
+}
+
+/// Where a source's definition comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceOrigin {
+    /// A `[[sources]]` entry of the config file; the file stays authoritative.
+    Config,
+    /// Added with `sources import` (OPML); lives in the database only.
+    Imported,
+}
+
+impl SourceOrigin {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceOrigin::Config => "config",
+            SourceOrigin::Imported => "imported",
+        }
+    }
+}
+
+/// The definition of a source: what to fetch and how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// Unique, human-chosen name used in logs and the CLI.
+    pub name: String,
+    /// How the fetched bytes are parsed.
+    pub kind: SourceKind,
+    /// Where to fetch from.
+    pub url: Url,
+    /// Time between two polls when all is well.
+    pub interval: Duration,
+    /// Config file or database.
+    pub origin: SourceOrigin,
+}
+
+/// HTTP cache validators remembered per source for conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` of the last full response.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last full response.
+    pub last_modified: Option<String>,
+}
+
+/// A source as the scheduler sees it: its definition plus its fetch state.
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    /// Row id in the store.
+    pub id: SourceId,
+    /// The definition.
+    pub spec: SourceSpec,
+    /// Validators for the next conditional GET.
+    pub validators: Validators,
+    /// When the source is next due; `None` means now.
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// Consecutive failures; zero after any success.
+    pub failures: u32,
+}
+
+/// Text as a source delivered it: plain, or HTML that still needs cleaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Markup {
+    /// Plain text (entities already decoded by the parser).
+    Text(String),
+    /// HTML (or XHTML) markup.
+    Html(String),
+}
+
+/// One entry as a source parsed it, before normalisation.
+#[derive(Debug, Clone)]
+pub struct RawBrief {
+    /// The publisher's identifier (RSS guid, Atom id, JSON Feed id), when it has one.
+    pub guid: Option<String>,
+    /// The entry's link, already absolute.
+    pub link: Option<Url>,
+    /// The entry's title.
+    pub title: Option<Markup>,
+    /// The full content, when the source carries it.
+    pub content: Option<Markup>,
+    /// The summary or description.
+    pub summary: Option<Markup>,
+    /// Author names, in order.
+    pub authors: Vec<String>,
+    /// When the entry was first published.
+    pub published: Option<DateTime<Utc>>,
+    /// When the entry was last updated.
+    pub updated: Option<DateTime<Utc>>,
+    /// Base URL for relative references inside `content` and `summary`.
+    pub base: Url,
+}
+
+/// A normalised brief, ready to be stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Brief {
+    /// Stable identifier within its source.
+    pub guid: String,
+    /// Absolute URL of the brief, when known.
+    pub url: Option<String>,
+    /// Plain-text title (may be empty when the source gave none).
+    pub title: String,
+    /// Plain-text body with paragraph breaks.
+    pub text: String,
+    /// Sanitised HTML body (allow-listed tags, absolute links).
+    pub html: String,
+    /// Authors, comma-separated.
+    pub author: Option<String>,
+    /// First publication time.
+    pub published: Option<DateTime<Utc>>,
+    /// Last update time.
+    pub updated: Option<DateTime<Utc>>,
+    /// Hash of the normalised title and text, for exact-duplicate detection.
+    pub content_hash: i64,
+}
+
+/// A brief as read back from the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredBrief {
+    /// Row id.
+    pub id: BriefId,
+    /// Name of the source that delivered it.
+    pub source: String,
+    /// Stable identifier within its source.
+    pub guid: String,
+    /// Absolute URL.
+    pub url: Option<String>,
+    /// Plain-text title.
+    pub title: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Sanitised HTML body.
+    pub html: String,
+    /// Authors, comma-separated.
+    pub author: Option<String>,
+    /// First publication time.
+    pub published: Option<DateTime<Utc>>,
+    /// Last update time.
+    pub updated: Option<DateTime<Utc>>,
+    /// When briefwatch stored it.
+    pub fetched: DateTime<Utc>,
+    /// Near-duplicate cluster, once clustering has run.
+    pub story_id: Option<i64>,
+}
+
+/// What one poll of one source produced, as the store records it.
+#[derive(Debug)]
+pub enum FetchOutcome {
+    /// New content was fetched and parsed.
+    Fetched {
+        /// Every entry of the document, normalised.
+        briefs: Vec<Brief>,
+        /// Validators to send next time.
+        validators: Validators,
+        /// HTTP status of the response.
+        status: u16,
+    },
+    /// The origin answered 304: nothing changed.
+    NotModified,
+    /// Fetching or parsing failed.
+    Failed {
+        /// A one-line description naming what failed.
+        error: String,
+        /// HTTP status, when the origin answered.
+        status: Option<u16>,
+    },
+}
+
+/// The outcome of one poll of one source plus when to poll it next.
+#[derive(Debug)]
+pub struct SourceReport {
+    /// Which source.
+    pub source_id: SourceId,
+    /// What happened.
+    pub outcome: FetchOutcome,
+    /// When the poll finished.
+    pub checked_at: DateTime<Utc>,
+    /// When the scheduler wants it next.
+    pub next_check_at: DateTime<Utc>,
+}
+
+/// The fetch state of a source as `sources list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    /// Unique name.
+    pub name: String,
+    /// `feed` or `html`.
+    pub kind: SourceKind,
+    /// Where it is fetched from.
+    pub url: String,
+    /// Poll interval in seconds.
+    pub interval_secs: u64,
+    /// `config` or `imported`.
+    pub origin: SourceOrigin,
+    /// False when the source left the config file; its briefs stay.
+    pub enabled: bool,
+    /// Consecutive failures.
+    pub failures: u32,
+    /// The last error, when the last poll failed.
+    pub last_error: Option<String>,
+    /// HTTP status of the last response (304 included).
+    pub last_status: Option<u16>,
+    /// When the last poll finished.
+    pub last_checked: Option<DateTime<Utc>>,
+    /// When the last poll succeeded.
+    pub last_success: Option<DateTime<Utc>>,
+    /// When the source is next due.
+    pub next_check: Option<DateTime<Utc>>,
+    /// Number of stored briefs.
+    pub briefs: u64,
+}

@@ -1,0 +1,208 @@
+//! One poll of one or many sources: fetch → parse → normalise → persist, with bounded concurrency.
+//!
+//! Owns no state between polls; the caller (the daemon or `poll --once`) keeps the schedule. Fetching
+//! and parsing can be cancelled; a write that has started always finishes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{FetchOutcome, SourceReport, SourceState};
+use crate::scheduler::{self, Outcome};
+use crate::sources::feed::parse_feed;
+use crate::sources::http::{ACCEPT_FEED, FetchRequest, FetchResponse, HttpClient};
+use crate::store::NewBrief;
+use crate::store::writer::WriterHandle;
+use crate::transforms::normalize::normalize;
+
+/// How one source's poll ended, for the caller's bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollKind {
+    /// A new document was fetched and parsed.
+    Fetched,
+    /// 304 Not Modified.
+    NotModified,
+    /// Fetching, parsing or storing failed.
+    Failed,
+}
+
+/// The result of polling one source.
+#[derive(Debug, Clone)]
+pub struct SourcePoll {
+    /// The source, with its scheduling state updated (validators, next check, failures).
+    pub source: SourceState,
+    /// How it ended.
+    pub kind: PollKind,
+    /// Briefs stored by this poll.
+    pub new: Vec<NewBrief>,
+}
+
+/// The summary `poll --once --json` prints.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct PollSummary {
+    /// Sources polled.
+    pub sources: usize,
+    /// Sources that returned a new document.
+    pub fetched: usize,
+    /// Sources that answered 304.
+    pub not_modified: usize,
+    /// Sources that failed.
+    pub errors: usize,
+    /// Briefs stored.
+    pub new_briefs: usize,
+    /// Wall time of the whole poll.
+    pub elapsed_ms: u64,
+}
+
+impl PollSummary {
+    /// Counts one source's result.
+    pub fn add(&mut self, p: &SourcePoll) {
+        self.sources += 1;
+        match p.kind {
+            PollKind::Fetched => self.fetched += 1,
+            PollKind::NotModified => self.not_modified += 1,
+            PollKind::Failed => self.errors += 1,
+        }
+        self.new_briefs += p.new.len();
+    }
+}
+
+/// Fetches and parses one source. Returns the report to persist plus the cache hint for scheduling.
+async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcome, Outcome) {
+    let req = FetchRequest {
+        url: &src.spec.url,
+        validators: &src.validators,
+        accept: ACCEPT_FEED,
+    };
+    let failures = src.failures + 1;
+    match client.fetch(req).await {
+        Ok(FetchResponse::NotModified) => (FetchOutcome::NotModified, Outcome::Success { max_age: None }),
+        Ok(FetchResponse::Fetched(f)) => {
+            match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
+                Ok(parsed) => {
+                    let briefs = parsed.entries.into_iter().map(normalize).collect();
+                    (
+                        FetchOutcome::Fetched {
+                            briefs,
+                            validators: f.validators,
+                            status: f.status,
+                        },
+                        Outcome::Success { max_age: f.max_age },
+                    )
+                }
+                Err(e) => (
+                    FetchOutcome::Failed {
+                        error: e.to_string(),
+                        status: Some(f.status),
+                    },
+                    Outcome::Failure { failures, retry_after: None },
+                ),
+            }
+        }
+        Err(e) => (
+            FetchOutcome::Failed {
+                error: e.to_string(),
+                status: e.status(),
+            },
+            Outcome::Failure {
+                failures,
+                retry_after: e.retry_after(),
+            },
+        ),
+    }
+}
+
+/// Polls one source: fetch and parse (abandoned if `cancel` fires), then persist (always completed).
+/// Returns `None` only when cancelled before anything was written.
+pub async fn poll_source(
+    client: &HttpClient,
+    writer: &WriterHandle,
+    mut src: SourceState,
+    cancel: &CancellationToken,
+) -> Option<SourcePoll> {
+    let started = Instant::now();
+    let (outcome, sched) = tokio::select! {
+        r = fetch_and_parse(client, &src) => r,
+        () = cancel.cancelled() => return None,
+    };
+    let now = Utc::now();
+    let next = scheduler::next_check(now, src.spec.interval, sched);
+    let name = src.spec.name.clone();
+    let url = src.spec.url.to_string();
+    let (mut kind, validators) = match &outcome {
+        FetchOutcome::Fetched { validators, .. } => (PollKind::Fetched, Some(validators.clone())),
+        FetchOutcome::NotModified => (PollKind::NotModified, None),
+        FetchOutcome::Failed { error, .. } => {
+            tracing::warn!(source = %name, url = %url, error = %error, "poll failed");
+            (PollKind::Failed, None)
+        }
+    };
+    let report = SourceReport {
+        source_id: src.id,
+        outcome,
+        checked_at: now,
+        next_check_at: next,
+    };
+    let new = match writer.persist(report).await {
+        Ok(r) => r.new,
+        Err(e) => {
+            tracing::error!(source = %name, url = %url, error = %e, "storing poll results failed");
+            kind = PollKind::Failed;
+            Vec::new()
+        }
+    };
+    src.next_check_at = Some(next);
+    match kind {
+        PollKind::Failed => src.failures += 1,
+        _ => src.failures = 0,
+    }
+    if let Some(v) = validators.filter(|_| kind == PollKind::Fetched) {
+        src.validators = v;
+    }
+    if !new.is_empty() {
+        tracing::info!(source = %name, new_briefs = new.len(), elapsed_ms = started.elapsed().as_millis() as u64, "new briefs stored");
+    } else {
+        tracing::debug!(source = %name, kind = ?kind, elapsed_ms = started.elapsed().as_millis() as u64, "polled");
+    }
+    Some(SourcePoll { source: src, kind, new })
+}
+
+/// Polls every source once, at most `concurrency` at a time, and sums up.
+pub async fn poll_all(
+    client: &HttpClient,
+    writer: &WriterHandle,
+    sources: Vec<SourceState>,
+    concurrency: usize,
+    cancel: &CancellationToken,
+) -> (PollSummary, Vec<SourcePoll>) {
+    let started = Instant::now();
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for src in sources {
+        let (client, writer, cancel, permits) =
+            (client.clone(), writer.clone(), cancel.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok()?;
+            poll_source(&client, &writer, src, &cancel).await
+        });
+    }
+    let mut summary = PollSummary::default();
+    let mut polls = Vec::new();
+    while let Some(res) = set.join_next().await {
+        match res {
+            Ok(Some(p)) => {
+                summary.add(&p);
+                polls.push(p);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "a poll task panicked"),
+        }
+    }
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    (summary, polls)
+}

@@ -1,0 +1,183 @@
+//! Parses RSS 0.9x/1.0/2.0, Atom and JSON Feed documents (through feed-rs) into [`RawBrief`]s.
+//!
+//! Decodes legacy encodings first, resolves links to absolute URLs, keeps the publisher's ids. Does not
+//! fetch and does not clean HTML (that is `transforms`).
+
+use feed_rs::model::{Entry, Link, Text};
+use url::Url;
+
+use crate::model::{Markup, RawBrief};
+use crate::sources::charset;
+
+/// A document that could not be read as a feed.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: not a valid feed: {detail}")]
+pub struct ParseError {
+    /// The feed's URL.
+    pub url: String,
+    /// What the parser said.
+    pub detail: String,
+}
+
+/// A parsed feed document.
+#[derive(Debug)]
+pub struct ParsedFeed {
+    /// The feed's own title.
+    pub title: Option<String>,
+    /// Its entries, in document order.
+    pub entries: Vec<RawBrief>,
+}
+
+/// Parses `body` fetched from `url` (the final URL after redirects).
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    let (utf8, _) = charset::to_utf8(body, content_type);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(url.as_str()))
+        // An empty id tells `to_raw` that the publisher gave none; it then derives one itself.
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .build();
+    let feed = parser.parse(&utf8[..]).map_err(|e| ParseError {
+        url: url.to_string(),
+        detail: e.to_string(),
+    })?;
+    let entries = feed.entries.into_iter().map(|e| to_raw(e, url)).collect();
+    Ok(ParsedFeed {
+        title: feed.title.map(|t| t.content),
+        entries,
+    })
+}
+
+fn to_raw(e: Entry, feed_url: &Url) -> RawBrief {
+    let guid = Some(e.id).filter(|s| !s.trim().is_empty());
+    let link = pick_link(&e.links, feed_url).or_else(|| {
+        // RSS: a permalink guid is the item's link when there is no <link>.
+        guid.as_deref()
+            .and_then(|g| Url::parse(g).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+    });
+    let content = e.content.and_then(|c| {
+        let html = c.content_type.as_str().contains("html");
+        c.body.map(|b| if html { Markup::Html(b) } else { Markup::Text(b) })
+    });
+    let authors = e
+        .authors
+        .into_iter()
+        .filter_map(|p| p.name.or(p.email))
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    RawBrief {
+        guid,
+        link,
+        title: e.title.map(text_markup),
+        content,
+        summary: e.summary.map(text_markup),
+        authors,
+        published: e.published,
+        updated: e.updated,
+        base: feed_url.clone(),
+    }
+}
+
+/// Title and summary: HTML when declared so, or when plain text carries tags (common in RSS).
+fn text_markup(t: Text) -> Markup {
+    if t.content_type.as_str().contains("html") || looks_like_html(&t.content) {
+        Markup::Html(t.content)
+    } else {
+        Markup::Text(t.content)
+    }
+}
+
+fn looks_like_html(s: &str) -> bool {
+    s.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
+}
+
+/// The entry's alternate link (or its first link), absolute.
+fn pick_link(links: &[Link], base: &Url) -> Option<Url> {
+    let chosen = links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.first())?;
+    base.join(chosen.href.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transforms::normalize::normalize;
+
+    fn url() -> Url {
+        Url::parse("https://example.org/feeds/main.xml").unwrap()
+    }
+
+    #[test]
+    fn rss_relative_links_and_missing_guid() {
+        let doc = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+            <item><title>A &amp; B &lt;b&gt;bold&lt;/b&gt;</title><link>/a/1</link>
+            <description>&lt;p&gt;Body&lt;/p&gt;</description><pubDate>Tue, 03 Nov 2026 10:00:00 +0100</pubDate></item>
+            </channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(b.url.as_deref(), Some("https://example.org/a/1"));
+        assert_eq!(b.guid, "https://example.org/a/1");
+        assert_eq!(b.title, "A & B bold");
+        assert_eq!(b.text, "Body");
+        assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-03T09:00:00+00:00");
+    }
+
+    #[test]
+    fn atom_xml_base_resolves_links() {
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://other.example/base/">
+            <title>T</title><id>urn:f</id>
+            <entry><id>urn:e1</id><title type="html">&lt;i&gt;Hi&lt;/i&gt;</title><link href="post/1"/>
+            <author><name>Ann</name></author><updated>2026-11-01T00:00:00Z</updated>
+            <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>X</p></div></content></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(b.guid, "urn:e1");
+        assert_eq!(b.url.as_deref(), Some("https://other.example/base/post/1"));
+        assert_eq!(b.title, "Hi");
+        assert_eq!(b.author.as_deref(), Some("Ann"));
+        assert_eq!(b.text, "X");
+    }
+
+    #[test]
+    fn json_feed_parses() {
+        let doc = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":"1","url":"https://example.org/j/1","title":"Jay","content_html":"<p>Hello</p>",
+             "date_published":"2026-11-01T10:00:00-05:00","authors":[{"name":"Kay"}]}]}"#;
+        let f = parse_feed(doc, Some("application/feed+json"), &url()).unwrap();
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!((b.guid.as_str(), b.title.as_str(), b.text.as_str()), ("1", "Jay", "Hello"));
+        assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-01T15:00:00+00:00");
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error_naming_the_url() {
+        let e = parse_feed(b"<rss version=\"2.0\"><channel><item>", None, &url()).unwrap_err();
+        assert!(e.to_string().contains("https://example.org/feeds/main.xml"));
+        let e = parse_feed(b"hello", None, &url()).unwrap_err();
+        assert!(e.to_string().contains("not a valid feed"));
+    }
+
+    #[test]
+    fn external_entities_are_not_expanded() {
+        let doc = br#"<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+            <rss version="2.0"><channel><title>T</title><item><title>a &xxe; b</title><guid>g</guid></item></channel></rss>"#;
+        if let Ok(f) = parse_feed(doc, None, &url()) {
+            for e in f.entries {
+                let b = normalize(e);
+                assert!(!b.title.contains("root:"), "{}", b.title);
+            }
+        }
+    }
+}

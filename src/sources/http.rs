@@ -1,0 +1,568 @@
+//! The one HTTP client: conditional GET, limits, per-host politeness and the private-network guard.
+//!
+//! Fetches bytes; does not parse them. `reqwest::Error` never leaves this file: failures become
+//! [`FetchError`] variants that name the URL.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{StatusCode, redirect};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::{AllowedHost, FetchConfig};
+use crate::model::Validators;
+
+/// A failed fetch. Every variant carries the URL it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The target is on a private network and not allowed by the config.
+    #[error("{url}: refused: {reason}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The whole request took longer than the timeout.
+    #[error("{url}: timed out after {secs} s")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The timeout.
+        secs: u64,
+    },
+    /// DNS, TCP or TLS failed.
+    #[error("{url}: connection failed: {detail}")]
+    Connect {
+        /// The URL.
+        url: String,
+        /// What the network stack said.
+        detail: String,
+    },
+    /// The origin answered with an error status.
+    #[error("{url}: HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// `Retry-After`, when the origin sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The body (after decompression) exceeded `fetch.max_body_bytes`.
+    #[error("{url}: body larger than {limit} bytes (fetch.max_body_bytes)")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// More redirects than `fetch.max_redirects`, or a loop.
+    #[error("{url}: too many redirects (more than {max})")]
+    TooManyRedirects {
+        /// The URL.
+        url: String,
+        /// The limit.
+        max: usize,
+    },
+    /// Anything else the transport reported (bad compression, reset while reading the body...).
+    #[error("{url}: {detail}")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// What happened.
+        detail: String,
+    },
+}
+
+impl FetchError {
+    /// Whether trying again later may succeed (false for refusals and most 4xx answers).
+    pub fn should_retry(&self) -> bool {
+        match self {
+            FetchError::Refused { .. } | FetchError::TooLarge { .. } => false,
+            FetchError::Status { status, .. } => {
+                matches!(*status, 408 | 425 | 429) || *status >= 500
+            }
+            _ => true,
+        }
+    }
+
+    /// The HTTP status, when the origin answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long the origin asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// What to fetch.
+#[derive(Debug, Clone)]
+pub struct FetchRequest<'a> {
+    /// The URL.
+    pub url: &'a Url,
+    /// Validators from the previous fetch, for a conditional GET.
+    pub validators: &'a Validators,
+    /// The `Accept` header.
+    pub accept: &'static str,
+}
+
+/// `Accept` for feed sources.
+pub const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8";
+
+/// A complete response with a body.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The URL after redirects.
+    pub url: Url,
+    /// The status (2xx).
+    pub status: u16,
+    /// `Content-Type`, when sent.
+    pub content_type: Option<String>,
+    /// The body, decompressed.
+    pub body: Vec<u8>,
+    /// Validators to send next time.
+    pub validators: Validators,
+    /// `Cache-Control: max-age`, when sent.
+    pub max_age: Option<Duration>,
+}
+
+/// The result of a successful request.
+#[derive(Debug)]
+pub enum FetchResponse {
+    /// 2xx with a body.
+    Fetched(Fetched),
+    /// 304: nothing changed since the validators were issued.
+    NotModified,
+}
+
+/// Which network targets may be contacted.
+#[derive(Debug, Clone)]
+struct NetPolicy {
+    allow_private: bool,
+    allow_hosts: Vec<AllowedHost>,
+}
+
+impl NetPolicy {
+    /// Checks an URL before any connection: scheme, and IP literals against the private ranges.
+    fn check_url(&self, url: &Url) -> Result<(), String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("scheme {:?} is not fetched", url.scheme()));
+        }
+        if self.allow_private || self.allow_hosts.iter().any(|a| a.matches(url)) {
+            return Ok(());
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(a)) => IpAddr::V4(a),
+            Some(url::Host::Ipv6(a)) => IpAddr::V6(a),
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+                return Err(private_reason(url.as_str()));
+            }
+            _ => return Ok(()),
+        };
+        if is_public(ip) {
+            Ok(())
+        } else {
+            Err(private_reason(url.as_str()))
+        }
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        self.allow_private
+            || self
+                .allow_hosts
+                .iter()
+                .any(|a| a.host.eq_ignore_ascii_case(host))
+    }
+}
+
+fn private_reason(target: &str) -> String {
+    format!(
+        "{target} is a loopback, private or link-local address; set fetch.allow_private_networks = true or list it in fetch.allow_hosts"
+    )
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, CGNAT, ...).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_multicast()
+                || a.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = a.segments();
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        }
+    }
+}
+
+/// DNS resolution that drops private addresses unless the policy allows them.
+struct GuardedResolver {
+    policy: Arc<NetPolicy>,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if policy.host_allowed(&host) {
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
+            let public: Vec<_> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(Box::new(Refusal(private_reason(&host))) as _);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why the resolver or the redirect policy refused a target.
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[derive(Debug)]
+struct RedirectLimit;
+
+impl std::fmt::Display for RedirectLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("redirect limit")
+    }
+}
+
+impl std::error::Error for RedirectLimit {}
+
+/// The HTTP client shared by every source. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    policy: Arc<NetPolicy>,
+    limits: Arc<FetchConfig>,
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+}
+
+impl HttpClient {
+    /// Builds the client from `[fetch]`.
+    pub fn new(cfg: &FetchConfig) -> Result<HttpClient, String> {
+        // Idempotent: a second call finds the provider already installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let policy = Arc::new(NetPolicy {
+            allow_private: cfg.allow_private_networks,
+            allow_hosts: cfg.allow_hosts.clone(),
+        });
+        let max = cfg.max_redirects;
+        let redirect_policy = policy.clone();
+        let redirect = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max || attempt.previous().contains(attempt.url()) {
+                return attempt.error(RedirectLimit);
+            }
+            match redirect_policy.check_url(attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(reason) => attempt.error(Refusal(reason)),
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(crate::USER_AGENT)
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.timeout)
+            .redirect(redirect)
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: policy.clone(),
+            }))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(cfg.per_host_concurrency)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(HttpClient {
+            client,
+            policy,
+            limits: Arc::new(cfg.clone()),
+            hosts: Arc::default(),
+        })
+    }
+
+    fn host_slot(&self, url: &Url) -> Arc<Semaphore> {
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self.hosts.lock().expect("host map poisoned");
+        hosts
+            .entry(key)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_host_concurrency)))
+            .clone()
+    }
+
+    /// Fetches one URL with a conditional GET, within the configured limits.
+    pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
+        let url = req.url;
+        self.policy
+            .check_url(url)
+            .map_err(|reason| FetchError::Refused {
+                url: url.to_string(),
+                reason,
+            })?;
+        let slot = self.host_slot(url);
+        let _permit = slot.acquire().await.expect("host semaphore never closes");
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(req.accept));
+        if let Some(v) = req.validators.etag.as_deref().and_then(header_value) {
+            headers.insert(header::IF_NONE_MATCH, v);
+        }
+        if let Some(v) = req.validators.last_modified.as_deref().and_then(header_value) {
+            headers.insert(header::IF_MODIFIED_SINCE, v);
+        }
+        let mut resp = self
+            .client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| self.map_error(url, e))?;
+        let status = resp.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(FetchResponse::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retry_after: retry_after(resp.headers()),
+            });
+        }
+        let limit = self.limits.max_body_bytes;
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+            limit,
+        };
+        let declared = resp.content_length().unwrap_or(0);
+        if declared > limit {
+            return Err(too_large());
+        }
+        let final_url = resp.url().clone();
+        let h = resp.headers();
+        let content_type = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let validators = Validators {
+            etag: header_string(h, header::ETAG),
+            last_modified: header_string(h, header::LAST_MODIFIED),
+        };
+        let max_age = max_age(h);
+        let mut body = Vec::with_capacity(declared.min(limit) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(url, e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(FetchResponse::Fetched(Fetched {
+            url: final_url,
+            status: status.as_u16(),
+            content_type,
+            body,
+            validators,
+            max_age,
+        }))
+    }
+
+    fn map_error(&self, url: &Url, e: reqwest::Error) -> FetchError {
+        let url_s = url.to_string();
+        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = src {
+            if let Some(r) = s.downcast_ref::<Refusal>() {
+                return FetchError::Refused {
+                    url: url_s,
+                    reason: r.0.clone(),
+                };
+            }
+            if s.downcast_ref::<RedirectLimit>().is_some() {
+                return FetchError::TooManyRedirects {
+                    url: url_s,
+                    max: self.limits.max_redirects,
+                };
+            }
+            src = s.source();
+        }
+        if e.is_timeout() {
+            FetchError::Timeout {
+                url: url_s,
+                secs: self.limits.timeout.as_secs(),
+            }
+        } else if e.is_connect() {
+            FetchError::Connect {
+                url: url_s,
+                detail: error_chain(&e),
+            }
+        } else {
+            FetchError::Transport {
+                url: url_s,
+                detail: error_chain(&e),
+            }
+        }
+    }
+}
+
+/// The innermost useful message of an error chain, without repeating the URL.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        parts.push(s.to_string());
+        src = s.source();
+    }
+    if parts.is_empty() {
+        e.without_url_ref().to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let s = self.to_string();
+        match self.url() {
+            Some(u) => s.replace(&format!(" ({u})"), ""),
+            None => s,
+        }
+    }
+}
+
+fn header_value(s: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(s).ok()
+}
+
+fn header_string(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let v = header_string(h, header::RETRY_AFTER)?;
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(&v).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// `Cache-Control: max-age=N` (ignored with `no-cache`/`no-store`).
+fn max_age(h: &HeaderMap) -> Option<Duration> {
+    let cc = header_string(h, header::CACHE_CONTROL)?.to_ascii_lowercase();
+    cc.split(',').find_map(|d| {
+        d.trim()
+            .strip_prefix("max-age=")
+            .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
+            .map(Duration::from_secs)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_not_public() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(a.parse().unwrap()), "{a}");
+        }
+        for a in ["93.184.216.34", "2606:2800:220:1::1"] {
+            assert!(is_public(a.parse().unwrap()), "{a}");
+        }
+    }
+
+    #[test]
+    fn url_check_refuses_private_literals_unless_allowed() {
+        let p = NetPolicy {
+            allow_private: false,
+            allow_hosts: vec![AllowedHost {
+                host: "127.0.0.1".into(),
+                port: Some(8088),
+            }],
+        };
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(p.check_url(&u("http://127.0.0.1:8088/f")).is_ok());
+        assert!(p.check_url(&u("http://127.0.0.1:9/f")).is_err());
+        assert!(p.check_url(&u("http://[::1]/f")).is_err());
+        assert!(p.check_url(&u("http://localhost/f")).is_err());
+        assert!(p.check_url(&u("https://example.org/f")).is_ok());
+        assert!(p.check_url(&u("file:///etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn retry_classification() {
+        let s = |status| FetchError::Status {
+            url: "u".into(),
+            status,
+            retry_after: None,
+        };
+        assert!(s(503).should_retry());
+        assert!(s(429).should_retry());
+        assert!(!s(404).should_retry());
+    }
+}

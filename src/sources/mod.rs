@@ -1,0 +1,9 @@
+//! Sources fetch bytes and parse them into raw briefs; they never write SQL.
+//!
+//! - [`http`]: the one HTTP client (conditional GET, limits, politeness, private-network guard).
+//! - [`charset`]: legacy encodings to UTF-8.
+//! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s.
+
+pub mod charset;
+pub mod feed;
+pub mod http;

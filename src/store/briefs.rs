@@ -1,0 +1,241 @@
+//! Briefs: inserting only what is new, reading back, full-text search, deletion with tombstones.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Context, Store, StoreError, from_ts, to_ts};
+use crate::model::{Brief, BriefId, SourceId, SourceReport, StoredBrief};
+use crate::transforms::normalize::guid_hash;
+
+/// A brief that `insert_new` actually inserted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBrief {
+    /// Its row id.
+    pub id: BriefId,
+    /// Its guid within the source.
+    pub guid: String,
+}
+
+/// What persisting one source report did.
+#[derive(Debug, Default, Clone)]
+pub struct InsertReport {
+    /// Briefs inserted (already stored, duplicate or tombstoned ones are not listed).
+    pub new: Vec<NewBrief>,
+}
+
+/// Which briefs to list.
+#[derive(Debug, Clone, Default)]
+pub struct BriefFilter {
+    /// At most this many; `None` means all.
+    pub limit: Option<u64>,
+    /// Only briefs published (or fetched, when undated) at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only briefs of this source.
+    pub source: Option<String>,
+}
+
+const BRIEF_COLUMNS: &str = "b.id, s.name, b.guid, b.url, b.title, b.text, b.html, b.author,
+    b.published_at, b.updated_at, b.fetched_at, b.story_id";
+
+fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
+    Ok(StoredBrief {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        guid: r.get(2)?,
+        url: r.get(3)?,
+        title: r.get(4)?,
+        text: r.get(5)?,
+        html: r.get(6)?,
+        author: r.get(7)?,
+        published: r.get::<_, Option<i64>>(8)?.map(from_ts),
+        updated: r.get::<_, Option<i64>>(9)?.map(from_ts),
+        fetched: from_ts(r.get(10)?),
+        story_id: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// Persists one poll's results in a single transaction and returns only the new briefs.
+    pub fn persist(&mut self, report: &SourceReport) -> Result<InsertReport, StoreError> {
+        let tx = self.conn.transaction().ctx("starting a write")?;
+        let out = persist_in(&tx, report)?;
+        tx.commit().ctx("committing briefs")?;
+        Ok(out)
+    }
+
+    /// Newest first.
+    pub fn list_briefs(&self, f: &BriefFilter) -> Result<Vec<StoredBrief>, StoreError> {
+        let op = "listing briefs";
+        let sql = format!(
+            "SELECT {BRIEF_COLUMNS} FROM briefs b JOIN sources s ON s.id = b.source_id
+             WHERE (?1 IS NULL OR b.sort_at >= ?1) AND (?2 IS NULL OR s.name = ?2)
+             ORDER BY b.sort_at DESC, b.id DESC LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
+        let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt
+            .query_map(
+                params![f.since.map(to_ts), f.source, limit],
+                brief_from_row,
+            )
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// One brief by id.
+    pub fn get_brief(&self, id: BriefId) -> Result<StoredBrief, StoreError> {
+        let sql = format!(
+            "SELECT {BRIEF_COLUMNS} FROM briefs b JOIN sources s ON s.id = b.source_id WHERE b.id = ?1"
+        );
+        self.conn
+            .query_row(&sql, [id], brief_from_row)
+            .optional()
+            .ctx("reading a brief")?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("brief {id}"),
+            })
+    }
+
+    /// Full-text search over titles and texts, best match first. Plain words are matched as words;
+    /// FTS5 syntax (`"a phrase"`, `OR`, `NEAR`, `prefix*`) is honoured when it parses.
+    pub fn search_briefs(&self, query: &str, limit: Option<u64>) -> Result<Vec<StoredBrief>, StoreError> {
+        match self.search_raw(query, limit) {
+            Err(StoreError::Query { detail, .. }) if detail.contains("fts5") || detail.contains("syntax") => {
+                let quoted = quote_terms(query);
+                if quoted.is_empty() {
+                    return Ok(Vec::new());
+                }
+                self.search_raw(&quoted, limit).map_err(|e| StoreError::BadQuery {
+                    query: query.to_string(),
+                    detail: e.to_string(),
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn search_raw(&self, fts_query: &str, limit: Option<u64>) -> Result<Vec<StoredBrief>, StoreError> {
+        let op = "searching briefs";
+        let sql = format!(
+            "SELECT {BRIEF_COLUMNS} FROM briefs_fts f
+               JOIN briefs b ON b.id = f.rowid JOIN sources s ON s.id = b.source_id
+             WHERE briefs_fts MATCH ?1 ORDER BY f.rank LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
+        let limit = limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt.query_map(params![fts_query, limit], brief_from_row).ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// Deletes a brief and leaves a tombstone so that the next poll does not bring it back.
+    pub fn delete_brief(&mut self, id: BriefId) -> Result<(), StoreError> {
+        let op = "deleting a brief";
+        let tx = self.conn.transaction().ctx(op)?;
+        let row: Option<(SourceId, i64, String, String)> = tx
+            .query_row(
+                "SELECT source_id, guid_hash, title, text FROM briefs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .ctx(op)?;
+        let Some((source_id, gh, title, text)) = row else {
+            return Err(StoreError::NotFound {
+                what: format!("brief {id}"),
+            });
+        };
+        tx.execute(
+            "INSERT INTO briefs_fts (briefs_fts, rowid, title, text) VALUES ('delete', ?1, ?2, ?3)",
+            params![id, title, text],
+        )
+        .ctx(op)?;
+        tx.execute("DELETE FROM briefs WHERE id = ?1", [id]).ctx(op)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
+            params![source_id, gh, to_ts(Utc::now())],
+        )
+        .ctx(op)?;
+        tx.commit().ctx(op)
+    }
+
+    /// Number of stored briefs.
+    pub fn count_briefs(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM briefs", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .ctx("counting briefs")
+    }
+}
+
+/// Quotes every word so that FTS5 reads punctuation as text, not syntax.
+fn quote_terms(q: &str) -> String {
+    q.split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Records the fetch state and inserts the new briefs of one report, inside `tx`.
+pub(super) fn persist_in(tx: &Connection, report: &SourceReport) -> Result<InsertReport, StoreError> {
+    super::sources::record_report(tx, report)?;
+    let crate::model::FetchOutcome::Fetched { briefs, .. } = &report.outcome else {
+        return Ok(InsertReport::default());
+    };
+    let fetched = to_ts(report.checked_at);
+    let mut out = InsertReport::default();
+    for b in briefs {
+        if let Some(id) = insert_one(tx, report.source_id, b, fetched)? {
+            out.new.push(NewBrief {
+                id,
+                guid: b.guid.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn insert_one(
+    tx: &Connection,
+    source_id: SourceId,
+    b: &Brief,
+    fetched: i64,
+) -> Result<Option<BriefId>, StoreError> {
+    let op = "inserting a brief";
+    let gh = guid_hash(&b.guid);
+    let published = b.published.map(to_ts);
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
+                 author, published_at, updated_at, fetched_at, sort_at, content_hash)
+             SELECT ?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
+             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2)
+             ON CONFLICT (source_id, guid_hash) DO NOTHING",
+        )
+        .ctx(op)?;
+    let n = stmt
+        .execute(params![
+            source_id,
+            gh,
+            b.guid,
+            b.url,
+            b.title,
+            b.text,
+            b.html,
+            b.author,
+            published,
+            b.updated.map(to_ts),
+            fetched,
+            published.unwrap_or(fetched).min(fetched + 86_400),
+            b.content_hash,
+        ])
+        .ctx(op)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO briefs_fts (rowid, title, text) VALUES (?1, ?2, ?3)")
+        .ctx(op)?
+        .execute(params![id, b.title, b.text])
+        .ctx(op)?;
+    Ok(Some(id))
+}

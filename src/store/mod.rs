@@ -1,0 +1,187 @@
+//! The only module that speaks SQL: a SQLite database (WAL, synchronous=FULL, foreign keys) behind
+//! domain methods. `rusqlite` types never leave this module.
+//!
+//! - [`schema`]: numbered migrations.
+//! - `sources`, `briefs`: the domain methods on [`Store`].
+//! - [`writer`]: a thread that owns a [`Store`] and commits pipeline results in groups.
+
+mod briefs;
+pub mod schema;
+mod sources;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+pub use briefs::{BriefFilter, InsertReport, NewBrief};
+pub use sources::ImportReport;
+
+/// A store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or prepared.
+    #[error("cannot open database {path}: {detail}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The database was written by a newer briefwatch.
+    #[error("database {path} has schema version {found}; this briefwatch knows up to {known}")]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A query failed.
+    #[error("database error while {op}: {detail}")]
+    Query {
+        /// What the store was doing.
+        op: &'static str,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// A record that was asked for does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `brief 12`.
+        what: String,
+    },
+    /// A search query that FTS5 cannot parse even after quoting.
+    #[error("invalid search query {query:?}: {detail}")]
+    BadQuery {
+        /// The query.
+        query: String,
+        /// What FTS5 said.
+        detail: String,
+    },
+}
+
+/// Attaches the operation name to a `rusqlite` error.
+pub(crate) trait Context<T> {
+    fn ctx(self, op: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> Context<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, op: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Query {
+            op,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// The briefwatch database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |detail: String| StoreError::Open {
+            path: path.to_path_buf(),
+            detail,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let mut store = Store { conn };
+        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store.migrate(path)?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), rusqlite::Error> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        self.conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32000;",
+        )
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().ctx("starting a migration")?;
+            tx.execute_batch(sql).ctx("applying a migration")?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .ctx("recording the schema version")?;
+            tx.commit().ctx("committing a migration")?;
+            tracing::info!(version = i + 1, "database schema migrated");
+        }
+        Ok(())
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")
+    }
+}
+
+pub(crate) fn to_ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub(crate) fn from_ts(ts: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(ts, 0).single().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_migrates_and_reopen_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/bw.db");
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bw.db");
+        let s = Store::open(&path).unwrap();
+        s.conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(s);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
+    }
+}

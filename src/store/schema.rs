@@ -1,0 +1,56 @@
+//! Numbered schema migrations; `PRAGMA user_version` records how many have been applied.
+
+/// Migration `i` brings the schema from version `i` to `i + 1`. Append only; never edit a shipped one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: sources, briefs, full-text index, tombstones.
+    r#"
+CREATE TABLE sources (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    interval_secs   INTEGER NOT NULL,
+    origin          TEXT NOT NULL,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    settings        TEXT NOT NULL DEFAULT '{}',
+    etag            TEXT,
+    last_modified   TEXT,
+    next_check_at   INTEGER,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    last_status     INTEGER,
+    last_checked_at INTEGER,
+    last_success_at INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE TABLE briefs (
+    id            INTEGER PRIMARY KEY,
+    source_id     INTEGER NOT NULL REFERENCES sources(id),
+    guid_hash     INTEGER NOT NULL,
+    guid          TEXT NOT NULL,
+    url           TEXT,
+    canonical_url TEXT,
+    title         TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    html          TEXT NOT NULL,
+    author        TEXT,
+    published_at  INTEGER,
+    updated_at    INTEGER,
+    fetched_at    INTEGER NOT NULL,
+    sort_at       INTEGER NOT NULL,
+    content_hash  INTEGER NOT NULL,
+    story_id      INTEGER,
+    UNIQUE (source_id, guid_hash)
+);
+CREATE INDEX briefs_by_time ON briefs (sort_at DESC, id DESC);
+CREATE VIRTUAL TABLE briefs_fts USING fts5(
+    title, text, content = 'briefs', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE tombstones (
+    source_id  INTEGER NOT NULL REFERENCES sources(id),
+    guid_hash  INTEGER NOT NULL,
+    deleted_at INTEGER NOT NULL,
+    PRIMARY KEY (source_id, guid_hash)
+) WITHOUT ROWID;
+"#,
+];

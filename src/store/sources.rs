@@ -1,0 +1,306 @@
+//! Sources and their fetch state: syncing the config's sources, imports, scheduling state, status.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, Transaction, params};
+use url::Url;
+
+use super::{Context, Store, StoreError, from_ts, to_ts};
+use crate::model::{
+    FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSpec, SourceState, SourceStatus,
+    Validators,
+};
+
+/// What `sources import` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Names of the sources added.
+    pub added: Vec<String>,
+    /// Sources skipped because their URL was already subscribed.
+    pub skipped: usize,
+}
+
+impl Store {
+    /// Makes the database's config-origin sources match `specs` (the config file's `[[sources]]`):
+    /// new ones are added, changed ones updated (a new URL forgets the validators), missing ones disabled.
+    /// Briefs are never deleted.
+    pub fn sync_config_sources(&mut self, specs: &[SourceSpec]) -> Result<(), StoreError> {
+        let now = to_ts(Utc::now());
+        let tx = self.conn.transaction().ctx("syncing sources")?;
+        for s in specs {
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT url FROM sources WHERE name = ?1",
+                    [&s.name],
+                    |r| r.get(0),
+                )
+                .optional()
+                .ctx("syncing sources")?;
+            match old {
+                None => insert_source(&tx, s, now)?,
+                Some(old_url) => {
+                    let url_changed = old_url != s.url.as_str();
+                    tx.execute(
+                        "UPDATE sources SET kind = ?2, url = ?3, interval_secs = ?4, origin = 'config',
+                             enabled = 1,
+                             etag = CASE WHEN ?5 THEN NULL ELSE etag END,
+                             last_modified = CASE WHEN ?5 THEN NULL ELSE last_modified END,
+                             next_check_at = CASE WHEN ?5 THEN NULL ELSE next_check_at END
+                         WHERE name = ?1",
+                        params![
+                            s.name,
+                            s.kind.as_str(),
+                            s.url.as_str(),
+                            s.interval.as_secs() as i64,
+                            url_changed
+                        ],
+                    )
+                    .ctx("syncing sources")?;
+                }
+            }
+        }
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let mut stmt = tx
+            .prepare("SELECT name FROM sources WHERE origin = 'config' AND enabled = 1")
+            .ctx("syncing sources")?;
+        let stale: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .ctx("syncing sources")?
+            .collect::<Result<_, _>>()
+            .ctx("syncing sources")?;
+        drop(stmt);
+        for name in stale.iter().filter(|n| !names.contains(&n.as_str())) {
+            tx.execute("UPDATE sources SET enabled = 0 WHERE name = ?1", [name])
+                .ctx("syncing sources")?;
+            tracing::info!(source = %name, "source left the config file; disabled, briefs kept");
+        }
+        tx.commit().ctx("syncing sources")
+    }
+
+    /// Adds imported sources, skipping URLs that are already subscribed; names are made unique.
+    pub fn import_sources(&mut self, specs: &[SourceSpec]) -> Result<ImportReport, StoreError> {
+        let now = to_ts(Utc::now());
+        let tx = self.conn.transaction().ctx("importing sources")?;
+        let mut report = ImportReport::default();
+        for s in specs {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sources WHERE url = ?1)",
+                    [s.url.as_str()],
+                    |r| r.get(0),
+                )
+                .ctx("importing sources")?;
+            if exists {
+                report.skipped += 1;
+                continue;
+            }
+            let mut name = s.name.clone();
+            let mut n = 2;
+            while tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?1)",
+                    [&name],
+                    |r| r.get::<_, bool>(0),
+                )
+                .ctx("importing sources")?
+            {
+                name = format!("{}-{n}", s.name);
+                n += 1;
+            }
+            let spec = SourceSpec {
+                name: name.clone(),
+                ..s.clone()
+            };
+            insert_source(&tx, &spec, now)?;
+            report.added.push(name);
+        }
+        tx.commit().ctx("importing sources")?;
+        Ok(report)
+    }
+
+    /// Every enabled source with its scheduling state, in name order.
+    pub fn active_sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, kind, url, interval_secs, origin, etag, last_modified,
+                        next_check_at, failures
+                 FROM sources WHERE enabled = 1 ORDER BY name",
+            )
+            .ctx("listing sources")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                    Validators {
+                        etag: r.get(6)?,
+                        last_modified: r.get(7)?,
+                    },
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, i64>(9)?,
+                ))
+            })
+            .ctx("listing sources")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, kind, url, interval, origin, validators, next, failures) =
+                row.ctx("listing sources")?;
+            let Ok(url) = Url::parse(&url) else {
+                tracing::error!(source = %name, url = %url, "stored source URL is invalid; skipped");
+                continue;
+            };
+            out.push(SourceState {
+                id,
+                spec: SourceSpec {
+                    name,
+                    kind: SourceKind::parse(&kind).unwrap_or(SourceKind::Feed),
+                    url,
+                    interval: Duration::from_secs(interval.max(1) as u64),
+                    origin: if origin == "config" {
+                        SourceOrigin::Config
+                    } else {
+                        SourceOrigin::Imported
+                    },
+                },
+                validators,
+                next_check_at: next.map(from_ts),
+                failures: failures as u32,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Status of every source (enabled or not) for `sources list`.
+    pub fn source_statuses(&self) -> Result<Vec<SourceStatus>, StoreError> {
+        let op = "reading source status";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.name, s.kind, s.url, s.interval_secs, s.origin, s.enabled, s.failures,
+                        s.last_error, s.last_status, s.last_checked_at, s.last_success_at,
+                        s.next_check_at,
+                        (SELECT count(*) FROM briefs b WHERE b.source_id = s.id)
+                 FROM sources s ORDER BY s.name",
+            )
+            .ctx(op)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SourceStatus {
+                    name: r.get(0)?,
+                    kind: SourceKind::parse(&r.get::<_, String>(1)?).unwrap_or(SourceKind::Feed),
+                    url: r.get(2)?,
+                    interval_secs: r.get::<_, i64>(3)? as u64,
+                    origin: if r.get::<_, String>(4)? == "config" {
+                        SourceOrigin::Config
+                    } else {
+                        SourceOrigin::Imported
+                    },
+                    enabled: r.get(5)?,
+                    failures: r.get::<_, i64>(6)? as u32,
+                    last_error: r.get(7)?,
+                    last_status: r.get::<_, Option<i64>>(8)?.map(|s| s as u16),
+                    last_checked: r.get::<_, Option<i64>>(9)?.map(from_ts),
+                    last_success: r.get::<_, Option<i64>>(10)?.map(from_ts),
+                    next_check: r.get::<_, Option<i64>>(11)?.map(from_ts),
+                    briefs: r.get::<_, i64>(12)? as u64,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// Removes an imported source that has no briefs, or disables one that has (briefs are kept).
+    pub fn remove_source(&mut self, name: &str) -> Result<bool, StoreError> {
+        let op = "removing a source";
+        let row: Option<(i64, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT s.id, s.origin, (SELECT count(*) FROM briefs b WHERE b.source_id = s.id)
+                 FROM sources s WHERE s.name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .ctx(op)?;
+        let Some((id, _origin, briefs)) = row else {
+            return Err(StoreError::NotFound {
+                what: format!("source {name:?}"),
+            });
+        };
+        if briefs == 0 {
+            self.conn
+                .execute("DELETE FROM tombstones WHERE source_id = ?1", [id])
+                .ctx(op)?;
+            self.conn
+                .execute("DELETE FROM sources WHERE id = ?1", [id])
+                .ctx(op)?;
+            Ok(true)
+        } else {
+            self.conn
+                .execute("UPDATE sources SET enabled = 0 WHERE id = ?1", [id])
+                .ctx(op)?;
+            Ok(false)
+        }
+    }
+}
+
+fn insert_source(tx: &Transaction<'_>, s: &SourceSpec, now: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO sources (name, kind, url, interval_secs, origin, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            s.name,
+            s.kind.as_str(),
+            s.url.as_str(),
+            s.interval.as_secs() as i64,
+            s.origin.as_str(),
+            now
+        ],
+    )
+    .ctx("adding a source")?;
+    Ok(())
+}
+
+/// Records one poll's outcome on its source row (inside the writer's transaction).
+pub(super) fn record_report(tx: &rusqlite::Connection, r: &SourceReport) -> Result<(), StoreError> {
+    let op = "recording a fetch";
+    let checked = to_ts(r.checked_at);
+    let next = to_ts(r.next_check_at);
+    match &r.outcome {
+        FetchOutcome::Fetched {
+            validators, status, ..
+        } => tx.execute(
+            "UPDATE sources SET etag = ?2, last_modified = ?3, next_check_at = ?4, failures = 0,
+                 last_error = NULL, last_status = ?5, last_checked_at = ?6, last_success_at = ?6
+             WHERE id = ?1",
+            params![
+                r.source_id,
+                validators.etag,
+                validators.last_modified,
+                next,
+                status,
+                checked
+            ],
+        ),
+        FetchOutcome::NotModified => tx.execute(
+            "UPDATE sources SET next_check_at = ?2, failures = 0, last_error = NULL,
+                 last_status = 304, last_checked_at = ?3, last_success_at = ?3
+             WHERE id = ?1",
+            params![r.source_id, next, checked],
+        ),
+        FetchOutcome::Failed { error, status } => tx.execute(
+            "UPDATE sources SET next_check_at = ?2, failures = failures + 1, last_error = ?3,
+                 last_status = ?4, last_checked_at = ?5
+             WHERE id = ?1",
+            params![r.source_id, next, error, status, checked],
+        ),
+    }
+    .ctx(op)?;
+    Ok(())
+}

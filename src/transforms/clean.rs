@@ -1,0 +1,482 @@
+//! Cleans HTML fragments in one tokenizer pass: plain text with paragraph breaks, and allow-listed HTML.
+//!
+//! The output HTML is rebuilt from tokens (never copied from the input): only allow-listed tags and
+//! attributes survive, every text and attribute value is escaped, URLs are made absolute and limited to
+//! safe schemes, and unclosed tags are closed. Script, style and similar elements are dropped with their
+//! contents. Does not fetch anything and does not build a DOM.
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use url::Url;
+
+/// The two renderings of one HTML fragment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Plain text: entities decoded, whitespace collapsed, paragraphs separated by a blank line.
+    pub text: String,
+    /// Sanitised HTML safe to show in a page or an email.
+    pub html: String,
+}
+
+/// Cleans `input` (an HTML fragment); relative URLs resolve against `base`.
+pub fn clean_html(input: &str, base: Option<&Url>) -> Cleaned {
+    if !input.contains(['<', '&']) {
+        let text = collapse_plain(input);
+        let html = if text.is_empty() {
+            String::new()
+        } else {
+            let mut h = String::with_capacity(text.len() + 7);
+            h.push_str("<p>");
+            escape_text(&mut h, &text);
+            h.push_str("</p>");
+            h
+        };
+        return Cleaned { text, html };
+    }
+    run(input, base, true)
+}
+
+/// Plain text of an HTML fragment (titles, summaries): like [`clean_html`] without the HTML.
+pub fn html_to_text(input: &str) -> String {
+    if !input.contains(['<', '&']) {
+        return collapse_plain(input);
+    }
+    run(input, None, false).text
+}
+
+/// Collapses runs of whitespace in plain text to one space, keeping paragraph breaks (blank lines).
+pub fn collapse_plain(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for (i, para) in input.split("\n\n").enumerate() {
+        let mut first = true;
+        for word in para.split_whitespace() {
+            if first {
+                if i > 0 && !out.is_empty() {
+                    out.push_str("\n\n");
+                }
+                first = false;
+            } else {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
+    let sink = Sink {
+        st: RefCell::new(State {
+            base: base.cloned(),
+            want_html,
+            text: String::with_capacity(input.len()),
+            html: String::with_capacity(if want_html { input.len() } else { 0 }),
+            ..State::default()
+        }),
+    };
+    let tok = Tokenizer::new(sink, TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(input));
+    let _ = tok.feed(&queue);
+    tok.end();
+    let mut st = tok.sink.st.into_inner();
+    while let Some(t) = st.open.pop() {
+        close_tag(&mut st.html, t);
+    }
+    while st.text.ends_with([' ', '\n']) {
+        st.text.pop();
+    }
+    Cleaned {
+        text: st.text,
+        html: st.html,
+    }
+}
+
+#[derive(Default)]
+struct State {
+    base: Option<Url>,
+    want_html: bool,
+    text: String,
+    html: String,
+    /// Allow-listed tags currently open in `html`.
+    open: Vec<&'static str>,
+    /// Name of the raw-text element whose contents are being dropped (script, style, ...).
+    raw_skip: Option<&'static str>,
+    /// Nesting depth inside dropped non-raw elements (svg, template, ...).
+    skip_depth: usize,
+    skip_name: Option<&'static str>,
+    pre_depth: usize,
+    /// 0: nothing pending, 1: a space, 2: a line break, 3: a paragraph break.
+    pending: u8,
+}
+
+struct Sink {
+    st: RefCell<State>,
+}
+
+/// Tags whose content is raw text and dropped.
+const RAW_DROP: &[&str] = &[
+    "script", "style", "noscript", "iframe", "noembed", "noframes", "xmp", "textarea", "title",
+];
+/// Tags dropped with everything inside them.
+const DROP: &[&str] = &[
+    "svg", "math", "template", "object", "head", "select", "button", "form", "canvas", "video",
+    "audio",
+];
+/// Tags kept in the sanitised HTML.
+const ALLOWED: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
+];
+const VOID: &[&str] = &["br", "hr", "img"];
+
+fn intern(name: &str, list: &[&'static str]) -> Option<&'static str> {
+    list.iter().copied().find(|t| *t == name)
+}
+
+/// The break a tag causes in plain text: 3 paragraph, 2 line, 0 none.
+fn text_break(name: &str) -> u8 {
+    match name {
+        "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" | "ul" | "ol"
+        | "dl" | "table" | "figure" | "hr" | "section" | "article" | "header" | "footer"
+        | "aside" | "main" | "nav" | "address" | "details" => 3,
+        "br" | "div" | "li" | "tr" | "dt" | "dd" | "figcaption" | "caption" | "summary" => 2,
+        _ => 0,
+    }
+}
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut st = self.st.borrow_mut();
+        match token {
+            Token::CharacterTokens(t) => {
+                if st.raw_skip.is_none() && st.skip_depth == 0 {
+                    st.push_text(&t);
+                }
+            }
+            Token::TagToken(tag) => return st.tag(tag),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+impl State {
+    fn tag(&mut self, tag: Tag) -> TokenSinkResult<()> {
+        let name: &str = &tag.name;
+        if let Some(raw) = self.raw_skip {
+            if tag.kind == TagKind::EndTag && name == raw {
+                self.raw_skip = None;
+            }
+            return TokenSinkResult::Continue;
+        }
+        if let Some(skip) = self.skip_name {
+            if name == skip && !tag.self_closing {
+                match tag.kind {
+                    TagKind::StartTag => self.skip_depth += 1,
+                    TagKind::EndTag => self.skip_depth -= 1,
+                }
+                if self.skip_depth == 0 {
+                    self.skip_name = None;
+                }
+            }
+            return TokenSinkResult::Continue;
+        }
+        if tag.kind == TagKind::StartTag {
+            if let Some(raw) = intern(name, RAW_DROP) {
+                if tag.self_closing {
+                    return TokenSinkResult::Continue;
+                }
+                self.raw_skip = Some(raw);
+                let kind = match raw {
+                    "script" => RawKind::ScriptData,
+                    "textarea" | "title" => RawKind::Rcdata,
+                    _ => RawKind::Rawtext,
+                };
+                return TokenSinkResult::RawData(kind);
+            }
+            if let Some(drop) = intern(name, DROP) {
+                if !tag.self_closing {
+                    self.skip_name = Some(drop);
+                    self.skip_depth = 1;
+                }
+                return TokenSinkResult::Continue;
+            }
+        }
+        let brk = text_break(name);
+        if brk > 0 {
+            self.request(brk);
+        }
+        if name == "pre" {
+            match tag.kind {
+                TagKind::StartTag => self.pre_depth += 1,
+                TagKind::EndTag => self.pre_depth = self.pre_depth.saturating_sub(1),
+            }
+        }
+        if tag.kind == TagKind::StartTag && name == "li" {
+            self.add_text("- ");
+        }
+        if self.want_html {
+            if let Some(t) = intern(name, ALLOWED) {
+                match tag.kind {
+                    TagKind::StartTag => self.open_tag(t, &tag),
+                    TagKind::EndTag => self.end_tag(t),
+                }
+            }
+        }
+        TokenSinkResult::Continue
+    }
+
+    fn request(&mut self, brk: u8) {
+        if !self.text.is_empty() && brk > self.pending {
+            self.pending = brk;
+        }
+    }
+
+    fn push_text(&mut self, t: &str) {
+        if self.want_html {
+            escape_text(&mut self.html, t);
+        }
+        self.add_text(t);
+    }
+
+    fn add_text(&mut self, t: &str) {
+        let pre = self.pre_depth > 0;
+        for (i, piece) in t.split(|c: char| c.is_whitespace() && !pre).enumerate() {
+            if i > 0 && !self.text.is_empty() && self.pending == 0 {
+                self.pending = 1;
+            }
+            if piece.is_empty() {
+                continue;
+            }
+            match self.pending {
+                1 => self.text.push(' '),
+                2 => self.text.push('\n'),
+                3 => self.text.push_str("\n\n"),
+                _ => {}
+            }
+            self.pending = 0;
+            if pre {
+                self.text.push_str(piece);
+            } else {
+                self.text
+                    .extend(piece.chars().map(|c| if c == '\u{a0}' { ' ' } else { c }));
+            }
+        }
+    }
+
+    fn open_tag(&mut self, t: &'static str, tag: &Tag) {
+        self.html.push('<');
+        self.html.push_str(t);
+        for a in &tag.attrs {
+            let attr: &str = &a.name.local;
+            let url_attr = matches!((t, attr), ("a", "href") | ("img", "src") | ("q" | "blockquote", "cite"));
+            let plain_attr = matches!(
+                (t, attr),
+                ("a" | "abbr" | "img", "title")
+                    | ("img", "alt" | "width" | "height")
+                    | ("td" | "th", "colspan" | "rowspan")
+                    | ("time", "datetime")
+                    | ("ol", "start")
+            );
+            let value = if url_attr {
+                match self.safe_url(&a.value, t == "a") {
+                    Some(u) => u,
+                    None => continue,
+                }
+            } else if plain_attr {
+                a.value.to_string()
+            } else {
+                continue;
+            };
+            self.html.push(' ');
+            self.html.push_str(attr);
+            self.html.push_str("=\"");
+            escape_attr(&mut self.html, &value);
+            self.html.push('"');
+        }
+        if t == "a" {
+            self.html.push_str(" rel=\"nofollow noopener noreferrer\"");
+        }
+        self.html.push('>');
+        if !VOID.contains(&t) && !tag.self_closing {
+            self.open.push(t);
+        } else if !VOID.contains(&t) {
+            close_tag(&mut self.html, t);
+        }
+    }
+
+    fn end_tag(&mut self, t: &'static str) {
+        if let Some(pos) = self.open.iter().rposition(|o| *o == t) {
+            while self.open.len() > pos {
+                let o = self.open.pop().expect("len > pos");
+                close_tag(&mut self.html, o);
+            }
+        }
+    }
+
+    fn safe_url(&self, raw: &str, allow_mailto: bool) -> Option<String> {
+        let raw = raw.trim();
+        let url = match &self.base {
+            Some(b) => b.join(raw).ok()?,
+            None => Url::parse(raw).ok()?,
+        };
+        match url.scheme() {
+            "http" | "https" => Some(url.into()),
+            "mailto" if allow_mailto => Some(url.into()),
+            _ => None,
+        }
+    }
+}
+
+fn close_tag(out: &mut String, t: &str) {
+    out.push_str("</");
+    out.push_str(t);
+    out.push('>');
+}
+
+/// Appends `s` with `&`, `<` and `>` escaped.
+pub fn escape_text(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends `s` escaped for a double-quoted attribute value.
+pub fn escape_attr(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => escape_text(out, c.encode_utf8(&mut [0; 4])),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://example.org/news/").unwrap()
+    }
+
+    #[test]
+    fn text_keeps_paragraphs_and_decodes_entities() {
+        let c = clean_html(
+            "<p>Tom &amp; Jerry&nbsp;meet</p>\n<p>Second   <b>bold</b>\tpara</p>",
+            None,
+        );
+        assert_eq!(c.text, "Tom & Jerry meet\n\nSecond bold para");
+    }
+
+    #[test]
+    fn scripts_styles_and_handlers_are_removed() {
+        let c = clean_html(
+            "<p onclick=\"x()\">Hi<script>alert('<p>x</p>')</script><style>p{}</style></p><svg><text>no</text></svg><img src=\"javascript:alert(1)\" onerror=\"y\">",
+            Some(&base()),
+        );
+        assert_eq!(c.text, "Hi");
+        assert_eq!(c.html, "<p>Hi</p><img>");
+    }
+
+    #[test]
+    fn links_become_absolute_and_unsafe_schemes_are_dropped() {
+        let c = clean_html(
+            "<a href=\"../a?x=1&amp;y=2\">A</a> <a href=\"javascript:evil()\">B</a>",
+            Some(&base()),
+        );
+        assert_eq!(
+            c.html,
+            "<a href=\"https://example.org/a?x=1&amp;y=2\" rel=\"nofollow noopener noreferrer\">A</a> <a rel=\"nofollow noopener noreferrer\">B</a>"
+        );
+    }
+
+    #[test]
+    fn unclosed_and_stray_tags_are_balanced() {
+        let c = clean_html("<div><p><em>open</div></b>", None);
+        assert_eq!(c.html, "<div><p><em>open</em></p></div>");
+    }
+
+    #[test]
+    fn escaped_markup_in_text_stays_text() {
+        let c = clean_html("&lt;script&gt;alert(1)&lt;/script&gt;", None);
+        assert_eq!(c.text, "<script>alert(1)</script>");
+        assert_eq!(c.html, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    }
+
+    #[test]
+    fn lists_and_breaks_render_as_lines() {
+        assert_eq!(
+            html_to_text("<ul><li>one</li><li>two</li></ul>after<br>line"),
+            "- one\n- two\n\nafter\nline"
+        );
+    }
+
+    #[test]
+    fn plain_text_fast_path_collapses_whitespace() {
+        assert_eq!(html_to_text("  a \n b  "), "a b");
+        assert_eq!(clean_html("x > y", None).text, "x > y");
+    }
+}

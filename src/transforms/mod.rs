@@ -1,0 +1,6 @@
+//! Pure, synchronous transforms over owned data: cleaning HTML and normalising raw entries into briefs.
+//!
+//! Nothing here does I/O; the pipeline calls these between fetching and persisting.
+
+pub mod clean;
+pub mod normalize;

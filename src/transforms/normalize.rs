@@ -1,0 +1,138 @@
+//! Turns a [`RawBrief`] as a source parsed it into a stored-ready [`Brief`]: stable guid, plain text,
+//! sanitised HTML and a content hash. Pure.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::model::{Brief, Markup, RawBrief};
+use crate::transforms::clean::{Cleaned, clean_html, collapse_plain, html_to_text};
+
+/// Normalises one raw entry.
+pub fn normalize(raw: RawBrief) -> Brief {
+    let title = match &raw.title {
+        Some(Markup::Text(t)) => collapse_plain(t),
+        Some(Markup::Html(h)) => html_to_text(h),
+        None => String::new(),
+    };
+    let body = raw
+        .content
+        .as_ref()
+        .filter(|m| !markup_is_blank(m))
+        .or(raw.summary.as_ref());
+    let Cleaned { text, html } = match body {
+        Some(Markup::Html(h)) => clean_html(h, Some(&raw.base)),
+        Some(Markup::Text(t)) => clean_html(&plain_as_html(t), None),
+        None => Cleaned::default(),
+    };
+    let url = raw.link.as_ref().map(|u| u.to_string());
+    let guid = stable_guid(&raw, url.as_deref(), &title);
+    let content_hash = content_hash(&title, &text);
+    let author = (!raw.authors.is_empty()).then(|| raw.authors.join(", "));
+    Brief {
+        guid,
+        url,
+        title,
+        text,
+        html,
+        author,
+        published: raw.published.or(raw.updated),
+        updated: raw.updated,
+        content_hash,
+    }
+}
+
+fn markup_is_blank(m: &Markup) -> bool {
+    match m {
+        Markup::Text(t) | Markup::Html(t) => t.trim().is_empty(),
+    }
+}
+
+/// Plain text as HTML: escaped, blank lines become paragraphs.
+fn plain_as_html(t: &str) -> String {
+    let mut out = String::with_capacity(t.len() + 16);
+    for para in t.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        out.push_str("<p>");
+        crate::transforms::clean::escape_text(&mut out, para);
+        out.push_str("</p>");
+    }
+    out
+}
+
+/// The publisher's id when it has one, else the link, else a hash of title and date.
+fn stable_guid(raw: &RawBrief, url: Option<&str>, title: &str) -> String {
+    if let Some(g) = raw.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        return g.to_string();
+    }
+    if let Some(u) = url {
+        return u.to_string();
+    }
+    let date = raw
+        .published
+        .or(raw.updated)
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_default();
+    format!("urn:briefwatch:{:016x}", xxh3_64(format!("{title}\u{1f}{date}").as_bytes()))
+}
+
+/// Hash of normalised title and text: equal for entries that read the same.
+pub fn content_hash(title: &str, text: &str) -> i64 {
+    let norm: String = title
+        .split_whitespace()
+        .chain(text.split_whitespace())
+        .flat_map(|w| w.chars().chain(std::iter::once(' ')))
+        .flat_map(char::to_lowercase)
+        .collect();
+    xxh3_64(norm.as_bytes()) as i64
+}
+
+/// Stable 64-bit hash of a guid, the per-source unique key in the store.
+pub fn guid_hash(guid: &str) -> i64 {
+    xxh3_64(guid.as_bytes()) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use url::Url;
+
+    fn raw() -> RawBrief {
+        RawBrief {
+            guid: None,
+            link: None,
+            title: Some(Markup::Html("Iran &amp; the <b>plot</b>".into())),
+            content: None,
+            summary: Some(Markup::Html("<p>One</p><p>Two <a href=\"/x\">link</a></p>".into())),
+            authors: vec!["A. Writer".into(), "B. Editor".into()],
+            published: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+            updated: None,
+            base: Url::parse("https://example.org/feed.xml").unwrap(),
+        }
+    }
+
+    #[test]
+    fn guid_falls_back_from_id_to_link_to_hash() {
+        let mut r = raw();
+        let hashed = normalize(r.clone()).guid;
+        assert!(hashed.starts_with("urn:briefwatch:"));
+        assert_eq!(hashed, normalize(r.clone()).guid, "hash guid is stable");
+        r.link = Some(Url::parse("https://example.org/a").unwrap());
+        assert_eq!(normalize(r.clone()).guid, "https://example.org/a");
+        r.guid = Some(" tag:example.org,2026:1 ".into());
+        assert_eq!(normalize(r).guid, "tag:example.org,2026:1");
+    }
+
+    #[test]
+    fn title_and_text_are_plain_and_links_absolute() {
+        let b = normalize(raw());
+        assert_eq!(b.title, "Iran & the plot");
+        assert_eq!(b.text, "One\n\nTwo link");
+        assert!(b.html.contains("href=\"https://example.org/x\""), "{}", b.html);
+        assert_eq!(b.author.as_deref(), Some("A. Writer, B. Editor"));
+    }
+
+    #[test]
+    fn content_hash_ignores_case_and_spacing() {
+        assert_eq!(content_hash("A  b", "c\n\nd"), content_hash("a B", "C d"));
+        assert_ne!(content_hash("a", "b"), content_hash("a", "c"));
+    }
+}

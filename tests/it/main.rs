@@ -1,0 +1,27 @@
+//! Integration tests for briefwatch: the real binary (`CARGO_BIN_EXE_briefwatch`), real config
+//! files and SQLite databases in temp dirs, and a real local HTTP origin ([`server`]).
+//!
+//! Every test owns its temp dir and its server, and bounds every wait with a deadline.
+//!
+//! - [`polling`]: first poll, conditional re-poll (validators, 304), a changed feed, restart.
+//! - [`failures`]: HTTP 500, malformed XML and a hanging origin are counted and recorded.
+//! - [`normalise`]: legacy encodings, xml:base, relative links, JSON Feed, guids, dates.
+//! - [`search`]: FTS over the body text.
+//! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
+//! - [`opml`]: import, poll and export of subscriptions.
+//! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT.
+//! - [`security`]: loopback refused unless allowed.
+//! - [`server_selftest`]: the test origin itself honours conditional GET.
+
+mod harness;
+mod server;
+
+mod check_config;
+mod daemon;
+mod failures;
+mod normalise;
+mod opml;
+mod polling;
+mod search;
+mod security;
+mod server_selftest;
