@@ -35,13 +35,14 @@ pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> 
 /// Waits for SIGTERM or SIGINT, then cancels `token`.
 pub fn cancel_on_signals(token: CancellationToken) {
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    return;
+                }
+            };
         tokio::select! {
             _ = term.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
             _ = tokio::signal::ctrl_c() => tracing::info!(signal = "SIGINT", "stopping"),
@@ -54,7 +55,7 @@ pub fn cancel_on_signals(token: CancellationToken) {
 pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut cfg = Config::load(config_path)?;
     let (store, active) = open_and_sync(&cfg)?;
-    let writer = StoreWriter::spawn(store);
+    let writer = StoreWriter::spawn(store, true);
     let mut daemon = Daemon {
         client: HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?,
         writer: writer.handle(),
@@ -187,8 +188,14 @@ impl Daemon {
     async fn stop(&mut self) {
         self.tracker.close();
         self.cancel_fetches.cancel();
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
-            tracing::warn!(in_flight = self.tracker.len(), "polls still running at shutdown deadline");
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = self.tracker.len(),
+                "polls still running at shutdown deadline"
+            );
         }
     }
 }

@@ -127,7 +127,10 @@ impl AllowedHost {
             Some(h) => h.to_string().to_ascii_lowercase(),
             None => return false,
         };
-        host == self.host && self.port.is_none_or(|p| Some(p) == url.port_or_known_default())
+        host == self.host
+            && self
+                .port
+                .is_none_or(|p| Some(p) == url.port_or_known_default())
     }
 }
 
@@ -209,7 +212,10 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."));
         let mut problems = Vec::new();
         let storage = StorageConfig {
-            path: resolve(&base, raw.storage.path.as_deref().unwrap_or("data/briefwatch.db")),
+            path: resolve(
+                &base,
+                raw.storage.path.as_deref().unwrap_or("data/briefwatch.db"),
+            ),
         };
         let fetch = validate_fetch(raw.fetch, &mut problems);
         let sources = validate_sources(raw.sources, &fetch, &mut problems);
@@ -296,7 +302,12 @@ fn validate_fetch(raw: RawFetch, problems: &mut Vec<Problem>) -> FetchConfig {
             problems,
         ),
         max_redirects: raw.max_redirects.unwrap_or(d.max_redirects),
-        concurrency: positive(raw.concurrency, d.concurrency, "fetch.concurrency", problems),
+        concurrency: positive(
+            raw.concurrency,
+            d.concurrency,
+            "fetch.concurrency",
+            problems,
+        ),
         per_host_concurrency: positive(
             raw.per_host_concurrency,
             d.per_host_concurrency,
@@ -341,8 +352,9 @@ fn validate_sources(
             Some("html") => {
                 problems.push(Problem {
                     key: key("kind"),
-                    reason: "kind \"html\" is not supported by this version of briefwatch; use \"feed\""
-                        .into(),
+                    reason:
+                        "kind \"html\" is not supported by this version of briefwatch; use \"feed\""
+                            .into(),
                 });
                 SourceKind::Html
             }

@@ -143,8 +143,9 @@ pub struct Brief {
     pub title: String,
     /// Plain-text body with paragraph breaks.
     pub text: String,
-    /// Sanitised HTML body (allow-listed tags, absolute links).
-    pub html: String,
+    /// Sanitised HTML body (allow-listed tags, absolute links); `None` when it is exactly the text's
+    /// paragraphs ([`crate::transforms::normalize::paragraphs_html`]), which readers rebuild.
+    pub html: Option<String>,
     /// Authors, comma-separated.
     pub author: Option<String>,
     /// First publication time.

@@ -37,7 +37,11 @@ pub fn parse(text: &str) -> Result<Vec<Outline>, OpmlError> {
                 saw_opml |= e.local_name().as_ref() == "opml";
                 if e.local_name().as_ref() == "outline" {
                     let o = outline(&e)?;
-                    path.push(o.as_ref().map(|o| o.title.clone()).unwrap_or_else(|| label(&e)));
+                    path.push(
+                        o.as_ref()
+                            .map(|o| o.title.clone())
+                            .unwrap_or_else(|| label(&e)),
+                    );
                     if let Some(mut o) = o {
                         o.categories = path[..path.len() - 1].to_vec();
                         out.push(o);
@@ -73,7 +77,9 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, OpmlError> {
     for a in e.attributes() {
         let a = a.map_err(|err| OpmlError(err.to_string()))?;
         if a.key.local_name().as_ref().eq_ignore_ascii_case(name) {
-            let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| OpmlError(err.to_string()))?;
+            let v = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| OpmlError(err.to_string()))?;
             return Ok(Some(v.trim().to_string()));
         }
     }
@@ -106,7 +112,9 @@ fn outline(e: &BytesStart<'_>) -> Result<Option<Outline>, OpmlError> {
 
 /// Writes an OPML 2.0 document listing `outlines`.
 pub fn write(title: &str, outlines: &[Outline]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    <title>");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    <title>",
+    );
     escape_attr(&mut out, title);
     out.push_str("</title>\n    <dateCreated>");
     out.push_str(&chrono::Utc::now().to_rfc2822());

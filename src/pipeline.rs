@@ -81,7 +81,10 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
     };
     let failures = src.failures + 1;
     match client.fetch(req).await {
-        Ok(FetchResponse::NotModified) => (FetchOutcome::NotModified, Outcome::Success { max_age: None }),
+        Ok(FetchResponse::NotModified) => (
+            FetchOutcome::NotModified,
+            Outcome::Success { max_age: None },
+        ),
         Ok(FetchResponse::Fetched(f)) => {
             match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
                 Ok(parsed) => {
@@ -100,7 +103,10 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
                         error: e.to_string(),
                         status: Some(f.status),
                     },
-                    Outcome::Failure { failures, retry_after: None },
+                    Outcome::Failure {
+                        failures,
+                        retry_after: None,
+                    },
                 ),
             }
         }
@@ -169,7 +175,11 @@ pub async fn poll_source(
     } else {
         tracing::debug!(source = %name, kind = ?kind, elapsed_ms = started.elapsed().as_millis() as u64, "polled");
     }
-    Some(SourcePoll { source: src, kind, new })
+    Some(SourcePoll {
+        source: src,
+        kind,
+        new,
+    })
 }
 
 /// Polls every source once, at most `concurrency` at a time, and sums up.
@@ -184,8 +194,12 @@ pub async fn poll_all(
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for src in sources {
-        let (client, writer, cancel, permits) =
-            (client.clone(), writer.clone(), cancel.clone(), permits.clone());
+        let (client, writer, cancel, permits) = (
+            client.clone(),
+            writer.clone(),
+            cancel.clone(),
+            permits.clone(),
+        );
         set.spawn(async move {
             let _permit = permits.acquire_owned().await.ok()?;
             poll_source(&client, &writer, src, &cancel).await

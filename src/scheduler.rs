@@ -33,10 +33,17 @@ pub enum Outcome {
 /// The delay before the next poll. `jitter` in [-1, 1] spreads polls by up to ±10%.
 pub fn next_delay(interval: Duration, outcome: Outcome, jitter: f64) -> Duration {
     let base = match outcome {
-        Outcome::Success { max_age } => interval.max(max_age.unwrap_or_default().min(MAX_CACHE_HONOUR)),
-        Outcome::Failure { failures, retry_after } => {
+        Outcome::Success { max_age } => {
+            interval.max(max_age.unwrap_or_default().min(MAX_CACHE_HONOUR))
+        }
+        Outcome::Failure {
+            failures,
+            retry_after,
+        } => {
             let exp = failures.saturating_sub(1).min(20);
-            let backoff = interval.saturating_mul(1u32 << exp).min(MAX_BACKOFF.max(interval));
+            let backoff = interval
+                .saturating_mul(1u32 << exp)
+                .min(MAX_BACKOFF.max(interval));
             backoff.max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
         }
     };
@@ -66,13 +73,25 @@ mod tests {
         let ok = |max_age| next_delay(M15, Outcome::Success { max_age }, 0.0);
         assert_eq!(ok(None), M15);
         assert_eq!(ok(Some(Duration::from_secs(60))), M15);
-        assert_eq!(ok(Some(Duration::from_secs(1800))), Duration::from_secs(1800));
+        assert_eq!(
+            ok(Some(Duration::from_secs(1800))),
+            Duration::from_secs(1800)
+        );
         assert_eq!(ok(Some(Duration::from_secs(86400))), MAX_CACHE_HONOUR);
     }
 
     #[test]
     fn failures_back_off_exponentially_up_to_a_cap() {
-        let fail = |failures| next_delay(M15, Outcome::Failure { failures, retry_after: None }, 0.0);
+        let fail = |failures| {
+            next_delay(
+                M15,
+                Outcome::Failure {
+                    failures,
+                    retry_after: None,
+                },
+                0.0,
+            )
+        };
         assert_eq!(fail(1), M15);
         assert_eq!(fail(2), M15 * 2);
         assert_eq!(fail(3), M15 * 4);
@@ -83,7 +102,10 @@ mod tests {
     fn retry_after_is_honoured() {
         let d = next_delay(
             M15,
-            Outcome::Failure { failures: 1, retry_after: Some(Duration::from_secs(7200)) },
+            Outcome::Failure {
+                failures: 1,
+                retry_after: Some(Duration::from_secs(7200)),
+            },
             0.0,
         );
         assert_eq!(d, Duration::from_secs(7200));

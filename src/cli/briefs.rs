@@ -93,8 +93,9 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
-    let ago = humantime::parse_duration(s)
-        .map_err(|_| format!("{s:?} is not a date (2026-11-01), an RFC 3339 time or a duration (36h, 7d)"))?;
+    let ago = humantime::parse_duration(s).map_err(|_| {
+        format!("{s:?} is not a date (2026-11-01), an RFC 3339 time or a duration (36h, 7d)")
+    })?;
     Ok(Utc::now() - chrono::Duration::from_std(ago).map_err(|e| e.to_string())?)
 }
 
@@ -102,7 +103,12 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
     let cfg = Config::load(config)?;
     let (mut store, _) = crate::app::open_and_sync(&cfg)?;
     match cmd {
-        BriefsCmd::List { limit, since, source, json } => {
+        BriefsCmd::List {
+            limit,
+            since,
+            source,
+            json,
+        } => {
             let filter = BriefFilter {
                 limit: (limit > 0).then_some(limit),
                 since,
@@ -113,7 +119,10 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
         BriefsCmd::Show { id, json } => {
             let b = store.get_brief(id)?;
             if json {
-                println!("{}", serde_json::to_string(&b).map_err(anyhow::Error::from)?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&b).map_err(anyhow::Error::from)?
+                );
             } else {
                 print_full(&b);
             }
@@ -144,7 +153,13 @@ fn print_list(list: &[StoredBrief], json: bool) -> Result<(), CliError> {
                 writeln!(out)?;
             } else {
                 let when = b.published.unwrap_or(b.fetched).format("%Y-%m-%d %H:%M");
-                writeln!(out, "{:>6}  {when}  {:<16}  {}", b.id, one_line(&b.source), one_line(&b.title))?;
+                writeln!(
+                    out,
+                    "{:>6}  {when}  {:<16}  {}",
+                    b.id,
+                    one_line(&b.source),
+                    one_line(&b.title)
+                )?;
             }
         }
         out.flush()
@@ -157,7 +172,12 @@ fn print_list(list: &[StoredBrief], json: bool) -> Result<(), CliError> {
 
 fn print_full(b: &StoredBrief) {
     println!("{}", one_line(&b.title));
-    println!("id: {}   source: {}   guid: {}", b.id, one_line(&b.source), one_line(&b.guid));
+    println!(
+        "id: {}   source: {}   guid: {}",
+        b.id,
+        one_line(&b.source),
+        one_line(&b.guid)
+    );
     if let Some(u) = &b.url {
         println!("url: {}", one_line(u));
     }
@@ -165,7 +185,12 @@ fn print_full(b: &StoredBrief) {
         println!("author: {}", one_line(a));
     }
     let t = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into());
-    println!("published: {}   updated: {}   fetched: {}", t(b.published), t(b.updated), b.fetched.to_rfc3339());
+    println!(
+        "published: {}   updated: {}   fetched: {}",
+        t(b.published),
+        t(b.updated),
+        b.fetched.to_rfc3339()
+    );
     if let Some(s) = b.story_id {
         println!("story: {s}");
     }

@@ -26,7 +26,7 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     let cfg = Config::load(config)?;
     let (store, active) = crate::app::open_and_sync(&cfg)?;
     let client = HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?;
-    let writer = StoreWriter::spawn(store);
+    let writer = StoreWriter::spawn(store, false);
     let cancel = CancellationToken::new();
     crate::app::cancel_on_signals(cancel.clone());
     let handle = writer.handle();
@@ -36,7 +36,10 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
         .await
         .map_err(anyhow::Error::from)?;
     if args.json {
-        println!("{}", serde_json::to_string(&summary).map_err(anyhow::Error::from)?);
+        println!(
+            "{}",
+            serde_json::to_string(&summary).map_err(anyhow::Error::from)?
+        );
     } else {
         println!(
             "{} sources: {} fetched, {} not modified, {} failed; {} new briefs in {} ms",

@@ -45,9 +45,8 @@ pub(super) fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
         SourcesCmd::List { json } => print_list(&store.source_statuses()?, json, false)?,
         SourcesCmd::Status { json } => print_list(&store.source_statuses()?, json, true)?,
         SourcesCmd::Import { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                CliError::Usage(format!("cannot read {}: {e}", file.display()))
-            })?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
             let outlines = opml::parse(&text)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
             let mut specs = Vec::new();
@@ -63,7 +62,11 @@ pub(super) fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
                     }),
                     Err(reason) => {
                         invalid += 1;
-                        eprintln!("{}: skipped outline {:?}: {reason}", file.display(), o.title);
+                        eprintln!(
+                            "{}: skipped outline {:?}: {reason}",
+                            file.display(),
+                            o.title
+                        );
                     }
                 }
             }

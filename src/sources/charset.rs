@@ -8,7 +8,10 @@ use std::borrow::Cow;
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 /// Returns the document as UTF-8 bytes and the encoding it was decoded from.
-pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]>, &'static Encoding) {
+pub fn to_utf8<'a>(
+    body: &'a [u8],
+    content_type: Option<&str>,
+) -> (Cow<'a, [u8]>, &'static Encoding) {
     let (encoding, skip) = match Encoding::for_bom(body) {
         Some((enc, bom_len)) => (enc, bom_len),
         None => {
@@ -26,7 +29,10 @@ pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]>
             return (fix_declaration(Cow::Borrowed(rest)), UTF_8);
         }
         let (text, _) = UTF_8.decode_without_bom_handling(rest);
-        return (fix_declaration(Cow::Owned(text.into_owned().into_bytes())), UTF_8);
+        return (
+            fix_declaration(Cow::Owned(text.into_owned().into_bytes())),
+            UTF_8,
+        );
     }
     let (text, _, _) = encoding.decode(rest);
     (
@@ -51,7 +57,10 @@ fn xml_declared_encoding(body: &[u8]) -> Option<&'static Encoding> {
     let decl = declaration(body)?;
     let s = std::str::from_utf8(&body[decl.clone()]).ok()?;
     let pos = s.find("encoding")?;
-    let rest = s[pos + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = s[pos + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = rest[1..].split(quote).next()?;
     let enc = Encoding::for_label(value.trim().as_bytes())?;
@@ -140,7 +149,10 @@ mod tests {
     fn undeclared_invalid_utf8_is_read_as_windows_1252() {
         let (out, enc) = to_utf8(b"<t>\x93quoted\x94</t>", None);
         assert_eq!(enc, WINDOWS_1252);
-        assert_eq!(std::str::from_utf8(&out).unwrap(), "<t>\u{201c}quoted\u{201d}</t>");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "<t>\u{201c}quoted\u{201d}</t>"
+        );
     }
 
     #[test]

@@ -62,7 +62,13 @@ fn to_raw(e: Entry, feed_url: &Url) -> RawBrief {
     });
     let content = e.content.and_then(|c| {
         let html = c.content_type.as_str().contains("html");
-        c.body.map(|b| if html { Markup::Html(b) } else { Markup::Text(b) })
+        c.body.map(|b| {
+            if html {
+                Markup::Html(b)
+            } else {
+                Markup::Text(b)
+            }
+        })
     });
     let authors = e
         .authors
@@ -131,7 +137,10 @@ mod tests {
         assert_eq!(b.guid, "https://example.org/a/1");
         assert_eq!(b.title, "A & B bold");
         assert_eq!(b.text, "Body");
-        assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-03T09:00:00+00:00");
+        assert_eq!(
+            b.published.unwrap().to_rfc3339(),
+            "2026-11-03T09:00:00+00:00"
+        );
     }
 
     #[test]
@@ -157,8 +166,14 @@ mod tests {
              "date_published":"2026-11-01T10:00:00-05:00","authors":[{"name":"Kay"}]}]}"#;
         let f = parse_feed(doc, Some("application/feed+json"), &url()).unwrap();
         let b = normalize(f.entries.into_iter().next().unwrap());
-        assert_eq!((b.guid.as_str(), b.title.as_str(), b.text.as_str()), ("1", "Jay", "Hello"));
-        assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-01T15:00:00+00:00");
+        assert_eq!(
+            (b.guid.as_str(), b.title.as_str(), b.text.as_str()),
+            ("1", "Jay", "Hello")
+        );
+        assert_eq!(
+            b.published.unwrap().to_rfc3339(),
+            "2026-11-01T15:00:00+00:00"
+        );
     }
 
     #[test]

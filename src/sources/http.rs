@@ -143,7 +143,7 @@ pub struct Fetched {
 #[derive(Debug)]
 pub enum FetchResponse {
     /// 2xx with a body.
-    Fetched(Fetched),
+    Fetched(Box<Fetched>),
     /// 304: nothing changed since the validators were issued.
     NotModified,
 }
@@ -351,7 +351,12 @@ impl HttpClient {
         if let Some(v) = req.validators.etag.as_deref().and_then(header_value) {
             headers.insert(header::IF_NONE_MATCH, v);
         }
-        if let Some(v) = req.validators.last_modified.as_deref().and_then(header_value) {
+        if let Some(v) = req
+            .validators
+            .last_modified
+            .as_deref()
+            .and_then(header_value)
+        {
             headers.insert(header::IF_MODIFIED_SINCE, v);
         }
         let mut resp = self
@@ -399,14 +404,14 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(FetchResponse::Fetched(Fetched {
+        Ok(FetchResponse::Fetched(Box::new(Fetched {
             url: final_url,
             status: status.as_u16(),
             content_type,
             body,
             validators,
             max_age,
-        }))
+        })))
     }
 
     fn map_error(&self, url: &Url, e: reqwest::Error) -> FetchError {

@@ -1,11 +1,11 @@
 //! Briefs: inserting only what is new, reading back, full-text search, deletion with tombstones.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Context, Store, StoreError, from_ts, to_ts};
 use crate::model::{Brief, BriefId, SourceId, SourceReport, StoredBrief};
-use crate::transforms::normalize::guid_hash;
+use crate::transforms::normalize::{guid_hash, paragraphs_html};
 
 /// A brief that `insert_new` actually inserted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,10 @@ fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
         url: r.get(3)?,
         title: r.get(4)?,
         text: r.get(5)?,
-        html: r.get(6)?,
+        html: match r.get::<_, Option<String>>(6)? {
+            Some(h) => h,
+            None => paragraphs_html(&r.get::<_, String>(5)?),
+        },
         author: r.get(7)?,
         published: r.get::<_, Option<i64>>(8)?.map(from_ts),
         updated: r.get::<_, Option<i64>>(9)?.map(from_ts),
@@ -74,10 +77,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
         let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
         let rows = stmt
-            .query_map(
-                params![f.since.map(to_ts), f.source, limit],
-                brief_from_row,
-            )
+            .query_map(params![f.since.map(to_ts), f.source, limit], brief_from_row)
             .ctx(op)?;
         rows.collect::<Result<_, _>>().ctx(op)
     }
@@ -96,25 +96,78 @@ impl Store {
             })
     }
 
+    /// Adds up to `max_rows` briefs (all when `None`) that are not yet in the full-text index; returns
+    /// how many. Inserting briefs does not index them: this runs when the writer is idle and before
+    /// every search, so ingest stays fast and searches stay complete.
+    pub fn index_pending(&mut self, max_rows: Option<usize>) -> Result<usize, StoreError> {
+        let op = "updating the search index";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let last: i64 = tx
+            .query_row("SELECT last_id FROM fts_progress WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .ctx(op)?;
+        let limit = max_rows.map(|n| n as i64).unwrap_or(-1);
+        let upto: Option<i64> = tx
+            .query_row(
+                "SELECT max(id) FROM (SELECT id FROM briefs WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                params![last, limit],
+                |r| r.get(0),
+            )
+            .ctx(op)?;
+        let Some(upto) = upto else {
+            return Ok(0);
+        };
+        let n = tx
+            .execute(
+                "INSERT INTO briefs_fts (rowid, title, text)
+                 SELECT id, title, text FROM briefs WHERE id > ?1 AND id <= ?2",
+                params![last, upto],
+            )
+            .ctx(op)?;
+        tx.execute("UPDATE fts_progress SET last_id = ?1 WHERE id = 1", [upto])
+            .ctx(op)?;
+        tx.commit().ctx(op)?;
+        Ok(n)
+    }
+
     /// Full-text search over titles and texts, best match first. Plain words are matched as words;
     /// FTS5 syntax (`"a phrase"`, `OR`, `NEAR`, `prefix*`) is honoured when it parses.
-    pub fn search_briefs(&self, query: &str, limit: Option<u64>) -> Result<Vec<StoredBrief>, StoreError> {
+    pub fn search_briefs(
+        &mut self,
+        query: &str,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredBrief>, StoreError> {
+        let caught_up = self.index_pending(None)?;
+        if caught_up > 0 {
+            tracing::debug!(briefs = caught_up, "search index caught up");
+        }
         match self.search_raw(query, limit) {
-            Err(StoreError::Query { detail, .. }) if detail.contains("fts5") || detail.contains("syntax") => {
+            Err(StoreError::Query { detail, .. })
+                if detail.contains("fts5") || detail.contains("syntax") =>
+            {
                 let quoted = quote_terms(query);
                 if quoted.is_empty() {
                     return Ok(Vec::new());
                 }
-                self.search_raw(&quoted, limit).map_err(|e| StoreError::BadQuery {
-                    query: query.to_string(),
-                    detail: e.to_string(),
-                })
+                self.search_raw(&quoted, limit)
+                    .map_err(|e| StoreError::BadQuery {
+                        query: query.to_string(),
+                        detail: e.to_string(),
+                    })
             }
             other => other,
         }
     }
 
-    fn search_raw(&self, fts_query: &str, limit: Option<u64>) -> Result<Vec<StoredBrief>, StoreError> {
+    fn search_raw(
+        &self,
+        fts_query: &str,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredBrief>, StoreError> {
         let op = "searching briefs";
         let sql = format!(
             "SELECT {BRIEF_COLUMNS} FROM briefs_fts f
@@ -123,7 +176,9 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
         let limit = limit.map(|l| l as i64).unwrap_or(-1);
-        let rows = stmt.query_map(params![fts_query, limit], brief_from_row).ctx(op)?;
+        let rows = stmt
+            .query_map(params![fts_query, limit], brief_from_row)
+            .ctx(op)?;
         rows.collect::<Result<_, _>>().ctx(op)
     }
 
@@ -144,12 +199,22 @@ impl Store {
                 what: format!("brief {id}"),
             });
         };
-        tx.execute(
-            "INSERT INTO briefs_fts (briefs_fts, rowid, title, text) VALUES ('delete', ?1, ?2, ?3)",
-            params![id, title, text],
-        )
-        .ctx(op)?;
-        tx.execute("DELETE FROM briefs WHERE id = ?1", [id]).ctx(op)?;
+        let indexed: bool = tx
+            .query_row(
+                "SELECT last_id >= ?1 FROM fts_progress WHERE id = 1",
+                [id],
+                |r| r.get(0),
+            )
+            .ctx(op)?;
+        if indexed {
+            tx.execute(
+                "INSERT INTO briefs_fts (briefs_fts, rowid, title, text) VALUES ('delete', ?1, ?2, ?3)",
+                params![id, title, text],
+            )
+            .ctx(op)?;
+        }
+        tx.execute("DELETE FROM briefs WHERE id = ?1", [id])
+            .ctx(op)?;
         tx.execute(
             "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
             params![source_id, gh, to_ts(Utc::now())],
@@ -176,7 +241,10 @@ fn quote_terms(q: &str) -> String {
 }
 
 /// Records the fetch state and inserts the new briefs of one report, inside `tx`.
-pub(super) fn persist_in(tx: &Connection, report: &SourceReport) -> Result<InsertReport, StoreError> {
+pub(super) fn persist_in(
+    tx: &Connection,
+    report: &SourceReport,
+) -> Result<InsertReport, StoreError> {
     super::sources::record_report(tx, report)?;
     let crate::model::FetchOutcome::Fetched { briefs, .. } = &report.outcome else {
         return Ok(InsertReport::default());
@@ -232,10 +300,5 @@ fn insert_one(
     if n == 0 {
         return Ok(None);
     }
-    let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO briefs_fts (rowid, title, text) VALUES (?1, ?2, ?3)")
-        .ctx(op)?
-        .execute(params![id, b.title, b.text])
-        .ctx(op)?;
-    Ok(Some(id))
+    Ok(Some(tx.last_insert_rowid()))
 }

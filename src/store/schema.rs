@@ -2,7 +2,7 @@
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only; never edit a shipped one.
 pub const MIGRATIONS: &[&str] = &[
-    // 1: sources, briefs, full-text index, tombstones.
+    // 1: sources, briefs, full-text index (filled behind the writer, see `fts_progress`), tombstones.
     r#"
 CREATE TABLE sources (
     id              INTEGER PRIMARY KEY,
@@ -24,7 +24,8 @@ CREATE TABLE sources (
     created_at      INTEGER NOT NULL
 );
 CREATE TABLE briefs (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids never come back after a delete, which the index catch-up relies on.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     source_id     INTEGER NOT NULL REFERENCES sources(id),
     guid_hash     INTEGER NOT NULL,
     guid          TEXT NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE briefs (
     canonical_url TEXT,
     title         TEXT NOT NULL,
     text          TEXT NOT NULL,
-    html          TEXT NOT NULL,
+    html          TEXT,
     author        TEXT,
     published_at  INTEGER,
     updated_at    INTEGER,
@@ -46,6 +47,15 @@ CREATE INDEX briefs_by_time ON briefs (sort_at DESC, id DESC);
 CREATE VIRTUAL TABLE briefs_fts USING fts5(
     title, text, content = 'briefs', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Briefs with id <= last_id are in briefs_fts; newer ones are indexed when the writer is idle or
+-- before a search.
+CREATE TABLE fts_progress (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id INTEGER NOT NULL
+);
+INSERT INTO fts_progress (id, last_id) VALUES (1, 0);
+-- A larger in-memory term buffer makes fewer, larger segments: less merging during bulk polls.
+INSERT INTO briefs_fts (briefs_fts, rank) VALUES ('hashsize', 16777216);
 CREATE TABLE tombstones (
     source_id  INTEGER NOT NULL REFERENCES sources(id),
     guid_hash  INTEGER NOT NULL,

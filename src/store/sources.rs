@@ -30,11 +30,9 @@ impl Store {
         let tx = self.conn.transaction().ctx("syncing sources")?;
         for s in specs {
             let old: Option<String> = tx
-                .query_row(
-                    "SELECT url FROM sources WHERE name = ?1",
-                    [&s.name],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT url FROM sources WHERE name = ?1", [&s.name], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .ctx("syncing sources")?;
             match old {

@@ -1,13 +1,14 @@
 //! A thread that owns the [`Store`] while the pipeline runs and commits results in groups.
 //!
-//! Every report waiting in the queue when the thread wakes goes into one transaction (each in its own
-//! savepoint, so one failure does not undo the others): fewer fsyncs and fewer FTS segments than a
-//! transaction per source, with the same durability. A caller's `persist` returns once its data is
+//! Every report waiting in the queue when the thread wakes goes into one transaction: fewer fsyncs and
+//! fewer FTS segments than a transaction per source, with the same durability. A failed transaction
+//! stores nothing of its group and every caller in it gets the error (their sources are polled again). A caller's `persist` returns once its data is
 //! committed.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use rusqlite::TransactionBehavior;
 use tokio::sync::oneshot;
 
 use super::{Context, Store, StoreError, briefs::persist_in};
@@ -16,6 +17,8 @@ use crate::store::InsertReport;
 
 /// Most reports committed in one transaction.
 const MAX_GROUP: usize = 256;
+/// Most briefs indexed for search in one idle step (keeps a waiting report's latency low).
+const INDEX_CHUNK: usize = 500;
 
 struct Job {
     report: SourceReport,
@@ -35,12 +38,14 @@ pub struct WriterHandle {
 }
 
 impl StoreWriter {
-    /// Moves `store` to a new writer thread.
-    pub fn spawn(store: Store) -> StoreWriter {
+    /// Moves `store` to a new writer thread. With `index_when_idle`, the thread also brings the
+    /// full-text index up to date whenever no report is waiting (the daemon's mode; a one-off poll
+    /// leaves that to the next search or daemon run).
+    pub fn spawn(store: Store, index_when_idle: bool) -> StoreWriter {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("briefwatch-writer".into())
-            .spawn(move || run(store, rx))
+            .spawn(move || run(store, rx, index_when_idle))
             .expect("spawning the writer thread");
         StoreWriter { tx, thread }
     }
@@ -72,8 +77,31 @@ impl WriterHandle {
     }
 }
 
-fn run(mut store: Store, rx: mpsc::Receiver<Job>) -> Store {
-    while let Ok(first) = rx.recv() {
+fn run(mut store: Store, rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Store {
+    let mut maybe_unindexed = index_when_idle;
+    loop {
+        let first = if maybe_unindexed {
+            match rx.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Empty) => {
+                    match store.index_pending(Some(INDEX_CHUNK)) {
+                        Ok(n) => maybe_unindexed = n == INDEX_CHUNK,
+                        Err(e) => {
+                            tracing::error!(error = %e, "search index update failed; retried after the next write");
+                            maybe_unindexed = false;
+                        }
+                    }
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
+        maybe_unindexed = index_when_idle;
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -89,21 +117,19 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) -> Store {
 fn commit_group(store: &mut Store, group: Vec<Job>) {
     let mut results = Vec::with_capacity(group.len());
     let outcome = (|| -> Result<(), StoreError> {
-        let mut tx = store.conn.transaction().ctx("starting a write")?;
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting a write")?;
         for job in &group {
-            let sp = tx.savepoint().ctx("starting a write")?;
-            let r = persist_in(&sp, &job.report);
-            if r.is_ok() {
-                sp.commit().ctx("committing briefs")?;
-            }
-            results.push(r);
+            results.push(persist_in(&tx, &job.report)?);
         }
         tx.commit().ctx("committing briefs")
     })();
     match outcome {
         Ok(()) => {
             for (job, r) in group.into_iter().zip(results) {
-                let _ = job.reply.send(r);
+                let _ = job.reply.send(Ok(r));
             }
         }
         Err(e) => {

@@ -76,6 +76,7 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
             want_html,
             text: String::with_capacity(input.len()),
             html: String::with_capacity(if want_html { input.len() } else { 0 }),
+            html_block: true,
             ..State::default()
         }),
     };
@@ -113,6 +114,10 @@ struct State {
     pre_depth: usize,
     /// 0: nothing pending, 1: a space, 2: a line break, 3: a paragraph break.
     pending: u8,
+    /// A collapsed run of whitespace waits to be written to `html`.
+    html_space: bool,
+    /// The last thing written to `html` was a block boundary (or nothing): whitespace there is dropped.
+    html_block: bool,
 }
 
 struct Sink {
@@ -205,10 +210,8 @@ impl TokenSink for Sink {
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
         let mut st = self.st.borrow_mut();
         match token {
-            Token::CharacterTokens(t) => {
-                if st.raw_skip.is_none() && st.skip_depth == 0 {
-                    st.push_text(&t);
-                }
+            Token::CharacterTokens(t) if st.raw_skip.is_none() && st.skip_depth == 0 => {
+                st.push_text(&t);
             }
             Token::TagToken(tag) => return st.tag(tag),
             _ => {}
@@ -262,6 +265,8 @@ impl State {
         let brk = text_break(name);
         if brk > 0 {
             self.request(brk);
+            self.html_space = false;
+            self.html_block = true;
         }
         if name == "pre" {
             match tag.kind {
@@ -274,6 +279,10 @@ impl State {
         }
         if self.want_html {
             if let Some(t) = intern(name, ALLOWED) {
+                if brk == 0 {
+                    self.flush_html_space();
+                    self.html_block = false;
+                }
                 match tag.kind {
                     TagKind::StartTag => self.open_tag(t, &tag),
                     TagKind::EndTag => self.end_tag(t),
@@ -290,34 +299,79 @@ impl State {
     }
 
     fn push_text(&mut self, t: &str) {
-        if self.want_html {
-            escape_text(&mut self.html, t);
+        let normalized;
+        let t = if !t.is_ascii() && t.chars().any(|c| c.is_whitespace() && !c.is_ascii()) {
+            // No-break and other Unicode spaces read as plain spaces.
+            normalized = t
+                .chars()
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .collect::<String>();
+            normalized.as_str()
+        } else {
+            t
+        };
+        if self.pre_depth > 0 {
+            if self.want_html {
+                escape_text(&mut self.html, t);
+                self.html_block = false;
+            }
+            self.add_pre_text(t);
+            return;
         }
-        self.add_text(t);
-    }
-
-    fn add_text(&mut self, t: &str) {
-        let pre = self.pre_depth > 0;
-        for (i, piece) in t.split(|c: char| c.is_whitespace() && !pre).enumerate() {
-            if i > 0 && !self.text.is_empty() && self.pending == 0 {
+        let b = t.as_bytes();
+        let lead_ws = b.first().is_some_and(u8::is_ascii_whitespace);
+        let trail_ws = b.last().is_some_and(u8::is_ascii_whitespace);
+        if lead_ws {
+            if !self.text.is_empty() && self.pending == 0 {
                 self.pending = 1;
             }
-            if piece.is_empty() {
-                continue;
+            self.html_space = true;
+        }
+        if b.iter().any(|c| !c.is_ascii_whitespace()) {
+            self.flush_pending();
+            let start = self.text.len();
+            collapse_into(&mut self.text, t);
+            if self.want_html {
+                self.flush_html_space();
+                escape_text(&mut self.html, &self.text[start..]);
+                self.html_block = false;
             }
-            match self.pending {
-                1 => self.text.push(' '),
-                2 => self.text.push('\n'),
-                3 => self.text.push_str("\n\n"),
-                _ => {}
+            if trail_ws {
+                self.pending = 1;
+                self.html_space = true;
             }
-            self.pending = 0;
-            if pre {
-                self.text.push_str(piece);
-            } else {
-                self.text
-                    .extend(piece.chars().map(|c| if c == '\u{a0}' { ' ' } else { c }));
-            }
+        }
+    }
+
+    /// Text that is not markup (list bullets): goes to the plain text only.
+    fn add_text(&mut self, t: &str) {
+        self.flush_pending();
+        self.text.push_str(t.trim_end());
+        if t.ends_with(' ') {
+            self.pending = 1;
+        }
+    }
+
+    fn add_pre_text(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        self.flush_pending();
+        self.text.push_str(t);
+    }
+
+    fn flush_pending(&mut self) {
+        match std::mem::take(&mut self.pending) {
+            1 => self.text.push(' '),
+            2 => self.text.push('\n'),
+            3 => self.text.push_str("\n\n"),
+            _ => {}
+        }
+    }
+
+    fn flush_html_space(&mut self) {
+        if std::mem::take(&mut self.html_space) && !self.html_block {
+            self.html.push(' ');
         }
     }
 
@@ -326,7 +380,10 @@ impl State {
         self.html.push_str(t);
         for a in &tag.attrs {
             let attr: &str = &a.name.local;
-            let url_attr = matches!((t, attr), ("a", "href") | ("img", "src") | ("q" | "blockquote", "cite"));
+            let url_attr = matches!(
+                (t, attr),
+                ("a", "href") | ("img", "src") | ("q" | "blockquote", "cite")
+            );
             let plain_attr = matches!(
                 (t, attr),
                 ("a" | "abbr" | "img", "title")
@@ -393,23 +450,68 @@ fn close_tag(out: &mut String, t: &str) {
 
 /// Appends `s` with `&`, `<` and `>` escaped.
 pub fn escape_text(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    escape_with(out, s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
+    });
 }
 
 /// Appends `s` escaped for a double-quoted attribute value.
 pub fn escape_attr(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => escape_text(out, c.encode_utf8(&mut [0; 4])),
+    escape_with(out, s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    });
+}
+
+/// Copies `s` to `out` in runs, replacing the ASCII bytes that `rep` maps.
+fn escape_with(out: &mut String, s: &str, rep: impl Fn(u8) -> Option<&'static str>) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if let Some(r) = rep(b) {
+            out.push_str(&s[last..i]);
+            out.push_str(r);
+            last = i + 1;
+        }
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Appends `s` with leading and trailing ASCII whitespace removed and inner runs collapsed to one space.
+pub fn collapse_into(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    let edge_ws = |c: Option<&u8>| c.is_some_and(u8::is_ascii_whitespace);
+    if !edge_ws(b.first())
+        && !edge_ws(b.last())
+        && !b.iter().any(|&c| c < b' ')
+        && memchr::memmem::find(b, b"  ").is_none()
+    {
+        // Already collapsed (the common case for text that went through cleaning once).
+        out.push_str(s);
+        return;
+    }
+    let mut i = 0;
+    let mut first = true;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i > start {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            out.push_str(&s[start..i]);
         }
     }
 }
@@ -472,6 +574,28 @@ mod tests {
             html_to_text("<ul><li>one</li><li>two</li></ul>after<br>line"),
             "- one\n- two\n\nafter\nline"
         );
+    }
+
+    #[test]
+    fn html_whitespace_is_collapsed_and_dropped_at_block_edges() {
+        let c = clean_html(
+            "<p> Tom &amp;\n  Jerry </p>\n\n<p>Two <b>bold</b> x</p>",
+            None,
+        );
+        assert_eq!(c.html, "<p>Tom &amp; Jerry</p><p>Two <b>bold</b> x</p>");
+        assert_eq!(c.text, "Tom & Jerry\n\nTwo bold x");
+    }
+
+    #[test]
+    fn pre_keeps_its_whitespace() {
+        let c = clean_html("<pre>a\n  b</pre>", None);
+        assert_eq!(c.html, "<pre>a\n  b</pre>");
+        assert_eq!(c.text, "a\n  b");
+    }
+
+    #[test]
+    fn no_break_spaces_read_as_spaces() {
+        assert_eq!(html_to_text("a&nbsp;&nbsp;b\u{2003}c"), "a b c");
     }
 
     #[test]

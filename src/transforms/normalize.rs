@@ -20,12 +20,13 @@ pub fn normalize(raw: RawBrief) -> Brief {
         .or(raw.summary.as_ref());
     let Cleaned { text, html } = match body {
         Some(Markup::Html(h)) => clean_html(h, Some(&raw.base)),
-        Some(Markup::Text(t)) => clean_html(&plain_as_html(t), None),
+        Some(Markup::Text(t)) => clean_html(&paragraphs_html(t), None),
         None => Cleaned::default(),
     };
     let url = raw.link.as_ref().map(|u| u.to_string());
     let guid = stable_guid(&raw, url.as_deref(), &title);
     let content_hash = content_hash(&title, &text);
+    let html = (html != paragraphs_html(&text)).then_some(html);
     let author = (!raw.authors.is_empty()).then(|| raw.authors.join(", "));
     Brief {
         guid,
@@ -46,8 +47,9 @@ fn markup_is_blank(m: &Markup) -> bool {
     }
 }
 
-/// Plain text as HTML: escaped, blank lines become paragraphs.
-fn plain_as_html(t: &str) -> String {
+/// Plain text as HTML: escaped, blank lines become paragraphs. The store keeps no HTML for a brief
+/// whose sanitised HTML is exactly this, and rebuilds it on reading.
+pub fn paragraphs_html(t: &str) -> String {
     let mut out = String::with_capacity(t.len() + 16);
     for para in t.split("\n\n").filter(|p| !p.trim().is_empty()) {
         out.push_str("<p>");
@@ -70,17 +72,24 @@ fn stable_guid(raw: &RawBrief, url: Option<&str>, title: &str) -> String {
         .or(raw.updated)
         .map(|d| d.to_rfc3339())
         .unwrap_or_default();
-    format!("urn:briefwatch:{:016x}", xxh3_64(format!("{title}\u{1f}{date}").as_bytes()))
+    format!(
+        "urn:briefwatch:{:016x}",
+        xxh3_64(format!("{title}\u{1f}{date}").as_bytes())
+    )
 }
 
-/// Hash of normalised title and text: equal for entries that read the same.
+/// Hash of a brief's title and text, ignoring case. Both arrive normalised (whitespace collapsed by
+/// cleaning), so entries that read the same hash the same.
 pub fn content_hash(title: &str, text: &str) -> i64 {
-    let norm: String = title
-        .split_whitespace()
-        .chain(text.split_whitespace())
-        .flat_map(|w| w.chars().chain(std::iter::once(' ')))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let mut norm = String::with_capacity(title.len() + text.len() + 1);
+    norm.push_str(title);
+    norm.push('\u{1f}');
+    norm.push_str(text);
+    if norm.is_ascii() {
+        norm.make_ascii_lowercase();
+    } else {
+        norm = norm.to_lowercase();
+    }
     xxh3_64(norm.as_bytes()) as i64
 }
 
@@ -101,7 +110,9 @@ mod tests {
             link: None,
             title: Some(Markup::Html("Iran &amp; the <b>plot</b>".into())),
             content: None,
-            summary: Some(Markup::Html("<p>One</p><p>Two <a href=\"/x\">link</a></p>".into())),
+            summary: Some(Markup::Html(
+                "<p>One</p><p>Two <a href=\"/x\">link</a></p>".into(),
+            )),
             authors: vec!["A. Writer".into(), "B. Editor".into()],
             published: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
             updated: None,
@@ -126,13 +137,30 @@ mod tests {
         let b = normalize(raw());
         assert_eq!(b.title, "Iran & the plot");
         assert_eq!(b.text, "One\n\nTwo link");
-        assert!(b.html.contains("href=\"https://example.org/x\""), "{}", b.html);
+        let html = b.html.unwrap();
+        assert!(html.contains("href=\"https://example.org/x\""), "{html}");
         assert_eq!(b.author.as_deref(), Some("A. Writer, B. Editor"));
     }
 
     #[test]
-    fn content_hash_ignores_case_and_spacing() {
-        assert_eq!(content_hash("A  b", "c\n\nd"), content_hash("a B", "C d"));
+    fn html_that_is_only_paragraphs_is_not_kept() {
+        let mut r = raw();
+        r.summary = Some(Markup::Html("<p>Tom &amp; Jerry</p>\n<p>Two</p>".into()));
+        let b = normalize(r);
+        assert_eq!(b.html, None);
+        assert_eq!(paragraphs_html(&b.text), "<p>Tom &amp; Jerry</p><p>Two</p>");
+    }
+
+    #[test]
+    fn content_hash_ignores_case_and_markup_spacing() {
+        let hash = |title: &str, body: &str| {
+            let mut r = raw();
+            r.title = Some(Markup::Text(title.into()));
+            r.summary = Some(Markup::Html(body.into()));
+            normalize(r).content_hash
+        };
+        assert_eq!(hash("A  b", "<p>c\n  d</p>"), hash("a B", "C d"));
+        assert_eq!(content_hash("Été", ""), content_hash("été", ""));
         assert_ne!(content_hash("a", "b"), content_hash("a", "c"));
     }
 }

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use crate::harness::{ConfigSpec, STANDARD_ENTRIES, Workspace, serve_standard_feeds, titles};
-use crate::server::FeedServer;
+use crate::harness::{
+    ConfigSpec, Daemon, STANDARD_ENTRIES, Workspace, serve_standard_feeds, titles,
+};
+use crate::server::{FeedServer, Mode};
 
 const PATHS: [&str; 3] = ["/alpha.xml", "/beta.atom", "/gamma.json"];
 
@@ -41,7 +43,7 @@ async fn daemon_polls_then_exits_zero_on(signal: &str) {
     );
 }
 
-async fn wait_for_requests(server: &FeedServer, daemon: &mut crate::harness::Daemon, n: usize) {
+async fn wait_for_requests(server: &FeedServer, daemon: &mut Daemon, n: usize) {
     let deadline = Duration::from_secs(30);
     let start = std::time::Instant::now();
     loop {
@@ -73,4 +75,119 @@ async fn daemon_polls_on_a_1s_interval_and_exits_0_on_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_polls_on_a_1s_interval_and_exits_0_on_sigint() {
     daemon_polls_then_exits_zero_on("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn briefs_can_be_listed_while_the_daemon_runs() {
+    let server = FeedServer::start().await;
+    let sources = serve_standard_feeds(&server)
+        .into_iter()
+        .map(|s| s.interval("1s"));
+    let ws = Workspace::with_config(&ConfigSpec::for_server(&server).sources(sources));
+
+    let mut daemon = ws.spawn(&["run"]);
+    wait_for_requests(&server, &mut daemon, 1).await;
+
+    // The daemon keeps polling (and writing) while the CLI reads the same database.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = ws.bw(&["briefs", "list", "--limit", "0", "--json"]).await;
+        assert!(
+            run.status.success(),
+            "briefs list failed while the daemon runs\n{}\n{}",
+            run.describe(),
+            daemon.output_so_far()
+        );
+        let n = run.json_lines().len();
+        if n == STANDARD_ENTRIES {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {n} briefs listed while the daemon runs\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Two streams of back-to-back CLI calls for a few seconds, interleaved with the
+    // daemon's 1 s polls: every call must succeed (SQLite busy handling, not luck).
+    let until = std::time::Instant::now() + Duration::from_secs(8);
+    let stream = |args: &'static [&'static str]| {
+        let ws = &ws;
+        async move {
+            let mut calls = 0;
+            while std::time::Instant::now() < until {
+                let run = ws.bw(args).await;
+                calls += 1;
+                assert!(
+                    run.status.success(),
+                    "call #{calls} failed while the daemon runs\n{}",
+                    run.describe()
+                );
+            }
+        }
+    };
+    tokio::join!(
+        stream(&["sources", "list", "--json"]),
+        stream(&["briefs", "list", "--limit", "0", "--json"]),
+    );
+
+    daemon.signal("TERM");
+    let exited = daemon.wait_exit(Duration::from_secs(10)).await;
+    assert!(
+        exited.is_some_and(|(status, _, _)| status.success()),
+        "daemon did not exit 0 after SIGTERM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_exits_promptly_on_sigterm_while_a_fetch_hangs() {
+    let server = FeedServer::start().await;
+    let mut sources: Vec<_> = serve_standard_feeds(&server)
+        .into_iter()
+        .map(|s| s.interval("1s"))
+        .collect();
+    server.publish(
+        "/slow.xml",
+        crate::harness::fixture("alpha.rss"),
+        crate::harness::RSS,
+    );
+    server.set_mode("/slow.xml", Mode::Hang(Duration::from_secs(120)));
+    sources.push(crate::harness::SourceSpec::new("slow", server.url("/slow.xml")).interval("1s"));
+    // A long client timeout: a prompt exit must cancel the hanging fetch, not outwait it.
+    let mut spec = ConfigSpec::for_server(&server).sources(sources);
+    spec.timeout_secs = 60;
+    let ws = Workspace::with_config(&spec);
+
+    let mut daemon = ws.spawn(&["run"]);
+    wait_for_requests(&server, &mut daemon, 1).await;
+    let start = std::time::Instant::now();
+    while server.hits("/slow.xml") == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the hanging source was never requested\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    daemon.signal("TERM");
+    let Some((status, stdout, stderr)) = daemon.wait_exit(Duration::from_secs(8)).await else {
+        panic!(
+            "daemon did not exit within 8 s of SIGTERM while a fetch hung (timeout_secs = 60)\n{}",
+            daemon.output_so_far()
+        );
+    };
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "daemon exit: {status:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+    let briefs = ws.briefs().await;
+    assert_eq!(
+        briefs.len(),
+        STANDARD_ENTRIES,
+        "titles: {:?}",
+        titles(&briefs)
+    );
 }

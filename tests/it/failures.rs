@@ -94,6 +94,10 @@ async fn failing_sources_are_counted_and_recorded_while_healthy_ones_are_stored(
             assert!(row.get(key).is_some(), "sources row lacks `{key}`: {row}");
         }
     }
+    for row in &rows {
+        assert_eq!(row["kind"], "feed", "kind defaults to feed: {row}");
+        assert_eq!(row["enabled"], true, "{row}");
+    }
     for healthy in ["alpha", "beta", "gamma"] {
         let row = source_row(&rows, healthy);
         assert_eq!(failures(row), 0, "healthy source {healthy}: {row}");

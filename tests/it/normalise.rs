@@ -114,6 +114,31 @@ async fn iso_8859_1_feed_declared_in_the_xml_prolog_is_decoded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iso_8859_1_feed_declared_only_by_the_content_type_charset_is_decoded() {
+    let server = FeedServer::start().await;
+    let raw = fixture("latin1.rss");
+    let decl = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>";
+    assert!(raw.starts_with(decl), "fixture latin1.rss changed");
+    // Same bytes, but the XML declaration names no encoding: only HTTP does.
+    let mut body = b"<?xml version=\"1.0\"?>".to_vec();
+    body.extend_from_slice(&raw[decl.len()..]);
+    server.publish(
+        "/latin1.rss",
+        body,
+        "application/rss+xml; charset=ISO-8859-1",
+    );
+    let ws = Workspace::with_config(
+        &ConfigSpec::for_server(&server).source(SourceSpec::new("cafe", server.url("/latin1.rss"))),
+    );
+    ws.poll()
+        .await
+        .assert_counts(&[("errors", 0), ("new_briefs", 1)]);
+    let briefs = ws.briefs().await;
+    assert_eq!(briefs.len(), 1, "titles: {:?}", titles(&briefs));
+    assert_eq!(str_field(&briefs[0], "title"), "Café crème à Paris");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn atom_xml_base_resolves_relative_links_to_absolute_urls() {
     let server = FeedServer::start().await;
     let (ws, briefs) = polled_single_source(&server, "beta", "/beta.atom", "beta.atom", ATOM).await;
@@ -149,6 +174,21 @@ async fn atom_xml_base_resolves_relative_links_to_absolute_urls() {
         "text of the HTML content: {text:?}"
     );
     assert_instant(&shown, "updated", "2025-11-05T08:00:00Z");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atom_xml_base_also_resolves_links_inside_html_content() {
+    let server = FeedServer::start().await;
+    let (ws, briefs) = polled_single_source(&server, "beta", "/beta.atom", "beta.atom", ATOM).await;
+    let shown = ws.show(by_title(&briefs, "Relative links explained")).await;
+
+    // The relative <a href="base"> inside the escaped HTML content is in scope of the feed's
+    // xml:base, so it resolves against https://blog.example.net/posts/, not the feed's URL.
+    let html = str_field(&shown, "html");
+    assert!(
+        html.contains("href=\"https://blog.example.net/posts/base\""),
+        "link inside Atom HTML content not resolved against xml:base: {html:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -123,6 +123,23 @@ async fn first_poll_stores_every_entry_with_absolute_urls_and_plain_text_titles(
     .collect();
     assert_eq!(per_source, expected, "briefs per source");
 
+    // Newest first: every fixture entry has a date, so the listing is ordered by it.
+    let published: Vec<chrono::DateTime<chrono::FixedOffset>> = briefs
+        .iter()
+        .map(|b| {
+            chrono::DateTime::parse_from_rfc3339(str_field(b, "published"))
+                .unwrap_or_else(|e| panic!("published of {b}: {e}"))
+        })
+        .collect();
+    assert!(
+        published.windows(2).all(|w| w[0] >= w[1]),
+        "briefs list is not newest first: {:?}",
+        briefs
+            .iter()
+            .map(|b| (str_field(b, "published"), str_field(b, "title")))
+            .collect::<Vec<_>>()
+    );
+
     // `<title>Rust &amp; Friends: &lt;b&gt;bold&lt;/b&gt; compiler claims</title>`
     let rust = briefs
         .iter()

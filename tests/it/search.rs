@@ -47,6 +47,21 @@ async fn search_finds_a_brief_by_a_word_that_occurs_only_in_its_body() {
         "body of the hit: {shown}"
     );
 
+    // Titles are indexed too.
+    let run = ws.bw(&["briefs", "search", "crane", "--json"]).await;
+    run.assert_success();
+    let hits = run.json_lines();
+    assert_eq!(
+        hits.len(),
+        1,
+        "one hit for a title word\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        str_field(&hits[0], "title"),
+        "Harbour crane upgrade finished"
+    );
+
     // A word in no brief finds nothing, successfully.
     let run = ws.bw(&["briefs", "search", "xylophonist", "--json"]).await;
     run.assert_success();

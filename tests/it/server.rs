@@ -26,6 +26,8 @@ pub enum Mode {
     Status(u16),
     /// Sleep this long before answering (meant to exceed the client's timeout).
     Hang(Duration),
+    /// Answer `302 Found` with this `Location`.
+    Redirect(String),
 }
 
 /// One request as the server saw it.
@@ -242,6 +244,13 @@ async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
         Mode::Hang(d) => {
             tokio::time::sleep(d).await;
             return (StatusCode::SERVICE_UNAVAILABLE, "hung").into_response();
+        }
+        Mode::Redirect(location) => {
+            return Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, location)
+                .body(Body::empty())
+                .expect("302 response");
         }
         Mode::Serve => {}
     }

@@ -122,6 +122,14 @@ async fn test_origin_implements_conditional_get_and_failure_modes() {
     assert_eq!(get(&server, "/feed.xml", &[]).await.status, 500);
     assert_eq!(get(&server, "/missing", &[]).await.status, 404);
 
+    server.set_mode("/hop", Mode::Redirect(server.url("/feed.xml")));
+    let hop = get(&server, "/hop", &[]).await;
+    assert_eq!(hop.status, 302);
+    assert_eq!(
+        hop.header("location"),
+        Some(server.url("/feed.xml").as_str())
+    );
+
     server.set_mode("/slow", Mode::Hang(Duration::from_secs(30)));
     let addr = server.host_port();
     let hung = tokio::task::spawn_blocking(move || {
