@@ -1,5 +1,7 @@
 //! The `briefwatch` binary: parses arguments, sets up logging, runs the command, maps errors to exit codes.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -11,7 +13,8 @@ fn main() {
         .unwrap_or_else(|_| EnvFilter::new(cli.default_log_level()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
     match cli.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -77,7 +77,9 @@ impl<'a> From<&'a StoredBrief> for ListLine<'a> {
             source: &b.source,
             url: b.url.as_deref(),
             title: &b.title,
-            published: b.published.map(|d| d.to_rfc3339()),
+            published: b
+                .published
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             topics: [],
             story_id: b.story_id,
             author: b.author.as_deref(),

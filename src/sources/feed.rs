@@ -45,14 +45,76 @@ pub fn parse_feed(
         url: url.to_string(),
         detail: e.to_string(),
     })?;
-    let entries = feed.entries.into_iter().map(|e| to_raw(e, url)).collect();
+    let bases = entry_bases(&utf8, url, feed.entries.len());
+    let entries = feed
+        .entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| to_raw(e, url, bases.as_ref().map_or(url, |b| &b[i])))
+        .collect();
     Ok(ParsedFeed {
         title: feed.title.map(|t| t.content),
         entries,
     })
 }
 
-fn to_raw(e: Entry, feed_url: &Url) -> RawBrief {
+/// The base URL of each entry's content when the document uses `xml:base` (feed-rs resolves links but
+/// does not tell which base applies to the HTML inside an entry). `None` when the document has no
+/// `xml:base` or its entries cannot be matched one to one.
+fn entry_bases(doc: &[u8], url: &Url, entries: usize) -> Option<Vec<Url>> {
+    memchr::memmem::find(doc, b"xml:base")?;
+    let mut reader = quick_xml::Reader::from_reader(doc);
+    let mut stack: Vec<Url> = vec![url.clone()];
+    let mut out: Vec<Url> = Vec::with_capacity(entries);
+    let mut entry_depth: Option<usize> = None;
+    let mut buf = Vec::new();
+    loop {
+        let event = reader.read_event_into(&mut buf).ok()?;
+        match &event {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                let parent = stack.last().expect("root base").clone();
+                let base = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.as_ref() == "xml:base")
+                    .and_then(|a| parent.join(a.value.as_ref().trim()).ok())
+                    .unwrap_or(parent);
+                let name = e.local_name();
+                let local = name.as_ref();
+                let depth = stack.len();
+                if entry_depth.is_none() && matches!(local, "entry" | "item") {
+                    entry_depth = Some(depth);
+                    out.push(base.clone());
+                } else if entry_depth.is_some_and(|d| depth == d + 1)
+                    && matches!(local, "content" | "summary" | "description")
+                    && base != *stack.last().expect("entry base")
+                {
+                    *out.last_mut().expect("inside an entry") = base.clone();
+                }
+                if matches!(event, quick_xml::events::Event::Start(_)) {
+                    stack.push(base);
+                } else if entry_depth == Some(depth) {
+                    entry_depth = None;
+                }
+            }
+            quick_xml::events::Event::End(_) => {
+                stack.pop();
+                if entry_depth == Some(stack.len()) {
+                    entry_depth = None;
+                }
+                if stack.is_empty() {
+                    return None;
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    (out.len() == entries).then_some(out)
+}
+
+fn to_raw(e: Entry, feed_url: &Url, content_base: &Url) -> RawBrief {
     let guid = Some(e.id).filter(|s| !s.trim().is_empty());
     let link = pick_link(&e.links, feed_url).or_else(|| {
         // RSS: a permalink guid is the item's link when there is no <link>.
@@ -86,7 +148,7 @@ fn to_raw(e: Entry, feed_url: &Url) -> RawBrief {
         authors,
         published: e.published,
         updated: e.updated,
-        base: feed_url.clone(),
+        base: content_base.clone(),
     }
 }
 
@@ -157,6 +219,25 @@ mod tests {
         assert_eq!(b.title, "Hi");
         assert_eq!(b.author.as_deref(), Some("Ann"));
         assert_eq!(b.text, "X");
+    }
+
+    #[test]
+    fn xml_base_applies_to_links_inside_content() {
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://a.example/root/">
+            <title>T</title><id>urn:f</id>
+            <entry><id>urn:1</id><title>One</title>
+              <content type="html">&lt;a href="x"&gt;x&lt;/a&gt;</content></entry>
+            <entry xml:base="https://b.example/e/"><id>urn:2</id><title>Two</title>
+              <content type="html" xml:base="c/">&lt;a href="y"&gt;y&lt;/a&gt;</content></entry>
+            </feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let html: Vec<String> = f
+            .entries
+            .into_iter()
+            .map(|e| normalize(e).html.unwrap())
+            .collect();
+        assert!(html[0].contains("https://a.example/root/x"), "{}", html[0]);
+        assert!(html[1].contains("https://b.example/e/c/y"), "{}", html[1]);
     }
 
     #[test]

@@ -60,7 +60,10 @@ fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
 impl Store {
     /// Persists one poll's results in a single transaction and returns only the new briefs.
     pub fn persist(&mut self, report: &SourceReport) -> Result<InsertReport, StoreError> {
-        let tx = self.conn.transaction().ctx("starting a write")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting a write")?;
         let out = persist_in(&tx, report)?;
         tx.commit().ctx("committing briefs")?;
         Ok(out)
@@ -185,7 +188,10 @@ impl Store {
     /// Deletes a brief and leaves a tombstone so that the next poll does not bring it back.
     pub fn delete_brief(&mut self, id: BriefId) -> Result<(), StoreError> {
         let op = "deleting a brief";
-        let tx = self.conn.transaction().ctx(op)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
         let row: Option<(SourceId, i64, String, String)> = tx
             .query_row(
                 "SELECT source_id, guid_hash, title, text FROM briefs WHERE id = ?1",

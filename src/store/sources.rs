@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use url::Url;
 
 use super::{Context, Store, StoreError, from_ts, to_ts};
@@ -26,8 +26,16 @@ impl Store {
     /// new ones are added, changed ones updated (a new URL forgets the validators), missing ones disabled.
     /// Briefs are never deleted.
     pub fn sync_config_sources(&mut self, specs: &[SourceSpec]) -> Result<(), StoreError> {
+        if self.config_sources_match(specs)? {
+            // Every command syncs; taking no write lock when nothing changed keeps CLI reads from
+            // contending with a running daemon.
+            return Ok(());
+        }
         let now = to_ts(Utc::now());
-        let tx = self.conn.transaction().ctx("syncing sources")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("syncing sources")?;
         for s in specs {
             let old: Option<String> = tx
                 .query_row("SELECT url FROM sources WHERE name = ?1", [&s.name], |r| {
@@ -76,10 +84,43 @@ impl Store {
         tx.commit().ctx("syncing sources")
     }
 
+    /// Whether the enabled config-origin sources in the database are exactly `specs`.
+    fn config_sources_match(&self, specs: &[SourceSpec]) -> Result<bool, StoreError> {
+        let op = "syncing sources";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, kind, url, interval_secs FROM sources
+                 WHERE origin = 'config' AND enabled = 1 ORDER BY name",
+            )
+            .ctx(op)?;
+        let stored: Vec<(String, String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .ctx(op)?
+            .collect::<Result<_, _>>()
+            .ctx(op)?;
+        let mut wanted: Vec<(String, String, String, i64)> = specs
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.kind.as_str().to_string(),
+                    s.url.to_string(),
+                    s.interval.as_secs() as i64,
+                )
+            })
+            .collect();
+        wanted.sort();
+        Ok(stored == wanted)
+    }
+
     /// Adds imported sources, skipping URLs that are already subscribed; names are made unique.
     pub fn import_sources(&mut self, specs: &[SourceSpec]) -> Result<ImportReport, StoreError> {
         let now = to_ts(Utc::now());
-        let tx = self.conn.transaction().ctx("importing sources")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("importing sources")?;
         let mut report = ImportReport::default();
         for s in specs {
             let exists: bool = tx
@@ -216,8 +257,11 @@ impl Store {
     /// Removes an imported source that has no briefs, or disables one that has (briefs are kept).
     pub fn remove_source(&mut self, name: &str) -> Result<bool, StoreError> {
         let op = "removing a source";
-        let row: Option<(i64, String, i64)> = self
+        let tx = self
             .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let row: Option<(i64, String, i64)> = tx
             .query_row(
                 "SELECT s.id, s.origin, (SELECT count(*) FROM briefs b WHERE b.source_id = s.id)
                  FROM sources s WHERE s.name = ?1",
@@ -226,25 +270,30 @@ impl Store {
             )
             .optional()
             .ctx(op)?;
-        let Some((id, _origin, briefs)) = row else {
+        let Some((id, origin, briefs)) = row else {
             return Err(StoreError::NotFound {
                 what: format!("source {name:?}"),
             });
         };
-        if briefs == 0 {
-            self.conn
-                .execute("DELETE FROM tombstones WHERE source_id = ?1", [id])
-                .ctx(op)?;
-            self.conn
-                .execute("DELETE FROM sources WHERE id = ?1", [id])
-                .ctx(op)?;
-            Ok(true)
-        } else {
-            self.conn
-                .execute("UPDATE sources SET enabled = 0 WHERE id = ?1", [id])
-                .ctx(op)?;
-            Ok(false)
+        if origin == SourceOrigin::Config.as_str() {
+            return Err(StoreError::NotFound {
+                what: format!(
+                    "imported source {name:?} (it comes from the config file: remove its [[sources]] entry there)"
+                ),
+            });
         }
+        let removed = briefs == 0;
+        if removed {
+            tx.execute("DELETE FROM tombstones WHERE source_id = ?1", [id])
+                .ctx(op)?;
+            tx.execute("DELETE FROM sources WHERE id = ?1", [id])
+                .ctx(op)?;
+        } else {
+            tx.execute("UPDATE sources SET enabled = 0 WHERE id = ?1", [id])
+                .ctx(op)?;
+        }
+        tx.commit().ctx(op)?;
+        Ok(removed)
     }
 }
 
