@@ -7,7 +7,7 @@ use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
 use crate::model::{Markup, RawBrief};
-use crate::sources::charset;
+use crate::sources::{charset, dates};
 
 /// A document that could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,7 @@ pub fn parse_feed(
         // An empty id tells `to_raw` that the publisher gave none; it then derives one itself.
         .id_generator(|_, _, _| String::new())
         .sanitize_content(false)
+        .timestamp_parser(dates::parse_feed_date)
         .build();
     let feed = parser.parse(&utf8[..]).map_err(|e| ParseError {
         url: url.to_string(),

@@ -2,8 +2,10 @@
 //!
 //! - [`http`]: the one HTTP client (conditional GET, limits, politeness, private-network guard).
 //! - [`charset`]: legacy encodings to UTF-8.
+//! - [`dates`]: lenient feed timestamps.
 //! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s.
 
 pub mod charset;
+pub mod dates;
 pub mod feed;
 pub mod http;

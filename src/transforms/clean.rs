@@ -19,24 +19,38 @@ use url::Url;
 pub struct Cleaned {
     /// Plain text: entities decoded, whitespace collapsed, paragraphs separated by a blank line.
     pub text: String,
-    /// Sanitised HTML safe to show in a page or an email.
-    pub html: String,
+    /// Sanitised HTML safe to show in a page or an email; `None` when it would be exactly
+    /// [`paragraphs_html`] of `text` (the common case, rebuilt on demand instead of stored).
+    pub html: Option<String>,
+}
+
+impl Cleaned {
+    /// The sanitised HTML, rebuilt from the text when it was only paragraphs.
+    pub fn html(&self) -> String {
+        self.html
+            .clone()
+            .unwrap_or_else(|| paragraphs_html(&self.text))
+    }
+}
+
+/// Plain text as HTML: escaped, blank lines become paragraphs.
+pub fn paragraphs_html(t: &str) -> String {
+    let mut out = String::with_capacity(t.len() + 16);
+    for para in t.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        out.push_str("<p>");
+        escape_text(&mut out, para);
+        out.push_str("</p>");
+    }
+    out
 }
 
 /// Cleans `input` (an HTML fragment); relative URLs resolve against `base`.
 pub fn clean_html(input: &str, base: Option<&Url>) -> Cleaned {
     if !input.contains(['<', '&']) {
-        let text = collapse_plain(input);
-        let html = if text.is_empty() {
-            String::new()
-        } else {
-            let mut h = String::with_capacity(text.len() + 7);
-            h.push_str("<p>");
-            escape_text(&mut h, &text);
-            h.push_str("</p>");
-            h
+        return Cleaned {
+            text: collapse_plain(input),
+            html: None,
         };
-        return Cleaned { text, html };
     }
     run(input, base, true)
 }
@@ -77,6 +91,7 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
             text: String::with_capacity(input.len()),
             html: String::with_capacity(if want_html { input.len() } else { 0 }),
             html_block: true,
+            lazy: want_html,
             ..State::default()
         }),
     };
@@ -93,8 +108,8 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
         st.text.pop();
     }
     Cleaned {
+        html: (want_html && !st.lazy).then_some(st.html),
         text: st.text,
-        html: st.html,
     }
 }
 
@@ -118,6 +133,11 @@ struct State {
     html_space: bool,
     /// The last thing written to `html` was a block boundary (or nothing): whitespace there is dropped.
     html_block: bool,
+    /// So far the fragment is only text inside `<p>` elements, so `html` is not written: it would be
+    /// [`paragraphs_html`] of `text`. The first other structure writes it out and clears this.
+    lazy: bool,
+    /// `<p>` elements open while `lazy`.
+    lazy_p: usize,
 }
 
 struct Sink {
@@ -277,6 +297,20 @@ impl State {
         if tag.kind == TagKind::StartTag && name == "li" {
             self.add_text("- ");
         }
+        if self.lazy {
+            let allowed = intern(name, ALLOWED).is_some();
+            if name == "p" {
+                match tag.kind {
+                    TagKind::StartTag => self.lazy_p += 1,
+                    TagKind::EndTag => self.lazy_p = self.lazy_p.saturating_sub(1),
+                }
+                return TokenSinkResult::Continue;
+            }
+            if !allowed && brk != 2 {
+                return TokenSinkResult::Continue;
+            }
+            self.materialize();
+        }
         if self.want_html {
             if let Some(t) = intern(name, ALLOWED) {
                 if brk == 0 {
@@ -310,6 +344,9 @@ impl State {
         } else {
             t
         };
+        if self.lazy && self.lazy_p == 0 && t.bytes().any(|c| !c.is_ascii_whitespace()) {
+            self.materialize();
+        }
         if self.pre_depth > 0 {
             if self.want_html {
                 escape_text(&mut self.html, t);
@@ -331,7 +368,7 @@ impl State {
             self.flush_pending();
             let start = self.text.len();
             collapse_into(&mut self.text, t);
-            if self.want_html {
+            if self.want_html && !self.lazy {
                 self.flush_html_space();
                 escape_text(&mut self.html, &self.text[start..]);
                 self.html_block = false;
@@ -366,6 +403,24 @@ impl State {
             2 => self.text.push('\n'),
             3 => self.text.push_str("\n\n"),
             _ => {}
+        }
+    }
+
+    /// Leaves lazy mode: writes the paragraphs seen so far as HTML and reopens the current one.
+    fn materialize(&mut self) {
+        self.lazy = false;
+        self.html = paragraphs_html(&self.text);
+        self.html_block = true;
+        self.html_space = false;
+        if self.lazy_p > 0 {
+            if self.pending < 3 && self.html.ends_with("</p>") {
+                self.html.truncate(self.html.len() - "</p>".len());
+                self.html_block = false;
+                self.html_space = self.pending == 1;
+            } else {
+                self.html.push_str("<p>");
+            }
+            self.open.push("p");
         }
     }
 
@@ -540,7 +595,7 @@ mod tests {
             Some(&base()),
         );
         assert_eq!(c.text, "Hi");
-        assert_eq!(c.html, "<p>Hi</p><img>");
+        assert_eq!(c.html(), "<p>Hi</p><img>");
     }
 
     #[test]
@@ -550,7 +605,7 @@ mod tests {
             Some(&base()),
         );
         assert_eq!(
-            c.html,
+            c.html(),
             "<a href=\"https://example.org/a?x=1&amp;y=2\" rel=\"nofollow noopener noreferrer\">A</a> <a rel=\"nofollow noopener noreferrer\">B</a>"
         );
     }
@@ -558,14 +613,14 @@ mod tests {
     #[test]
     fn unclosed_and_stray_tags_are_balanced() {
         let c = clean_html("<div><p><em>open</div></b>", None);
-        assert_eq!(c.html, "<div><p><em>open</em></p></div>");
+        assert_eq!(c.html(), "<div><p><em>open</em></p></div>");
     }
 
     #[test]
     fn escaped_markup_in_text_stays_text() {
         let c = clean_html("&lt;script&gt;alert(1)&lt;/script&gt;", None);
         assert_eq!(c.text, "<script>alert(1)</script>");
-        assert_eq!(c.html, "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(c.html(), "&lt;script&gt;alert(1)&lt;/script&gt;");
     }
 
     #[test]
@@ -582,20 +637,43 @@ mod tests {
             "<p> Tom &amp;\n  Jerry </p>\n\n<p>Two <b>bold</b> x</p>",
             None,
         );
-        assert_eq!(c.html, "<p>Tom &amp; Jerry</p><p>Two <b>bold</b> x</p>");
+        assert_eq!(c.html(), "<p>Tom &amp; Jerry</p><p>Two <b>bold</b> x</p>");
         assert_eq!(c.text, "Tom & Jerry\n\nTwo bold x");
     }
 
     #[test]
     fn pre_keeps_its_whitespace() {
         let c = clean_html("<pre>a\n  b</pre>", None);
-        assert_eq!(c.html, "<pre>a\n  b</pre>");
+        assert_eq!(c.html(), "<pre>a\n  b</pre>");
         assert_eq!(c.text, "a\n  b");
     }
 
     #[test]
     fn no_break_spaces_read_as_spaces() {
         assert_eq!(html_to_text("a&nbsp;&nbsp;b\u{2003}c"), "a b c");
+    }
+
+    #[test]
+    fn paragraph_only_html_is_not_built() {
+        let c = clean_html("<p>One &amp; two</p>\n<p>Three</p>", None);
+        assert_eq!(c.html, None);
+        assert_eq!(c.html(), "<p>One &amp; two</p><p>Three</p>");
+    }
+
+    #[test]
+    fn structure_after_paragraphs_keeps_the_earlier_ones() {
+        let c = clean_html(
+            "<p>One</p><p>Two <a href=\"https://x.example/\">link</a> end</p><p>Four</p>",
+            None,
+        );
+        assert_eq!(
+            c.html.as_deref(),
+            Some(
+                "<p>One</p><p>Two <a href=\"https://x.example/\" rel=\"nofollow noopener noreferrer\">link</a> end</p><p>Four</p>"
+            )
+        );
+        let c = clean_html("<p>One</p><p><b>Two</b></p>", None);
+        assert_eq!(c.html.as_deref(), Some("<p>One</p><p><b>Two</b></p>"));
     }
 
     #[test]

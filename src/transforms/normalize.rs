@@ -4,6 +4,7 @@
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::model::{Brief, Markup, RawBrief};
+pub use crate::transforms::clean::paragraphs_html;
 use crate::transforms::clean::{Cleaned, clean_html, collapse_plain, html_to_text};
 
 /// Normalises one raw entry.
@@ -26,7 +27,6 @@ pub fn normalize(raw: RawBrief) -> Brief {
     let url = raw.link.as_ref().map(|u| u.to_string());
     let guid = stable_guid(&raw, url.as_deref(), &title);
     let content_hash = content_hash(&title, &text);
-    let html = (html != paragraphs_html(&text)).then_some(html);
     let author = (!raw.authors.is_empty()).then(|| raw.authors.join(", "));
     Brief {
         guid,
@@ -45,18 +45,6 @@ fn markup_is_blank(m: &Markup) -> bool {
     match m {
         Markup::Text(t) | Markup::Html(t) => t.trim().is_empty(),
     }
-}
-
-/// Plain text as HTML: escaped, blank lines become paragraphs. The store keeps no HTML for a brief
-/// whose sanitised HTML is exactly this, and rebuilds it on reading.
-pub fn paragraphs_html(t: &str) -> String {
-    let mut out = String::with_capacity(t.len() + 16);
-    for para in t.split("\n\n").filter(|p| !p.trim().is_empty()) {
-        out.push_str("<p>");
-        crate::transforms::clean::escape_text(&mut out, para);
-        out.push_str("</p>");
-    }
-    out
 }
 
 /// The publisher's id when it has one, else the link, else a hash of title and date.
