@@ -27,6 +27,7 @@ const MAX_IDLE: Duration = Duration::from_secs(60);
 /// Opens the store, brings its sources in line with the config, and returns the active ones.
 pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> {
     let mut store = Store::open(&cfg.storage.path)?;
+    store.set_story_window(cfg.stories.window);
     store.sync_config_sources(&cfg.sources)?;
     let active = store.active_sources()?;
     Ok((store, active))
@@ -122,10 +123,7 @@ impl Daemon {
                 src.clone(),
             );
             self.tracker.spawn(async move {
-                let Ok(_permit) = permits.acquire_owned().await else {
-                    return;
-                };
-                if let Some(p) = poll_source(&client, &writer, src, &cancel).await {
+                if let Some(p) = poll_source(&client, &writer, src, &permits, &cancel).await {
                     let _ = done.send(p);
                 }
             });

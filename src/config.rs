@@ -76,8 +76,17 @@ pub struct Config {
     pub storage: StorageConfig,
     /// HTTP client and scheduling settings.
     pub fetch: FetchConfig,
+    /// Story clustering settings.
+    pub stories: StoriesConfig,
     /// Sources declared in the file, in order.
     pub sources: Vec<SourceSpec>,
+}
+
+/// `[stories]`: how near-duplicates from several sources are grouped.
+#[derive(Debug, Clone)]
+pub struct StoriesConfig {
+    /// How far apart two briefs may be published and still be one story.
+    pub window: Duration,
 }
 
 /// `[storage]`.
@@ -158,7 +167,15 @@ struct RawConfig {
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
+    stories: RawStories,
+    #[serde(default)]
     sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    window: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -219,6 +236,16 @@ impl Config {
         };
         let fetch = validate_fetch(raw.fetch, &mut problems);
         let sources = validate_sources(raw.sources, &fetch, &mut problems);
+        let window = match raw.stories.window.as_deref() {
+            None => crate::store::DEFAULT_STORY_WINDOW,
+            Some(w) => parse_interval(w).unwrap_or_else(|reason| {
+                problems.push(Problem {
+                    key: "stories.window".into(),
+                    reason,
+                });
+                crate::store::DEFAULT_STORY_WINDOW
+            }),
+        };
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -229,6 +256,7 @@ impl Config {
             file: path.to_path_buf(),
             storage,
             fetch,
+            stories: StoriesConfig { window },
             sources,
         })
     }

@@ -139,6 +139,9 @@ pub struct Brief {
     pub guid: String,
     /// Absolute URL of the brief, when known.
     pub url: Option<String>,
+    /// `url` canonicalised (tracking parameters, fragments, AMP variants removed): the article's
+    /// identity across sources.
+    pub canonical_url: Option<String>,
     /// Plain-text title (may be empty when the source gave none).
     pub title: String,
     /// Plain-text body with paragraph breaks.
@@ -154,6 +157,9 @@ pub struct Brief {
     pub updated: Option<DateTime<Utc>>,
     /// Hash of the normalised title and text, for exact-duplicate detection.
     pub content_hash: i64,
+    /// Near-duplicate fingerprint; `None` when there is too little text to compare.
+    #[serde(skip)]
+    pub signature: Option<crate::transforms::fingerprint::Signature>,
 }
 
 /// A brief as read back from the store.

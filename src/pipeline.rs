@@ -123,17 +123,22 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
     }
 }
 
-/// Polls one source: fetch and parse (abandoned if `cancel` fires), then persist (always completed).
+/// Polls one source: fetch and parse while holding one of `fetch_slots` (abandoned if `cancel`
+/// fires), then persist (always completed; the writer's bounded queue provides backpressure).
 /// Returns `None` only when cancelled before anything was written.
 pub async fn poll_source(
     client: &HttpClient,
     writer: &WriterHandle,
     mut src: SourceState,
+    fetch_slots: &Semaphore,
     cancel: &CancellationToken,
 ) -> Option<SourcePoll> {
     let started = Instant::now();
     let (outcome, sched) = tokio::select! {
-        r = fetch_and_parse(client, &src) => r,
+        r = async {
+            let _slot = fetch_slots.acquire().await.ok()?;
+            Some(fetch_and_parse(client, &src).await)
+        } => r?,
         () = cancel.cancelled() => return None,
     };
     let now = Utc::now();
@@ -200,10 +205,7 @@ pub async fn poll_all(
             cancel.clone(),
             permits.clone(),
         );
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await.ok()?;
-            poll_source(&client, &writer, src, &cancel).await
-        });
+        set.spawn(async move { poll_source(&client, &writer, src, &permits, &cancel).await });
     }
     let mut summary = PollSummary::default();
     let mut polls = Vec::new();

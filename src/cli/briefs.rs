@@ -120,13 +120,13 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
         }
         BriefsCmd::Show { id, json } => {
             let b = store.get_brief(id)?;
+            let also = store.story_appearances(id)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&b).map_err(anyhow::Error::from)?
-                );
+                let mut v = serde_json::to_value(&b).map_err(anyhow::Error::from)?;
+                v["also_in"] = serde_json::to_value(&also).map_err(anyhow::Error::from)?;
+                println!("{v}");
             } else {
-                print_full(&b);
+                print_full(&b, &also);
             }
             Ok(())
         }
@@ -172,7 +172,7 @@ fn print_list(list: &[StoredBrief], json: bool) -> Result<(), CliError> {
     }
 }
 
-fn print_full(b: &StoredBrief) {
+fn print_full(b: &StoredBrief, also: &[crate::store::Appearance]) {
     println!("{}", one_line(&b.title));
     println!(
         "id: {}   source: {}   guid: {}",
@@ -195,6 +195,18 @@ fn print_full(b: &StoredBrief) {
     );
     if let Some(s) = b.story_id {
         println!("story: {s}");
+    }
+    if !also.is_empty() {
+        println!("also reported by:");
+        for a in also {
+            println!(
+                "  {:<20} brief {:>6}  {}  {}",
+                one_line(&a.source),
+                a.brief_id,
+                a.url.as_deref().map(one_line).unwrap_or_default(),
+                one_line(&a.title)
+            );
+        }
     }
     println!("\n{}", printable(&b.text));
 }

@@ -3,6 +3,7 @@
 mod briefs;
 mod poll;
 mod sources;
+mod stories;
 
 use std::path::PathBuf;
 
@@ -49,6 +50,9 @@ pub enum Command {
     /// Read stored briefs.
     #[command(subcommand)]
     Briefs(briefs::BriefsCmd),
+    /// Near-duplicate clusters: the same story from several sources.
+    #[command(subcommand)]
+    Stories(stories::StoriesCmd),
 }
 
 /// An error that `main` turns into an exit code.
@@ -112,6 +116,7 @@ impl Cli {
             }
             Command::Sources(cmd) => sources::run(&self.config, cmd),
             Command::Briefs(cmd) => briefs::run(&self.config, cmd),
+            Command::Stories(cmd) => stories::run(&self.config, cmd),
         }
     }
 }

@@ -14,6 +14,10 @@ pub struct NewBrief {
     pub id: BriefId,
     /// Its guid within the source.
     pub guid: String,
+    /// The story it was placed in.
+    pub story_id: i64,
+    /// Whether it started that story (alerts fire once per story, for the brief that started it).
+    pub new_story: bool,
 }
 
 /// What persisting one source report did.
@@ -64,9 +68,14 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("starting a write")?;
-        let out = persist_in(&tx, report)?;
-        tx.commit().ctx("committing briefs")?;
-        Ok(out)
+        let out = persist_in(&tx, report, &mut self.stories).and_then(|out| {
+            tx.commit().ctx("committing briefs")?;
+            Ok(out)
+        });
+        if out.is_err() {
+            self.stories.index = None;
+        }
+        out
     }
 
     /// Newest first.
@@ -250,6 +259,7 @@ fn quote_terms(q: &str) -> String {
 pub(super) fn persist_in(
     tx: &Connection,
     report: &SourceReport,
+    stories: &mut super::stories::StoryState,
 ) -> Result<InsertReport, StoreError> {
     super::sources::record_report(tx, report)?;
     let crate::model::FetchOutcome::Fetched { briefs, .. } = &report.outcome else {
@@ -258,53 +268,98 @@ pub(super) fn persist_in(
     let fetched = to_ts(report.checked_at);
     let mut out = InsertReport::default();
     for b in briefs {
-        if let Some(id) = insert_one(tx, report.source_id, b, fetched)? {
-            out.new.push(NewBrief {
-                id,
-                guid: b.guid.clone(),
-            });
+        if let Some(new) = ingest_one(tx, report.source_id, b, fetched, stories)? {
+            out.new.push(new);
         }
     }
     Ok(out)
 }
 
-fn insert_one(
+/// Stores one brief unless it is already known: a tombstone or an earlier sighting of the same guid
+/// from this source, the same canonical URL from any source, or the same text from this source
+/// (a re-issued guid) make it a sighting, not a new brief. A new brief is placed in a story first,
+/// so that its row is written once.
+fn ingest_one(
     tx: &Connection,
     source_id: SourceId,
     b: &Brief,
     fetched: i64,
-) -> Result<Option<BriefId>, StoreError> {
+    stories: &mut super::stories::StoryState,
+) -> Result<Option<NewBrief>, StoreError> {
     let op = "inserting a brief";
     let gh = guid_hash(&b.guid);
-    let published = b.published.map(to_ts);
-    let mut stmt = tx
+    let known: bool = tx
         .prepare_cached(
-            "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
-                 author, published_at, updated_at, fetched_at, sort_at, content_hash)
-             SELECT ?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
-             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2)
-             ON CONFLICT (source_id, guid_hash) DO NOTHING",
+            "SELECT EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
+                 OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2)",
         )
+        .ctx(op)?
+        .query_row(params![source_id, gh], |r| r.get(0))
         .ctx(op)?;
-    let n = stmt
-        .execute(params![
-            source_id,
-            gh,
-            b.guid,
-            b.url,
-            b.title,
-            b.text,
-            b.html,
-            b.author,
-            published,
-            b.updated.map(to_ts),
-            fetched,
-            published.unwrap_or(fetched).min(fetched + 86_400),
-            b.content_hash,
-        ])
-        .ctx(op)?;
-    if n == 0 {
+    if known {
         return Ok(None);
     }
-    Ok(Some(tx.last_insert_rowid()))
+    if let Some(existing) = same_url(tx, b)? {
+        super::stories::add_sighting(tx, source_id, gh, existing, fetched)?;
+        return Ok(None);
+    }
+    let same_text = super::stories::same_text(tx, b)?;
+    if let Some(dup) = same_text.iter().find(|d| d.source_id == source_id) {
+        super::stories::add_sighting(tx, source_id, gh, dup.brief_id, fetched)?;
+        return Ok(None);
+    }
+    let published = b.published.map(to_ts);
+    let at = published.unwrap_or(fetched).min(fetched + 86_400);
+    let placed = super::stories::place_brief(tx, stories, b, at, &same_text)?;
+    tx.prepare_cached(
+        "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
+             author, published_at, updated_at, fetched_at, sort_at, content_hash, signature, story_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )
+    .ctx(op)?
+    .execute(params![
+        source_id,
+        gh,
+        b.guid,
+        b.url,
+        b.canonical_url,
+        b.title,
+        b.text,
+        b.html,
+        b.author,
+        published,
+        b.updated.map(to_ts),
+        fetched,
+        at,
+        b.content_hash,
+        b.signature.as_ref().map(|s| s.to_bytes()),
+        placed.story_id,
+    ])
+    .ctx(op)?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached(
+        "INSERT INTO sightings (source_id, guid_hash, brief_id, seen_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .ctx(op)?
+    .execute(params![source_id, gh, id, fetched])
+    .ctx(op)?;
+    super::stories::placed(tx, stories, id, b, at, &placed)?;
+    Ok(Some(NewBrief {
+        id,
+        guid: b.guid.clone(),
+        story_id: placed.story_id,
+        new_story: placed.new_story,
+    }))
+}
+
+/// A stored brief with the same canonical URL (from any source): this very article.
+fn same_url(tx: &Connection, b: &Brief) -> Result<Option<BriefId>, StoreError> {
+    let Some(canon) = &b.canonical_url else {
+        return Ok(None);
+    };
+    tx.prepare_cached("SELECT id FROM briefs WHERE canonical_url = ?1 LIMIT 1")
+        .ctx("looking up duplicates")?
+        .query_row([canon], |r| r.get(0))
+        .optional()
+        .ctx("looking up duplicates")
 }

@@ -2,12 +2,14 @@
 //! domain methods. `rusqlite` types never leave this module.
 //!
 //! - [`schema`]: numbered migrations.
-//! - `sources`, `briefs`: the domain methods on [`Store`].
+//! - `sources`, `briefs`, `stories`: the domain methods on [`Store`].
 //! - [`writer`]: a thread that owns a [`Store`] and commits pipeline results in groups.
 
 mod briefs;
 pub mod schema;
 mod sources;
+mod stories;
+mod story_index;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use rusqlite::Connection;
 
 pub use briefs::{BriefFilter, InsertReport, NewBrief};
 pub use sources::ImportReport;
+pub use stories::{Appearance, StorySummary};
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,9 +81,13 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
     }
 }
 
+/// How far apart two briefs may be published and still be one story, unless configured.
+pub const DEFAULT_STORY_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+
 /// The briefwatch database.
 pub struct Store {
     conn: Connection,
+    stories: stories::StoryState,
 }
 
 impl Store {
@@ -95,7 +102,13 @@ impl Store {
                 .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            stories: stories::StoryState {
+                window_secs: DEFAULT_STORY_WINDOW.as_secs() as i64,
+                index: None,
+            },
+        };
         store.configure().map_err(|e| open_err(e.to_string()))?;
         store.migrate(path)?;
         Ok(store)
@@ -134,6 +147,12 @@ impl Store {
             tracing::info!(version = i + 1, "database schema migrated");
         }
         Ok(())
+    }
+
+    /// Sets how far apart two briefs may be published and still join one story.
+    pub fn set_story_window(&mut self, window: Duration) {
+        self.stories.window_secs = window.as_secs().min(i64::MAX as u64) as i64;
+        self.stories.index = None;
     }
 
     /// The schema version of the open database.

@@ -40,8 +40,7 @@ CREATE TABLE briefs (
     fetched_at    INTEGER NOT NULL,
     sort_at       INTEGER NOT NULL,
     content_hash  INTEGER NOT NULL,
-    story_id      INTEGER,
-    UNIQUE (source_id, guid_hash)
+    story_id      INTEGER
 );
 CREATE INDEX briefs_by_time ON briefs (sort_at DESC, id DESC);
 CREATE VIRTUAL TABLE briefs_fts USING fts5(
@@ -62,5 +61,36 @@ CREATE TABLE tombstones (
     deleted_at INTEGER NOT NULL,
     PRIMARY KEY (source_id, guid_hash)
 ) WITHOUT ROWID;
+"#,
+    // 2: stories (near-duplicate clusters), sightings (one brief seen from several sources),
+    // fingerprints. Existing briefs each become a story of their own and a sighting of
+    // their source.
+    r#"
+CREATE TABLE stories (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    first_seen           INTEGER NOT NULL,
+    last_seen            INTEGER NOT NULL,
+    briefs               INTEGER NOT NULL DEFAULT 1,
+    sources              INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX stories_by_time ON stories (last_seen DESC);
+CREATE TABLE sightings (
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    guid_hash INTEGER NOT NULL,
+    brief_id  INTEGER NOT NULL REFERENCES briefs(id),
+    seen_at   INTEGER NOT NULL,
+    PRIMARY KEY (source_id, guid_hash)
+) WITHOUT ROWID;
+CREATE INDEX sightings_by_brief ON sightings (brief_id);
+-- MinHash fingerprint (see transforms::fingerprint); the band index over it lives in memory.
+ALTER TABLE briefs ADD COLUMN signature BLOB;
+CREATE INDEX briefs_by_canonical_url ON briefs (canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE INDEX briefs_by_content_hash ON briefs (content_hash);
+CREATE INDEX briefs_by_story ON briefs (story_id);
+INSERT INTO sightings (source_id, guid_hash, brief_id, seen_at)
+    SELECT source_id, guid_hash, id, fetched_at FROM briefs;
+INSERT INTO stories (id, first_seen, last_seen, briefs, sources)
+    SELECT id, sort_at, sort_at, 1, 1 FROM briefs;
+UPDATE briefs SET story_id = id;
 "#,
 ];

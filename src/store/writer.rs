@@ -5,10 +5,10 @@
 //! stores nothing of its group and every caller in it gets the error (their sources are polled again). A caller's `persist` returns once its data is
 //! committed.
 
-use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use rusqlite::TransactionBehavior;
+use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::sync::oneshot;
 
 use super::{Context, Store, StoreError, briefs::persist_in};
@@ -17,6 +17,8 @@ use crate::store::InsertReport;
 
 /// Most reports committed in one transaction.
 const MAX_GROUP: usize = 256;
+/// Reports waiting for the writer before submitters wait (bounds memory when ingest outpaces it).
+const QUEUE: usize = 64;
 /// Most briefs indexed for search in one idle step (keeps a waiting report's latency low).
 const INDEX_CHUNK: usize = 500;
 
@@ -42,7 +44,7 @@ impl StoreWriter {
     /// full-text index up to date whenever no report is waiting (the daemon's mode; a one-off poll
     /// leaves that to the next search or daemon run).
     pub fn spawn(store: Store, index_when_idle: bool) -> StoreWriter {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("briefwatch-writer".into())
             .spawn(move || run(store, rx, index_when_idle))
@@ -72,18 +74,21 @@ impl WriterHandle {
             op: "handing results to the writer",
             detail: "the writer thread has stopped".into(),
         };
-        self.tx.send(Job { report, reply }).map_err(|_| gone())?;
+        self.tx
+            .send(Job { report, reply })
+            .await
+            .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 }
 
-fn run(mut store: Store, rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Store {
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Store {
     let mut maybe_unindexed = index_when_idle;
     loop {
         let first = if maybe_unindexed {
             match rx.try_recv() {
                 Ok(job) => job,
-                Err(mpsc::TryRecvError::Empty) => {
+                Err(TryRecvError::Empty) => {
                     match store.index_pending(Some(INDEX_CHUNK)) {
                         Ok(n) => maybe_unindexed = n == INDEX_CHUNK,
                         Err(e) => {
@@ -93,12 +98,12 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Stor
                     }
                     continue;
                 }
-                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Disconnected) => break,
             }
         } else {
-            match rx.recv() {
-                Ok(job) => job,
-                Err(_) => break,
+            match rx.blocking_recv() {
+                Some(job) => job,
+                None => break,
             }
         };
         maybe_unindexed = index_when_idle;
@@ -115,6 +120,15 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Stor
 }
 
 fn commit_group(store: &mut Store, group: Vec<Job>) {
+    if store
+        .stories
+        .index
+        .as_ref()
+        .is_some_and(|i| i.wants_rebuild())
+    {
+        // Rebuilt from the database at the next placement, without the briefs that left the window.
+        store.stories.index = None;
+    }
     let mut results = Vec::with_capacity(group.len());
     let outcome = (|| -> Result<(), StoreError> {
         let tx = store
@@ -122,7 +136,7 @@ fn commit_group(store: &mut Store, group: Vec<Job>) {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("starting a write")?;
         for job in &group {
-            results.push(persist_in(&tx, &job.report)?);
+            results.push(persist_in(&tx, &job.report, &mut store.stories)?);
         }
         tx.commit().ctx("committing briefs")
     })();
@@ -133,6 +147,7 @@ fn commit_group(store: &mut Store, group: Vec<Job>) {
             }
         }
         Err(e) => {
+            store.stories.index = None;
             tracing::error!(error = %e, reports = group.len(), "write transaction failed; nothing of it was stored");
             for job in group {
                 let _ = job.reply.send(Err(StoreError::Query {

@@ -2,5 +2,8 @@
 //!
 //! Nothing here does I/O; the pipeline calls these between fetching and persisting.
 
+pub mod canonicalize;
 pub mod clean;
+pub mod cluster;
+pub mod fingerprint;
 pub mod normalize;

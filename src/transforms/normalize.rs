@@ -4,8 +4,10 @@
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::model::{Brief, Markup, RawBrief};
+use crate::transforms::canonicalize::canonicalize;
 pub use crate::transforms::clean::paragraphs_html;
 use crate::transforms::clean::{Cleaned, clean_html, collapse_plain, html_to_text};
+use crate::transforms::fingerprint;
 
 /// Normalises one raw entry.
 pub fn normalize(raw: RawBrief) -> Brief {
@@ -25,12 +27,15 @@ pub fn normalize(raw: RawBrief) -> Brief {
         None => Cleaned::default(),
     };
     let url = raw.link.as_ref().map(|u| u.to_string());
+    let canonical_url = raw.link.as_ref().map(|u| canonicalize(u).to_string());
+    let signature = fingerprint::signature(&title, &text);
     let guid = stable_guid(&raw, url.as_deref(), &title);
     let content_hash = content_hash(&title, &text);
     let author = (!raw.authors.is_empty()).then(|| raw.authors.join(", "));
     Brief {
         guid,
         url,
+        canonical_url,
         title,
         text,
         html,
@@ -38,6 +43,7 @@ pub fn normalize(raw: RawBrief) -> Brief {
         published: raw.published.or(raw.updated),
         updated: raw.updated,
         content_hash,
+        signature,
     }
 }
 

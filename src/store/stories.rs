@@ -1,0 +1,292 @@
+//! Stories: placing new briefs into near-duplicate clusters through the band index, sightings of one
+//! brief by several sources, and reading clusters back.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::story_index::{Entry, StoryIndex};
+use super::{Context, Store, StoreError, from_ts};
+use crate::model::{Brief, BriefId, SourceId};
+use crate::transforms::cluster::{Placement, place};
+use crate::transforms::fingerprint::band_keys;
+
+/// Where `place_brief` put a brief.
+pub(super) struct Placed {
+    pub story_id: i64,
+    pub new_story: bool,
+}
+
+/// A story as `stories list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorySummary {
+    /// Story id (stable).
+    pub id: i64,
+    /// Title of the brief that started it.
+    pub title: String,
+    /// When its first brief was published (or fetched).
+    pub first_seen: DateTime<Utc>,
+    /// When its latest brief was published (or fetched).
+    pub last_seen: DateTime<Utc>,
+    /// Number of briefs in it.
+    pub briefs: u64,
+    /// Names of the sources that carried it, by first sighting.
+    pub sources: Vec<String>,
+}
+
+/// Another place where the story of a brief appeared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Appearance {
+    /// The brief (the same one when another source carried the very same article).
+    pub brief_id: BriefId,
+    /// The source that carried it.
+    pub source: String,
+    /// Its URL.
+    pub url: Option<String>,
+    /// Its title.
+    pub title: String,
+}
+
+/// Story placement state the writer keeps between transactions.
+pub(crate) struct StoryState {
+    /// How far apart two briefs may be published and still be one story.
+    pub window_secs: i64,
+    /// Built at the first placement; dropped when a transaction fails (it may hold rolled-back rows).
+    pub index: Option<StoryIndex>,
+}
+
+/// A stored brief with the same content hash.
+pub(super) struct SameText {
+    pub brief_id: BriefId,
+    pub source_id: SourceId,
+    pub story_id: i64,
+    pub at: i64,
+}
+
+/// Stored briefs whose title and text hash like `b`'s, oldest first (at most a few).
+pub(super) fn same_text(tx: &Connection, b: &Brief) -> Result<Vec<SameText>, StoreError> {
+    if b.title.is_empty() && b.text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let op = "looking up duplicates";
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, source_id, story_id, sort_at FROM briefs
+             WHERE content_hash = ?1 AND story_id IS NOT NULL ORDER BY id LIMIT 16",
+        )
+        .ctx(op)?;
+    let rows = stmt
+        .query_map([b.content_hash], |r| {
+            Ok(SameText {
+                brief_id: r.get(0)?,
+                source_id: r.get(1)?,
+                story_id: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })
+        .ctx(op)?;
+    rows.collect::<Result<_, _>>().ctx(op)
+}
+
+/// Chooses the story of a brief about to be inserted: that of an identical text from another source
+/// within the window, else of the most similar fingerprint within the window, else a new one (whose
+/// row is created here).
+pub(super) fn place_brief(
+    tx: &Connection,
+    st: &mut StoryState,
+    b: &Brief,
+    at: i64,
+    same_text: &[SameText],
+) -> Result<Placed, StoreError> {
+    let op = "clustering a brief";
+    let window_secs = st.window_secs;
+    let exact = same_text
+        .iter()
+        .find(|d| (d.at - at).abs() <= window_secs)
+        .map(|d| d.story_id);
+    if b.signature.is_some() && st.index.is_none() {
+        st.index = Some(StoryIndex::load(tx, window_secs)?);
+    }
+    let placement = match (exact, &b.signature, &st.index) {
+        (Some(story_id), _, _) => Placement::Join {
+            story_id,
+            brief_id: 0,
+            similarity: 1.0,
+        },
+        (None, Some(sig), Some(index)) => place(
+            sig,
+            at,
+            window_secs,
+            &index.candidates(tx, &band_keys(sig))?,
+        ),
+        _ => Placement::NewStory,
+    };
+    Ok(match placement {
+        Placement::Join { story_id, .. } => {
+            tx.prepare_cached(
+                "UPDATE stories SET briefs = briefs + 1, last_seen = max(last_seen, ?2),
+                     first_seen = min(first_seen, ?2)
+                 WHERE id = ?1",
+            )
+            .ctx(op)?
+            .execute(params![story_id, at])
+            .ctx(op)?;
+            Placed {
+                story_id,
+                new_story: false,
+            }
+        }
+        Placement::NewStory => {
+            tx.prepare_cached("INSERT INTO stories (first_seen, last_seen) VALUES (?1, ?1)")
+                .ctx(op)?
+                .execute(params![at])
+                .ctx(op)?;
+            Placed {
+                story_id: tx.last_insert_rowid(),
+                new_story: true,
+            }
+        }
+    })
+}
+
+/// Bookkeeping once the brief row exists: the story's source count, the in-memory index.
+pub(super) fn placed(
+    tx: &Connection,
+    st: &mut StoryState,
+    id: BriefId,
+    b: &Brief,
+    at: i64,
+    placed: &Placed,
+) -> Result<(), StoreError> {
+    if !placed.new_story {
+        refresh_source_count(tx, placed.story_id)?;
+    }
+    if let (Some(sig), Some(index)) = (&b.signature, st.index.as_mut()) {
+        let entry = Entry {
+            brief_id: id,
+            story_id: placed.story_id,
+            at,
+        };
+        index.insert(entry, sig);
+    }
+    Ok(())
+}
+
+fn refresh_source_count(tx: &Connection, story_id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE stories SET sources = (
+             SELECT count(DISTINCT s.source_id) FROM sightings s JOIN briefs b ON b.id = s.brief_id
+             WHERE b.story_id = ?1)
+         WHERE id = ?1",
+    )
+    .ctx("counting a story's sources")?
+    .execute([story_id])
+    .ctx("counting a story's sources")?;
+    Ok(())
+}
+
+/// Records that `source_id` also carried the stored brief `brief_id` (under its own guid).
+pub(super) fn add_sighting(
+    tx: &Connection,
+    source_id: SourceId,
+    guid_hash: i64,
+    brief_id: BriefId,
+    seen_at: i64,
+) -> Result<(), StoreError> {
+    let op = "recording a sighting";
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO sightings (source_id, guid_hash, brief_id, seen_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .ctx(op)?
+    .execute(params![source_id, guid_hash, brief_id, seen_at])
+    .ctx(op)?;
+    let story: Option<i64> = tx
+        .query_row(
+            "SELECT story_id FROM briefs WHERE id = ?1",
+            [brief_id],
+            |r| r.get(0),
+        )
+        .ctx(op)?;
+    if let Some(story) = story {
+        refresh_source_count(tx, story)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Stories, most recently active first; `min_sources` filters out single-source ones.
+    pub fn list_stories(
+        &self,
+        limit: Option<u64>,
+        min_sources: u64,
+    ) -> Result<Vec<StorySummary>, StoreError> {
+        let op = "listing stories";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT st.id, b.title, st.first_seen, st.last_seen, st.briefs
+                 FROM stories st
+                 JOIN briefs b ON b.id = (SELECT min(id) FROM briefs WHERE story_id = st.id)
+                 WHERE st.sources >= ?1
+                 ORDER BY st.last_seen DESC, st.id DESC LIMIT ?2",
+            )
+            .ctx(op)?;
+        let limit = limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt
+            .query_map(params![min_sources as i64, limit], |r| {
+                Ok(StorySummary {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    first_seen: from_ts(r.get(2)?),
+                    last_seen: from_ts(r.get(3)?),
+                    briefs: r.get::<_, i64>(4)? as u64,
+                    sources: Vec::new(),
+                })
+            })
+            .ctx(op)?;
+        let mut out: Vec<StorySummary> = rows.collect::<Result<_, _>>().ctx(op)?;
+        let mut src = self
+            .conn
+            .prepare_cached(
+                "SELECT so.name FROM sightings s JOIN briefs b ON b.id = s.brief_id
+                 JOIN sources so ON so.id = s.source_id
+                 WHERE b.story_id = ?1 GROUP BY so.id ORDER BY min(s.seen_at), so.name",
+            )
+            .ctx(op)?;
+        for st in &mut out {
+            st.sources = src
+                .query_map([st.id], |r| r.get(0))
+                .ctx(op)?
+                .collect::<Result<_, _>>()
+                .ctx(op)?;
+        }
+        Ok(out)
+    }
+
+    /// Where else the story of brief `id` appeared: other sources carrying the same article, and the
+    /// other briefs of its story.
+    pub fn story_appearances(&self, id: BriefId) -> Result<Vec<Appearance>, StoreError> {
+        let op = "reading a story";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT b.id, so.name, b.url, b.title FROM briefs b
+                   JOIN sightings s ON s.brief_id = b.id JOIN sources so ON so.id = s.source_id
+                 WHERE b.story_id = (SELECT story_id FROM briefs WHERE id = ?1)
+                   AND NOT (b.id = ?1 AND s.source_id = b.source_id)
+                 ORDER BY s.seen_at, b.id",
+            )
+            .ctx(op)?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(Appearance {
+                    brief_id: r.get(0)?,
+                    source: r.get(1)?,
+                    url: r.get(2)?,
+                    title: r.get(3)?,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+}
