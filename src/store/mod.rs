@@ -84,6 +84,17 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
 /// How far apart two briefs may be published and still be one story, unless configured.
 pub const DEFAULT_STORY_WINDOW: Duration = Duration::from_secs(7 * 86_400);
 
+/// Size figures of a database file, from [`Store::size_stats`].
+#[derive(Debug, Clone, Copy)]
+pub struct SizeStats {
+    /// Stored briefs.
+    pub briefs: u64,
+    /// Bytes of title, text and HTML in them.
+    pub text_bytes: u64,
+    /// Bytes of the database file.
+    pub file_bytes: u64,
+}
+
 /// The briefwatch database.
 pub struct Store {
     conn: Connection,
@@ -153,6 +164,38 @@ impl Store {
     pub fn set_story_window(&mut self, window: Duration) {
         self.stories.window_secs = window.as_secs().min(i64::MAX as u64) as i64;
         self.stories.index = None;
+    }
+
+    /// Size figures of the database at `path` (checkpointed first): file size, briefs, text bytes.
+    pub fn size_stats(path: &Path) -> Result<SizeStats, StoreError> {
+        let store = Store::open(path)?;
+        let op = "measuring the database";
+        store
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .ctx(op)?;
+        let (briefs, text_bytes): (i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT count(*), coalesce(sum(length(CAST(title AS BLOB)) + length(CAST(text AS BLOB))
+                     + coalesce(length(CAST(html AS BLOB)), 0)), 0) FROM briefs",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ctx(op)?;
+        drop(store);
+        let file_bytes =
+            std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|e| StoreError::Open {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                })?;
+        Ok(SizeStats {
+            briefs: briefs as u64,
+            text_bytes: text_bytes as u64,
+            file_bytes,
+        })
     }
 
     /// The schema version of the open database.

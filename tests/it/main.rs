@@ -7,6 +7,7 @@
 //! - [`failures`]: HTTP 500, malformed XML and a hanging origin are counted and recorded.
 //! - [`normalise`]: legacy encodings, xml:base, relative links, JSON Feed, guids, dates.
 //! - [`search`]: FTS over the body text.
+//! - [`stories`]: one article under several URLs, reworded copies, templated headlines, window.
 //! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
 //! - [`opml`]: import, poll and export of subscriptions.
 //! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT.
@@ -25,3 +26,4 @@ mod polling;
 mod search;
 mod security;
 mod server_selftest;
+mod stories;
