@@ -97,6 +97,9 @@ fn run_expectations(path: &Path) {
             .and_then(|p| parse_file(&p))
             .unwrap_or_else(|| {
                 tally.unreadable += 1;
+                if std::env::var_os("VERBOSE").is_some() {
+                    println!("  UNREADABLE {file}");
+                }
                 Parsed {
                     feed: ParsedFeed {
                         title: None,

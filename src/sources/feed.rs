@@ -35,6 +35,7 @@ pub fn parse_feed(
     url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
     let (utf8, _) = charset::to_utf8(body, content_type);
+    let utf8 = legacy_dialects(utf8);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // An empty id tells `to_raw` that the publisher gave none; it then derives one itself.
@@ -57,6 +58,48 @@ pub fn parse_feed(
         title: feed.title.map(|t| t.content),
         entries,
     })
+}
+
+/// Rewrites legacy dialects feed-rs does not recognise into their modern equivalents: Atom 0.3
+/// (namespace, `issued`/`modified`/`tagline`), RSS 0.90 (namespace), RSS 0.93/0.94 and UserLand's
+/// namespaced RSS. Only the document's head is inspected, so modern feeds cost nothing.
+fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
+    const ATOM03: &str = "http://purl.org/atom/ns#";
+    const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+    let head = &doc[..doc.len().min(2048)];
+    let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
+    let rules: &[(&str, &str)] = if has(ATOM03) {
+        &[
+            (ATOM03, "http://www.w3.org/2005/Atom"),
+            ("<issued>", "<published>"),
+            ("</issued>", "</published>"),
+            ("<modified>", "<updated>"),
+            ("</modified>", "</updated>"),
+            ("<tagline", "<subtitle"),
+            ("</tagline>", "</subtitle>"),
+        ]
+    } else if has(RSS090) {
+        &[(RSS090, "http://purl.org/rss/1.0/")]
+    } else if has("<rss")
+        && (has("backend.userland.com/rss") || has("version=\"0.93\"") || has("version=\"0.94\""))
+    {
+        &[
+            (" xmlns=\"http://backend.userland.com/rss2\"", ""),
+            (" xmlns=\"http://backend.userland.com/rss\"", ""),
+            ("version=\"0.93\"", "version=\"2.0\""),
+            ("version=\"0.94\"", "version=\"2.0\""),
+        ]
+    } else {
+        return doc;
+    };
+    let Ok(text) = std::str::from_utf8(&doc) else {
+        return doc;
+    };
+    let mut out = text.to_string();
+    for (from, to) in rules {
+        out = out.replace(from, to);
+    }
+    std::borrow::Cow::Owned(out.into_bytes())
 }
 
 /// The base URL of each entry's content when the document uses `xml:base` (feed-rs resolves links but
@@ -137,7 +180,7 @@ fn to_raw(e: Entry, feed_url: &Url, content_base: &Url) -> RawBrief {
         .authors
         .into_iter()
         .filter_map(|p| p.name.or(p.email))
-        .map(|n| n.trim().to_string())
+        .map(|n| author_name(&n))
         .filter(|n| !n.is_empty())
         .collect();
     RawBrief {
@@ -151,6 +194,29 @@ fn to_raw(e: Entry, feed_url: &Url, content_base: &Url) -> RawBrief {
         updated: e.updated,
         base: content_base.clone(),
     }
+}
+
+/// A person's display name from the forms RSS uses: `me@example.org (Jane Doe)`, `Jane Doe
+/// <me@example.org>`, or a bare name or address.
+fn author_name(raw: &str) -> String {
+    let s = raw.trim();
+    if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        // feed-rs already took the address out of `me@example.org (Jane Doe)`.
+        return inner.trim().to_string();
+    }
+    if let (Some(open), true) = (s.find('('), s.ends_with(')')) {
+        let inner = s[open + 1..s.len() - 1].trim();
+        if s[..open].contains('@') && !inner.is_empty() {
+            return inner.to_string();
+        }
+    }
+    if let (Some(open), true) = (s.find('<'), s.ends_with('>')) {
+        let name = s[..open].trim().trim_matches('"');
+        if s[open..].contains('@') && !name.is_empty() {
+            return name.to_string();
+        }
+    }
+    s.to_string()
 }
 
 /// Title and summary: HTML when declared so, or when plain text carries tags (common in RSS).
@@ -256,6 +322,30 @@ mod tests {
             b.published.unwrap().to_rfc3339(),
             "2026-11-01T15:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn author_names_are_taken_from_rss_address_forms() {
+        assert_eq!(author_name("me@example.org (Jane Doe)"), "Jane Doe");
+        assert_eq!(author_name("Jane Doe <me@example.org>"), "Jane Doe");
+        assert_eq!(author_name(" Jane Doe "), "Jane Doe");
+        assert_eq!(author_name("(Jane Doe)"), "Jane Doe");
+        assert_eq!(author_name("me@example.org"), "me@example.org");
+        assert_eq!(author_name("Reuters (Cairo)"), "Reuters (Cairo)");
+    }
+
+    #[test]
+    fn legacy_dialects_parse() {
+        let atom03 = br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+            <entry><id>urn:1</id><title>E</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>"#;
+        let f = parse_feed(atom03, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Old"));
+        assert_eq!(f.entries.len(), 1);
+        assert!(f.entries[0].published.is_some());
+        let userland = br#"<rss version="0.93" xmlns="http://backend.userland.com/rss2"><channel>
+            <title>U</title><item><title>I</title><link>https://u.example/1</link></item></channel></rss>"#;
+        let f = parse_feed(userland, None, &url()).unwrap();
+        assert_eq!(f.entries.len(), 1);
     }
 
     #[test]
