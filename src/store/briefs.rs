@@ -288,24 +288,32 @@ fn ingest_one(
 ) -> Result<Option<NewBrief>, StoreError> {
     let op = "inserting a brief";
     let gh = guid_hash(&b.guid);
-    let known: bool = tx
+    // One statement: seen before from this source (or deleted), and the brief with the same
+    // canonical URL from any source.
+    let canonical_hash = b.canonical_url.as_deref().map(url_hash);
+    let (known, same_url): (bool, Option<BriefId>) = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
-                 OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2)",
+                 OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
+                 (SELECT id FROM briefs WHERE canonical_hash = ?3 AND canonical_url = ?4 LIMIT 1)",
         )
         .ctx(op)?
-        .query_row(params![source_id, gh], |r| r.get(0))
+        .query_row(
+            params![source_id, gh, canonical_hash, b.canonical_url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .ctx(op)?;
     if known {
         return Ok(None);
     }
-    if let Some(existing) = same_url(tx, b)? {
+    if let Some(existing) = same_url {
         super::stories::add_sighting(tx, source_id, gh, existing, fetched)?;
         return Ok(None);
     }
-    let same_text = super::stories::same_text(tx, b)?;
+    let same_text = super::stories::same_text(tx, stories, b)?;
     if let Some(dup) = same_text.iter().find(|d| d.source_id == source_id) {
-        super::stories::add_sighting(tx, source_id, gh, dup.brief_id, fetched)?;
+        let dup = dup.brief_id;
+        super::stories::add_sighting(tx, source_id, gh, dup, fetched)?;
         return Ok(None);
     }
     let published = b.published.map(to_ts);
@@ -313,8 +321,9 @@ fn ingest_one(
     let placed = super::stories::place_brief(tx, stories, b, at, &same_text)?;
     tx.prepare_cached(
         "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
-             author, published_at, updated_at, fetched_at, sort_at, content_hash, signature, story_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             author, published_at, updated_at, fetched_at, sort_at, content_hash, signature, story_id,
+             canonical_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )
     .ctx(op)?
     .execute(params![
@@ -334,6 +343,7 @@ fn ingest_one(
         b.content_hash,
         b.signature.as_ref().map(|s| s.to_bytes()),
         placed.story_id,
+        canonical_hash,
     ])
     .ctx(op)?;
     let id = tx.last_insert_rowid();
@@ -343,7 +353,7 @@ fn ingest_one(
     .ctx(op)?
     .execute(params![source_id, gh, id, fetched])
     .ctx(op)?;
-    super::stories::placed(tx, stories, id, b, at, &placed)?;
+    super::stories::placed(tx, stories, id, source_id, b, at, &placed)?;
     Ok(Some(NewBrief {
         id,
         guid: b.guid.clone(),
@@ -352,14 +362,7 @@ fn ingest_one(
     }))
 }
 
-/// A stored brief with the same canonical URL (from any source): this very article.
-fn same_url(tx: &Connection, b: &Brief) -> Result<Option<BriefId>, StoreError> {
-    let Some(canon) = &b.canonical_url else {
-        return Ok(None);
-    };
-    tx.prepare_cached("SELECT id FROM briefs WHERE canonical_url = ?1 LIMIT 1")
-        .ctx("looking up duplicates")?
-        .query_row([canon], |r| r.get(0))
-        .optional()
-        .ctx("looking up duplicates")
+/// Key of the canonical-URL index (the URL itself is compared too).
+fn url_hash(url: &str) -> i64 {
+    xxhash_rust::xxh3::xxh3_64(url.as_bytes()) as i64
 }

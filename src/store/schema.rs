@@ -82,10 +82,12 @@ CREATE TABLE sightings (
     PRIMARY KEY (source_id, guid_hash)
 ) WITHOUT ROWID;
 CREATE INDEX sightings_by_brief ON sightings (brief_id);
--- MinHash fingerprint (see transforms::fingerprint); the band index over it lives in memory.
+-- MinHash fingerprint (see transforms::fingerprint); the band index over it, and the exact-text
+-- lookup by content_hash within the story window, live in memory (store::story_index).
 ALTER TABLE briefs ADD COLUMN signature BLOB;
-CREATE INDEX briefs_by_canonical_url ON briefs (canonical_url) WHERE canonical_url IS NOT NULL;
-CREATE INDEX briefs_by_content_hash ON briefs (content_hash);
+-- xxh3 of canonical_url: a small integer index instead of one over the URL text.
+ALTER TABLE briefs ADD COLUMN canonical_hash INTEGER;
+CREATE INDEX briefs_by_canonical_hash ON briefs (canonical_hash) WHERE canonical_hash IS NOT NULL;
 CREATE INDEX briefs_by_story ON briefs (story_id);
 INSERT INTO sightings (source_id, guid_hash, brief_id, seen_at)
     SELECT source_id, guid_hash, id, fetched_at FROM briefs;

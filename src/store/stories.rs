@@ -55,37 +55,25 @@ pub(crate) struct StoryState {
     pub index: Option<StoryIndex>,
 }
 
-/// A stored brief with the same content hash.
-pub(super) struct SameText {
-    pub brief_id: BriefId,
-    pub source_id: SourceId,
-    pub story_id: i64,
-    pub at: i64,
-}
-
-/// Stored briefs whose title and text hash like `b`'s, oldest first (at most a few).
-pub(super) fn same_text(tx: &Connection, b: &Brief) -> Result<Vec<SameText>, StoreError> {
+/// Stored briefs within the story index's horizon whose title and text hash like `b`'s.
+pub(super) fn same_text(
+    tx: &Connection,
+    st: &mut StoryState,
+    b: &Brief,
+) -> Result<Vec<Entry>, StoreError> {
+    let index = index(tx, st)?;
     if b.title.is_empty() && b.text.is_empty() {
         return Ok(Vec::new());
     }
-    let op = "looking up duplicates";
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id, source_id, story_id, sort_at FROM briefs
-             WHERE content_hash = ?1 AND story_id IS NOT NULL ORDER BY id LIMIT 16",
-        )
-        .ctx(op)?;
-    let rows = stmt
-        .query_map([b.content_hash], |r| {
-            Ok(SameText {
-                brief_id: r.get(0)?,
-                source_id: r.get(1)?,
-                story_id: r.get(2)?,
-                at: r.get(3)?,
-            })
-        })
-        .ctx(op)?;
-    rows.collect::<Result<_, _>>().ctx(op)
+    Ok(index.same_text(b.content_hash))
+}
+
+/// The story index, built on first use.
+fn index<'a>(tx: &Connection, st: &'a mut StoryState) -> Result<&'a mut StoryIndex, StoreError> {
+    if st.index.is_none() {
+        st.index = Some(StoryIndex::load(tx, st.window_secs)?);
+    }
+    Ok(st.index.as_mut().expect("just built"))
 }
 
 /// Chooses the story of a brief about to be inserted: that of an identical text from another source
@@ -96,30 +84,26 @@ pub(super) fn place_brief(
     st: &mut StoryState,
     b: &Brief,
     at: i64,
-    same_text: &[SameText],
+    same_text: &[Entry],
 ) -> Result<Placed, StoreError> {
     let op = "clustering a brief";
     let window_secs = st.window_secs;
     let exact = same_text
         .iter()
-        .find(|d| (d.at - at).abs() <= window_secs)
-        .map(|d| d.story_id);
-    if b.signature.is_some() && st.index.is_none() {
-        st.index = Some(StoryIndex::load(tx, window_secs)?);
-    }
-    let placement = match (exact, &b.signature, &st.index) {
-        (Some(story_id), _, _) => Placement::Join {
+        .filter(|d| (d.at - at).abs() <= window_secs)
+        .min_by_key(|d| d.brief_id)
+        .map(|d| (d.story_id, d.brief_id));
+    let placement = match (exact, &b.signature) {
+        (Some((story_id, brief_id)), _) => Placement::Join {
             story_id,
-            brief_id: 0,
+            brief_id,
             similarity: 1.0,
         },
-        (None, Some(sig), Some(index)) => place(
-            sig,
-            at,
-            window_secs,
-            &index.candidates(tx, &band_keys(sig))?,
-        ),
-        _ => Placement::NewStory,
+        (None, Some(sig)) => {
+            let found = index(tx, st)?.candidates(tx, &band_keys(sig))?;
+            place(sig, at, window_secs, &found)
+        }
+        (None, None) => Placement::NewStory,
     };
     Ok(match placement {
         Placement::Join { story_id, .. } => {
@@ -154,6 +138,7 @@ pub(super) fn placed(
     tx: &Connection,
     st: &mut StoryState,
     id: BriefId,
+    source_id: SourceId,
     b: &Brief,
     at: i64,
     placed: &Placed,
@@ -161,14 +146,14 @@ pub(super) fn placed(
     if !placed.new_story {
         refresh_source_count(tx, placed.story_id)?;
     }
-    if let (Some(sig), Some(index)) = (&b.signature, st.index.as_mut()) {
-        let entry = Entry {
-            brief_id: id,
-            story_id: placed.story_id,
-            at,
-        };
-        index.insert(entry, sig);
-    }
+    let entry = Entry {
+        brief_id: id,
+        story_id: placed.story_id,
+        at,
+        source_id,
+        content_hash: b.content_hash,
+    };
+    index(tx, st)?.insert(entry, b.signature.as_ref());
     Ok(())
 }
 

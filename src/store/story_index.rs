@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rusqlite::Connection;
 
 use super::{Context, StoreError};
-use crate::model::BriefId;
+use crate::model::{BriefId, SourceId};
 use crate::transforms::cluster::Candidate;
 use crate::transforms::fingerprint::{BANDS, Signature, band_keys};
 
@@ -42,6 +42,8 @@ pub(super) struct Entry {
     pub brief_id: BriefId,
     pub story_id: i64,
     pub at: i64,
+    pub source_id: SourceId,
+    pub content_hash: i64,
 }
 
 pub(super) struct StoryIndex {
@@ -51,6 +53,10 @@ pub(super) struct StoryIndex {
     entries: Vec<Entry>,
     /// `next[e * BANDS + band]`: the previous entry with the same key in that band.
     next: Vec<u32>,
+    /// Content hash → the newest entry with that exact title and text.
+    by_content: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
+    /// `next_content[e]`: the previous entry with the same content hash.
+    next_content: Vec<u32>,
     /// Oldest `at` loaded (entries before it may linger until the next rebuild).
     horizon: i64,
     /// Newest `at` indexed: the window is measured back from the newest brief, not from the clock,
@@ -60,42 +66,41 @@ pub(super) struct StoryIndex {
 }
 
 impl StoryIndex {
-    /// Builds the index from every fingerprinted brief within two windows of the newest one.
+    /// Builds the index from every brief within two windows of the newest one.
     pub fn load(conn: &Connection, window_secs: i64) -> Result<StoryIndex, StoreError> {
         let op = "loading the story index";
         let newest: i64 = conn
-            .query_row(
-                "SELECT coalesce(max(sort_at), 0) FROM briefs WHERE signature IS NOT NULL",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT coalesce(max(sort_at), 0) FROM briefs", [], |r| {
+                r.get(0)
+            })
             .ctx(op)?;
         let mut idx = StoryIndex {
             heads: HashMap::default(),
             entries: Vec::new(),
             next: Vec::new(),
+            by_content: HashMap::default(),
+            next_content: Vec::new(),
             horizon: newest.saturating_sub(window_secs.saturating_mul(2)),
             newest,
             window_secs,
         };
         let mut stmt = conn
             .prepare(
-                "SELECT id, story_id, sort_at, signature FROM briefs
-                 WHERE signature IS NOT NULL AND story_id IS NOT NULL AND sort_at >= ?1
-                 ORDER BY id",
+                "SELECT id, story_id, sort_at, source_id, content_hash, signature FROM briefs
+                 WHERE story_id IS NOT NULL AND sort_at >= ?1 ORDER BY id",
             )
             .ctx(op)?;
         let mut rows = stmt.query([idx.horizon]).ctx(op)?;
         while let Some(r) = rows.next().ctx(op)? {
-            let sig: Vec<u8> = r.get(3).ctx(op)?;
-            if let Some(sig) = Signature::from_bytes(&sig) {
-                let entry = Entry {
-                    brief_id: r.get(0).ctx(op)?,
-                    story_id: r.get(1).ctx(op)?,
-                    at: r.get(2).ctx(op)?,
-                };
-                idx.insert(entry, &sig);
-            }
+            let sig: Option<Vec<u8>> = r.get(5).ctx(op)?;
+            let entry = Entry {
+                brief_id: r.get(0).ctx(op)?,
+                story_id: r.get(1).ctx(op)?,
+                at: r.get(2).ctx(op)?,
+                source_id: r.get(3).ctx(op)?,
+                content_hash: r.get(4).ctx(op)?,
+            };
+            idx.insert(entry, sig.and_then(|s| Signature::from_bytes(&s)).as_ref());
         }
         Ok(idx)
     }
@@ -132,15 +137,42 @@ impl StoryIndex {
         Ok(out)
     }
 
-    /// Adds a placed brief.
-    pub fn insert(&mut self, entry: Entry, signature: &Signature) {
-        let keys = band_keys(signature);
+    /// Entries with exactly this title and text (content hash), newest first.
+    pub fn same_text(&self, content_hash: i64) -> Vec<Entry> {
+        let mut out = Vec::new();
+        let mut e = self
+            .by_content
+            .get(&(content_hash as u32))
+            .copied()
+            .unwrap_or(NONE);
+        while e != NONE {
+            let entry = self.entries[e as usize];
+            if entry.content_hash == content_hash {
+                out.push(entry);
+            }
+            e = self.next_content[e as usize];
+        }
+        out
+    }
+
+    /// Adds a placed brief; its band keys when it has a fingerprint.
+    pub fn insert(&mut self, entry: Entry, signature: Option<&Signature>) {
         let e = u32::try_from(self.entries.len()).expect("fewer than 4 billion briefs in a window");
         self.newest = self.newest.max(entry.at);
         self.entries.push(entry);
-        for key in &keys {
-            let prev = self.heads.insert(*key as u32, e).unwrap_or(NONE);
-            self.next.push(prev);
+        let prev = self
+            .by_content
+            .insert(entry.content_hash as u32, e)
+            .unwrap_or(NONE);
+        self.next_content.push(prev);
+        match signature {
+            Some(sig) => {
+                for key in &band_keys(sig) {
+                    let prev = self.heads.insert(*key as u32, e).unwrap_or(NONE);
+                    self.next.push(prev);
+                }
+            }
+            None => self.next.extend([NONE; BANDS]),
         }
     }
 

@@ -24,7 +24,9 @@ const INDEX_CHUNK: usize = 500;
 
 struct Job {
     report: SourceReport,
-    reply: oneshot::Sender<Result<InsertReport, StoreError>>,
+    /// The result, and the report handed back so that its memory is freed on the caller's thread,
+    /// not the writer's (the writer is the pipeline's serial stage).
+    reply: oneshot::Sender<(Result<InsertReport, StoreError>, SourceReport)>,
 }
 
 /// Owner of the writer thread; [`StoreWriter::finish`] returns the store once every handle is gone.
@@ -78,7 +80,9 @@ impl WriterHandle {
             .send(Job { report, reply })
             .await
             .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let (result, report) = rx.await.map_err(|_| gone())?;
+        drop(report);
+        result
     }
 }
 
@@ -143,17 +147,18 @@ fn commit_group(store: &mut Store, group: Vec<Job>) {
     match outcome {
         Ok(()) => {
             for (job, r) in group.into_iter().zip(results) {
-                let _ = job.reply.send(Ok(r));
+                let _ = job.reply.send((Ok(r), job.report));
             }
         }
         Err(e) => {
             store.stories.index = None;
             tracing::error!(error = %e, reports = group.len(), "write transaction failed; nothing of it was stored");
             for job in group {
-                let _ = job.reply.send(Err(StoreError::Query {
+                let err = StoreError::Query {
                     op: "committing briefs",
                     detail: e.to_string(),
-                }));
+                };
+                let _ = job.reply.send((Err(err), job.report));
             }
         }
     }
