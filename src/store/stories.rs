@@ -53,6 +53,8 @@ pub(crate) struct StoryState {
     pub window_secs: i64,
     /// Built at the first placement; dropped when a transaction fails (it may hold rolled-back rows).
     pub index: Option<StoryIndex>,
+    /// Band keys of the brief being placed, computed once for lookup and insertion.
+    pub last_keys: Option<[i64; crate::transforms::fingerprint::BANDS]>,
 }
 
 /// Stored briefs within the story index's horizon whose title and text hash like `b`'s.
@@ -88,6 +90,7 @@ pub(super) fn place_brief(
 ) -> Result<Placed, StoreError> {
     let op = "clustering a brief";
     let window_secs = st.window_secs;
+    st.last_keys = None;
     let exact = same_text
         .iter()
         .filter(|d| (d.at - at).abs() <= window_secs)
@@ -100,7 +103,9 @@ pub(super) fn place_brief(
             similarity: 1.0,
         },
         (None, Some(sig)) => {
-            let found = index(tx, st)?.candidates(tx, &band_keys(sig))?;
+            let keys = band_keys(sig);
+            let found = index(tx, st)?.candidates(tx, &keys)?;
+            st.last_keys = Some(keys);
             place(sig, at, window_secs, &found)
         }
         (None, None) => Placement::NewStory,
@@ -153,7 +158,12 @@ pub(super) fn placed(
         source_id,
         content_hash: b.content_hash,
     };
-    index(tx, st)?.insert(entry, b.signature.as_ref());
+    // Band keys were computed for the candidate lookup unless an exact copy decided the story.
+    let keys = st
+        .last_keys
+        .take()
+        .or_else(|| b.signature.as_ref().map(band_keys));
+    index(tx, st)?.insert(entry, keys.as_ref());
     Ok(())
 }
 

@@ -100,7 +100,10 @@ impl StoryIndex {
                 source_id: r.get(3).ctx(op)?,
                 content_hash: r.get(4).ctx(op)?,
             };
-            idx.insert(entry, sig.and_then(|s| Signature::from_bytes(&s)).as_ref());
+            let keys = sig
+                .and_then(|s| Signature::from_bytes(&s))
+                .map(|s| band_keys(&s));
+            idx.insert(entry, keys.as_ref());
         }
         Ok(idx)
     }
@@ -155,8 +158,8 @@ impl StoryIndex {
         out
     }
 
-    /// Adds a placed brief; its band keys when it has a fingerprint.
-    pub fn insert(&mut self, entry: Entry, signature: Option<&Signature>) {
+    /// Adds a placed brief, with the band keys of its fingerprint when it has one.
+    pub fn insert(&mut self, entry: Entry, keys: Option<&[i64; BANDS]>) {
         let e = u32::try_from(self.entries.len()).expect("fewer than 4 billion briefs in a window");
         self.newest = self.newest.max(entry.at);
         self.entries.push(entry);
@@ -165,9 +168,9 @@ impl StoryIndex {
             .insert(entry.content_hash as u32, e)
             .unwrap_or(NONE);
         self.next_content.push(prev);
-        match signature {
-            Some(sig) => {
-                for key in &band_keys(sig) {
+        match keys {
+            Some(keys) => {
+                for key in keys {
                     let prev = self.heads.insert(*key as u32, e).unwrap_or(NONE);
                     self.next.push(prev);
                 }
