@@ -116,7 +116,13 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
                 status: e.status(),
             },
             Outcome::Failure {
-                failures,
+                // A failure that retrying will not fix (404, 410, a refused address) backs off as
+                // if it had already failed a few times; fixing the URL in the config resets it.
+                failures: if e.should_retry() {
+                    failures
+                } else {
+                    failures.max(5)
+                },
                 retry_after: e.retry_after(),
             },
         ),

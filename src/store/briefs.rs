@@ -237,14 +237,6 @@ impl Store {
         .ctx(op)?;
         tx.commit().ctx(op)
     }
-
-    /// Number of stored briefs.
-    pub fn count_briefs(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT count(*) FROM briefs", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .ctx("counting briefs")
-    }
 }
 
 /// Quotes every word so that FTS5 reads punctuation as text, not syntax.

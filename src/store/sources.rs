@@ -52,7 +52,8 @@ impl Store {
                              enabled = 1,
                              etag = CASE WHEN ?5 THEN NULL ELSE etag END,
                              last_modified = CASE WHEN ?5 THEN NULL ELSE last_modified END,
-                             next_check_at = CASE WHEN ?5 THEN NULL ELSE next_check_at END
+                             next_check_at = CASE WHEN ?5 THEN NULL ELSE next_check_at END,
+                             failures = CASE WHEN ?5 THEN 0 ELSE failures END
                          WHERE name = ?1",
                         params![
                             s.name,
