@@ -61,13 +61,21 @@ pub enum FetchError {
         /// The limit.
         limit: u64,
     },
-    /// More redirects than `fetch.max_redirects`, or a loop.
+    /// More redirects than `fetch.max_redirects`.
     #[error("{url}: too many redirects (more than {max})")]
     TooManyRedirects {
         /// The URL.
         url: String,
         /// The limit.
         max: usize,
+    },
+    /// A redirect led back to a URL already visited.
+    #[error("{url}: redirect loop back to {target}")]
+    RedirectLoop {
+        /// The URL.
+        url: String,
+        /// The URL visited twice.
+        target: String,
     },
     /// Anything else the transport reported (bad compression, reset while reading the body...).
     #[error("{url}: {detail}")]
@@ -83,7 +91,9 @@ impl FetchError {
     /// Whether trying again later may succeed (false for refusals and most 4xx answers).
     pub fn should_retry(&self) -> bool {
         match self {
-            FetchError::Refused { .. } | FetchError::TooLarge { .. } => false,
+            FetchError::Refused { .. }
+            | FetchError::TooLarge { .. }
+            | FetchError::RedirectLoop { .. } => false,
             FetchError::Status { status, .. } => {
                 matches!(*status, 408 | 425 | 429) || *status >= 500
             }
@@ -262,6 +272,17 @@ impl std::fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 #[derive(Debug)]
+struct RedirectLoop(String);
+
+impl std::fmt::Display for RedirectLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect loop back to {}", self.0)
+    }
+}
+
+impl std::error::Error for RedirectLoop {}
+
+#[derive(Debug)]
 struct RedirectLimit;
 
 impl std::fmt::Display for RedirectLimit {
@@ -293,7 +314,11 @@ impl HttpClient {
         let max = cfg.max_redirects;
         let redirect_policy = policy.clone();
         let redirect = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max || attempt.previous().contains(attempt.url()) {
+            if attempt.previous().contains(attempt.url()) {
+                let target = attempt.url().to_string();
+                return attempt.error(RedirectLoop(target));
+            }
+            if attempt.previous().len() > max {
                 return attempt.error(RedirectLimit);
             }
             match redirect_policy.check_url(attempt.url()) {
@@ -422,6 +447,12 @@ impl HttpClient {
                 return FetchError::Refused {
                     url: url_s,
                     reason: r.0.clone(),
+                };
+            }
+            if let Some(l) = s.downcast_ref::<RedirectLoop>() {
+                return FetchError::RedirectLoop {
+                    url: url_s,
+                    target: l.0.clone(),
                 };
             }
             if s.downcast_ref::<RedirectLimit>().is_some() {

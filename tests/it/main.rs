@@ -12,6 +12,8 @@
 //! - [`opml`]: import, poll and export of subscriptions.
 //! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT.
 //! - [`security`]: loopback refused unless allowed.
+//! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
+//!   entities and invalid UTF-8 are contained without losing the healthy sources.
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
@@ -20,6 +22,7 @@ mod server;
 mod check_config;
 mod daemon;
 mod failures;
+mod hostile;
 mod normalise;
 mod opml;
 mod polling;

@@ -1,0 +1,815 @@
+//! Hostile origins: a gzip bomb, oversized bodies, redirect loops and long chains, a body that
+//! trickles forever, script in titles and descriptions, XML entity tricks and invalid UTF-8.
+//!
+//! Each test pairs the hostile source with the healthy `alpha` fixture on a separate origin: the
+//! hostile one is cut off (or defused) and recorded, and alpha's briefs are stored regardless.
+//! What [`FeedServer`] cannot do (a `Content-Encoding` header, a body without `Content-Length`,
+//! an endless body) is served by [`RawServer`], a tiny HTTP/1.1 origin on a raw TCP listener.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::harness::{
+    ALPHA_ENTRIES, ConfigSpec, PollSummary, RSS, SourceSpec, Workspace, by_guid, fixture,
+    source_row, str_field, titles,
+};
+use crate::server::{FeedServer, Mode};
+
+/// `fetch.max_body_bytes` in the size tests.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// A raw HTTP/1.1 origin
+// ---------------------------------------------------------------------------------------------
+
+/// How [`RawServer`] answers one path.
+#[derive(Clone)]
+enum Reply {
+    /// `200 OK` with these extra header lines, then `body`, then the connection is closed.
+    /// No `Content-Length` is added: a header list without one gives a close-delimited body.
+    Raw {
+        headers: Vec<String>,
+        body: Arc<Vec<u8>>,
+    },
+    /// `200 OK`, chunked, first chunk `prefix`, then one more byte every `every`, never ending
+    /// (the connection task gives up after a minute or when the client goes away).
+    Trickle { prefix: Vec<u8>, every: Duration },
+}
+
+/// A minimal HTTP/1.1 origin on 127.0.0.1 that writes exactly the bytes it is told to.
+/// Every connection is `Connection: close`. Aborts its connections when dropped.
+struct RawServer {
+    addr: SocketAddr,
+    routes: Arc<Mutex<HashMap<String, Reply>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawServer {
+    async fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind the raw test server on 127.0.0.1");
+        let addr = listener.local_addr().expect("raw server address");
+        let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (r, s) = (routes.clone(), seen.clone());
+        let task = tokio::spawn(async move {
+            // Owned by this task: aborting it (on drop) aborts every connection too.
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                while conns.try_join_next().is_some() {}
+                conns.spawn(serve_raw(stream, r.clone(), s.clone()));
+            }
+        });
+        Self {
+            addr,
+            routes,
+            seen,
+            task,
+        }
+    }
+
+    fn host_port(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn route(&self, path: &str, reply: Reply) {
+        lock(&self.routes).insert(path.to_string(), reply);
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        lock(&self.seen).iter().filter(|p| *p == path).count()
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads one request head (bounded in size and time) and answers it; errors just end the task.
+async fn serve_raw(
+    mut stream: TcpStream,
+    routes: Arc<Mutex<HashMap<String, Reply>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read_head = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        true
+    };
+    if !matches!(
+        tokio::time::timeout(Duration::from_secs(10), read_head).await,
+        Ok(true)
+    ) {
+        return;
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = text
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("/")
+        .to_string();
+    lock(&seen).push(path.clone());
+    let reply = lock(&routes).get(&path).cloned();
+    let _ = match reply {
+        None => {
+            stream
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await
+        }
+        Some(Reply::Raw { headers, body }) => {
+            let mut out = b"HTTP/1.1 200 OK\r\nConnection: close\r\n".to_vec();
+            for h in &headers {
+                out.extend_from_slice(h.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&body);
+            // The client may hang up once it has seen enough: that is fine.
+            stream.write_all(&out).await
+        }
+        Some(Reply::Trickle { prefix, every }) => trickle(&mut stream, &prefix, every).await,
+    };
+    let _ = stream.shutdown().await;
+}
+
+async fn trickle(stream: &mut TcpStream, prefix: &[u8], every: Duration) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: {RSS}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+        prefix.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(prefix);
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(&out).await?;
+    stream.flush().await?;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(every).await;
+        stream.write_all(b"1\r\n \r\n").await?;
+        stream.flush().await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures and shared assertions
+// ---------------------------------------------------------------------------------------------
+
+/// A valid RSS document with one item, padded with `padding` bytes of whitespace inside the
+/// channel: were no limit enforced it would parse and store fine, so only the limit rejects it.
+fn padded_feed(padding: usize) -> Vec<u8> {
+    let mut doc = br#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>Padded</title>
+    <link>https://hostile.example.net/</link>
+    <description>A feed that is mostly whitespace</description>
+    <item>
+      <title>Should never be stored</title>
+      <link>https://hostile.example.net/padded</link>
+      <guid>padded-0001</guid>
+      <description>Only reachable past the body limit.</description>
+    </item>
+"#
+    .to_vec();
+    doc.resize(doc.len() + padding, b' ');
+    doc.extend_from_slice(b"\n  </channel>\n</rss>\n");
+    doc
+}
+
+/// `body` gzip-compressed (best compression), written in 1 MiB slices.
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for part in body.chunks(1024 * 1024) {
+        enc.write_all(part).expect("gzip in memory");
+    }
+    enc.finish().expect("gzip in memory")
+}
+
+/// A config for `spec` with extra `[fetch]` lines (keys [`ConfigSpec`] does not model).
+fn workspace_with_fetch(spec: &ConfigSpec, extra_fetch: &str) -> Workspace {
+    let text = spec
+        .render()
+        .replacen("[fetch]\n", &format!("[fetch]\n{extra_fetch}"), 1);
+    assert!(
+        text.contains(extra_fetch),
+        "config has no [fetch] table:\n{text}"
+    );
+    let ws = Workspace::new();
+    ws.write_config(&text);
+    ws
+}
+
+/// A feed server publishing the healthy `alpha` fixture; returns it with its source.
+async fn healthy_origin() -> (FeedServer, SourceSpec) {
+    let server = FeedServer::start().await;
+    server.publish("/alpha.xml", fixture("alpha.rss"), RSS);
+    let alpha = SourceSpec::new("alpha", server.url("/alpha.xml"));
+    (server, alpha)
+}
+
+/// Asserts that every `hostile` source (name, URL) failed, is logged on stderr with its name and
+/// URL, and has a `last_error` naming its URL and one of `words` (lower-case); and that alpha
+/// was stored in full and has no error. Nothing else is expected in the database.
+async fn assert_only_hostile_failed(
+    ws: &Workspace,
+    summary: &PollSummary,
+    hostile: &[(&str, String)],
+    problem: &str,
+    words: &[&str],
+) {
+    summary.assert_counts(&[
+        ("sources", 1 + hostile.len() as u64),
+        ("errors", hostile.len() as u64),
+        ("new_briefs", ALPHA_ENTRIES as u64),
+    ]);
+    for (name, url) in hostile {
+        assert!(
+            summary.run.stderr.contains(name) && summary.run.stderr.contains(url.as_str()),
+            "stderr does not name failing source {name} with its URL {url}\n{}",
+            summary.run.describe()
+        );
+    }
+
+    let briefs = ws.briefs().await;
+    assert_eq!(
+        briefs.len(),
+        ALPHA_ENTRIES,
+        "only alpha's briefs expected; titles: {:?}",
+        titles(&briefs)
+    );
+    assert!(
+        briefs.iter().all(|b| b["source"] == "alpha"),
+        "only alpha's briefs expected: {briefs:#?}"
+    );
+
+    let rows = ws.sources().await;
+    let alpha = source_row(&rows, "alpha");
+    assert_eq!(alpha["failures"], 0, "healthy source: {alpha}");
+    assert!(alpha["last_error"].is_null(), "healthy source: {alpha}");
+    for (name, url) in hostile {
+        let row = source_row(&rows, name);
+        assert!(
+            row["failures"].as_u64().is_some_and(|n| n >= 1),
+            "{name}: no failure recorded: {row}"
+        );
+        let err = match &row["last_error"] {
+            Value::String(s) if !s.trim().is_empty() => s.clone(),
+            other => panic!("{name}: expected a non-empty last_error, got {other} in {row}"),
+        };
+        assert!(
+            err.contains(url.as_str()),
+            "{name}: last_error does not name the URL {url}: {err:?}"
+        );
+        let lower = err.to_lowercase();
+        assert!(
+            words.iter().any(|w| lower.contains(w)),
+            "{name}: last_error does not name {problem} (any of {words:?}): {err:?}"
+        );
+    }
+}
+
+/// Asserts that alpha's briefs were all stored next to whatever the other sources gave.
+async fn assert_alpha_stored(ws: &Workspace) -> Vec<Value> {
+    let briefs = ws.briefs().await;
+    let from_alpha = briefs.iter().filter(|b| b["source"] == "alpha").count();
+    assert_eq!(
+        from_alpha,
+        ALPHA_ENTRIES,
+        "alpha's briefs not all stored; titles: {:?}",
+        titles(&briefs)
+    );
+    briefs
+}
+
+const LIMIT_WORDS: &[&str] = &[
+    "max_body_bytes",
+    "too large",
+    "larger than",
+    "exceed",
+    "limit",
+];
+const REDIRECT_WORDS: &[&str] = &["redirect"];
+const TIMEOUT_WORDS: &[&str] = &["timeout", "timed out", "time out", "deadline"];
+
+// ---------------------------------------------------------------------------------------------
+// Size limits
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_bomb_is_cut_off_at_max_body_bytes_after_decompression() {
+    let (server, alpha) = healthy_origin().await;
+    let raw = RawServer::start().await;
+    // 50 MiB of feed once decompressed, a few tens of KiB on the wire.
+    let bomb = gzip(&padded_feed(50 * 1024 * 1024));
+    assert!(
+        bomb.len() < BODY_LIMIT / 4,
+        "the compressed bomb ({} bytes) must be far below the limit on the wire",
+        bomb.len()
+    );
+    raw.route(
+        "/bomb.xml",
+        Reply::Raw {
+            headers: vec![
+                format!("Content-Type: {RSS}"),
+                "Content-Encoding: gzip".into(),
+                format!("Content-Length: {}", bomb.len()),
+            ],
+            body: Arc::new(bomb),
+        },
+    );
+    let bomb_url = raw.url("/bomb.xml");
+    let mut spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .source(SourceSpec::new("bomb", bomb_url.clone()));
+    spec.allow_hosts.push(raw.host_port());
+    let ws = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n"));
+
+    let started = Instant::now();
+    let summary = ws.poll().await;
+    let took = started.elapsed();
+    assert_eq!(raw.hits("/bomb.xml"), 1, "the bomb was not requested once");
+    assert_only_hostile_failed(
+        &ws,
+        &summary,
+        &[("bomb", bomb_url)],
+        "the body limit",
+        LIMIT_WORDS,
+    )
+    .await;
+    assert!(
+        took < Duration::from_secs(30),
+        "poll took {took:?} on a gzip bomb"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_plain_bodies_are_refused_with_and_without_content_length() {
+    let (server, alpha) = healthy_origin().await;
+    let raw = RawServer::start().await;
+    let big = Arc::new(padded_feed(2 * BODY_LIMIT));
+    // Declared: the Content-Length alone tells that the body is too large.
+    raw.route(
+        "/declared.xml",
+        Reply::Raw {
+            headers: vec![
+                format!("Content-Type: {RSS}"),
+                format!("Content-Length: {}", big.len()),
+            ],
+            body: big.clone(),
+        },
+    );
+    // Undeclared: no Content-Length, the body ends when the connection closes; only counting
+    // the bytes as they arrive catches it.
+    raw.route(
+        "/undeclared.xml",
+        Reply::Raw {
+            headers: vec![format!("Content-Type: {RSS}")],
+            body: big,
+        },
+    );
+    let hostile = [
+        ("declared", raw.url("/declared.xml")),
+        ("undeclared", raw.url("/undeclared.xml")),
+    ];
+    let mut spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .sources(hostile.iter().map(|(n, u)| SourceSpec::new(n, u.clone())));
+    spec.allow_hosts.push(raw.host_port());
+    let ws = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n"));
+
+    let summary = ws.poll().await;
+    assert_eq!(raw.hits("/declared.xml"), 1);
+    assert_eq!(raw.hits("/undeclared.xml"), 1);
+    assert_only_hostile_failed(&ws, &summary, &hostile, "the body limit", LIMIT_WORDS).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redirects
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_loop_is_detected_and_recorded() {
+    let (server, alpha) = healthy_origin().await;
+    // A → B → A → ...
+    server.set_mode("/loop-a.xml", Mode::Redirect(server.url("/loop-b.xml")));
+    server.set_mode("/loop-b.xml", Mode::Redirect(server.url("/loop-a.xml")));
+    let loop_url = server.url("/loop-a.xml");
+    let spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .source(SourceSpec::new("loop", loop_url.clone()));
+    let ws = workspace_with_fetch(&spec, "max_redirects = 5\n");
+
+    let summary = ws.poll().await;
+    let (a, b) = (server.hits("/loop-a.xml"), server.hits("/loop-b.xml"));
+    assert!(
+        (1..=6).contains(&a) && (1..=6).contains(&b),
+        "the loop was not cut off within max_redirects: A hit {a} times, B {b} times"
+    );
+    assert_only_hostile_failed(
+        &ws,
+        &summary,
+        &[("loop", loop_url)],
+        "redirects",
+        &["redirect loop"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_chain_longer_than_max_redirects_is_refused() {
+    let (server, alpha) = healthy_origin().await;
+    server.publish("/chain-end.xml", fixture("nolink.rss"), RSS);
+    // /chain-0 → /chain-1 → ... → /chain-4 → /chain-end.xml: five redirects to a valid feed.
+    for i in 0..5 {
+        let next = if i == 4 {
+            server.url("/chain-end.xml")
+        } else {
+            server.url(&format!("/chain-{}", i + 1))
+        };
+        server.set_mode(&format!("/chain-{i}"), Mode::Redirect(next));
+    }
+    let chain_url = server.url("/chain-0");
+    let spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .source(SourceSpec::new("chain", chain_url.clone()));
+    let ws = workspace_with_fetch(&spec, "max_redirects = 3\n");
+
+    let summary = ws.poll().await;
+    assert_eq!(
+        server.hits("/chain-end.xml"),
+        0,
+        "the end of a 5-redirect chain was reached with max_redirects = 3\n{}",
+        summary.run.describe()
+    );
+    assert_eq!(
+        server.hits("/chain-4"),
+        0,
+        "a 4th redirect was followed with max_redirects = 3"
+    );
+    assert_only_hostile_failed(
+        &ws,
+        &summary,
+        &[("chain", chain_url)],
+        "redirects",
+        REDIRECT_WORDS,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endlessly_trickling_body_is_cut_off_by_timeout_secs() {
+    let (server, alpha) = healthy_origin().await;
+    let raw = RawServer::start().await;
+    // A plausible feed head, then one space every 200 ms: never idle long, never finished.
+    let head = padded_feed(0);
+    let prefix = head[..head.len() - b"\n  </channel>\n</rss>\n".len()].to_vec();
+    raw.route(
+        "/trickle.xml",
+        Reply::Trickle {
+            prefix,
+            every: Duration::from_millis(200),
+        },
+    );
+    let trickle_url = raw.url("/trickle.xml");
+    let mut spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .source(SourceSpec::new("trickle", trickle_url.clone()));
+    spec.allow_hosts.push(raw.host_port());
+    spec.timeout_secs = 2;
+    spec.connect_timeout_secs = 1;
+    let ws = Workspace::with_config(&spec);
+
+    let started = Instant::now();
+    let summary = ws.poll().await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "poll took {took:?}: the trickling body was not cut off by timeout_secs = 2\n{}",
+        summary.run.describe()
+    );
+    assert_eq!(raw.hits("/trickle.xml"), 1);
+    assert_only_hostile_failed(
+        &ws,
+        &summary,
+        &[("trickle", trickle_url)],
+        "the timeout",
+        TIMEOUT_WORDS,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content
+// ---------------------------------------------------------------------------------------------
+
+/// Item `script-1`: the title's markup is escaped once, so its HTML is
+/// `<script>alert(1)</script>Breaking` (a script element, not text about one); the description's
+/// HTML holds a script, an `onerror` handler and a `javascript:` link.
+/// Item `script-2`: a title with a quote, a backslash and a stray `</script>` end tag.
+const SCRIPT_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>Script Kiddies Daily</title>
+    <link>https://hostile.example.net/</link>
+    <description>Markup where it should not be</description>
+    <item>
+      <title>&lt;script&gt;alert(1)&lt;/script&gt;Breaking</title>
+      <link>https://hostile.example.net/script-1</link>
+      <guid isPermaLink="false">script-1</guid>
+      <description>&lt;p&gt;Calm &lt;b&gt;opening&lt;/b&gt; words.&lt;/p&gt;&lt;script&gt;alert(document.cookie)&lt;/script&gt;&lt;img src="https://hostile.example.net/x.png" onerror="alert(2)"&gt;&lt;p onclick="alert(3)"&gt;Read &lt;a href="javascript:alert(4)"&gt;more&lt;/a&gt; here.&lt;/p&gt;</description>
+    </item>
+    <item>
+      <title>He said "hi" \ &lt;/script&gt; done</title>
+      <link>https://hostile.example.net/script-2</link>
+      <guid isPermaLink="false">script-2</guid>
+      <description>Plain text with a "quote" and a back\slash.</description>
+    </item>
+  </channel>
+</rss>
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_in_titles_and_descriptions_is_dropped_and_json_stays_valid() {
+    let (server, alpha) = healthy_origin().await;
+    server.publish("/script.xml", SCRIPT_FEED, RSS);
+    let ws = Workspace::with_config(
+        &ConfigSpec::for_server(&server)
+            .source(alpha)
+            .source(SourceSpec::new("script", server.url("/script.xml"))),
+    );
+
+    // `poll`, `briefs list` and `briefs show` all parse their stdout as JSON (or panic).
+    ws.poll().await.assert_counts(&[
+        ("sources", 2),
+        ("errors", 0),
+        ("new_briefs", ALPHA_ENTRIES as u64 + 2),
+    ]);
+    let briefs = assert_alpha_stored(&ws).await;
+
+    let first = by_guid(&briefs, "script-1");
+    let title = str_field(first, "title");
+    assert!(
+        title.contains("Breaking"),
+        "the text after the script was lost: {title:?}"
+    );
+    for bad in ["<script", "</script", "alert("] {
+        assert!(
+            !title.contains(bad),
+            "title keeps {bad:?} (script element or its contents): {title:?}"
+        );
+    }
+    let shown = ws.show(first).await;
+    assert_eq!(str_field(&shown, "title"), title, "list and show disagree");
+    let html = str_field(&shown, "html");
+    let lower = html.to_lowercase();
+    for bad in ["<script", "onerror", "onclick", "javascript:", "alert("] {
+        assert!(
+            !lower.contains(bad),
+            "sanitised html keeps {bad:?}: {html:?}"
+        );
+    }
+    assert!(
+        html.contains("opening") && html.contains("more"),
+        "sanitised html lost the harmless text: {html:?}"
+    );
+    let text = str_field(&shown, "text");
+    assert!(
+        text.contains("Calm opening words.") && !text.contains("alert(") && !text.contains('<'),
+        "text: {text:?}"
+    );
+
+    let second = by_guid(&briefs, "script-2");
+    let title = str_field(second, "title");
+    assert!(
+        title.contains("He said \"hi\" \\") && title.contains("done") && !title.contains("script"),
+        "title with quote, backslash and stray end tag: {title:?}"
+    );
+    let shown = ws.show(second).await;
+    assert!(
+        str_field(&shown, "text").contains("a \"quote\" and a back\\slash."),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_entities_and_entity_expansion_are_not_resolved() {
+    let (server, alpha) = healthy_origin().await;
+    // Anything the parser might try to fetch: the external DTD, an external general entity, an
+    // external parameter entity.
+    for probe in ["/probe.dtd", "/probe-entity", "/probe-param.dtd"] {
+        server.publish(probe, "<!ENTITY probed \"PROBED\">", "application/xml-dtd");
+    }
+    let xxe = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE rss SYSTEM "{dtd}" [
+  <!ENTITY passwd SYSTEM "file:///etc/passwd">
+  <!ENTITY remote SYSTEM "{entity}">
+  <!ENTITY % param SYSTEM "{param}">
+  %param;
+]>
+<rss version="2.0">
+  <channel>
+    <title>XXE</title>
+    <link>https://hostile.example.net/</link>
+    <description>External entities</description>
+    <item>
+      <title>Passwd: &passwd; end</title>
+      <link>https://hostile.example.net/xxe-1</link>
+      <guid isPermaLink="false">xxe-1</guid>
+      <description>Remote: &remote; &probed; end</description>
+    </item>
+  </channel>
+</rss>
+"#,
+        dtd = server.url("/probe.dtd"),
+        entity = server.url("/probe-entity"),
+        param = server.url("/probe-param.dtd"),
+    );
+    server.publish("/xxe.xml", xxe, RSS);
+
+    let mut laughs = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE rss [\n  <!ENTITY lol0 \"lol\">\n",
+    );
+    for i in 1..=9 {
+        let refs = format!("&lol{};", i - 1).repeat(10);
+        laughs.push_str(&format!("  <!ENTITY lol{i} \"{refs}\">\n"));
+    }
+    laughs.push_str(
+        r#"]>
+<rss version="2.0">
+  <channel>
+    <title>Billion laughs &lol9;</title>
+    <link>https://hostile.example.net/</link>
+    <description>Entity expansion</description>
+    <item>
+      <title>Laughs: &lol9; end</title>
+      <link>https://hostile.example.net/lol-1</link>
+      <guid isPermaLink="false">lol-1</guid>
+      <description>More: &lol9;&lol9;&lol9; end</description>
+    </item>
+  </channel>
+</rss>
+"#,
+    );
+    server.publish("/laughs.xml", laughs, RSS);
+
+    let hostile = [
+        ("xxe", server.url("/xxe.xml")),
+        ("laughs", server.url("/laughs.xml")),
+    ];
+    let ws = Workspace::with_config(
+        &ConfigSpec::for_server(&server)
+            .source(alpha)
+            .sources(hostile.iter().map(|(n, u)| SourceSpec::new(n, u.clone()))),
+    );
+
+    let started = Instant::now();
+    let summary = ws.poll().await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "poll took {took:?} on entity tricks\n{}",
+        summary.run.describe()
+    );
+    assert_eq!(summary.get("sources"), 3, "{}", summary.json);
+    for probe in ["/probe.dtd", "/probe-entity", "/probe-param.dtd"] {
+        assert_eq!(
+            server.hits(probe),
+            0,
+            "the feed parser fetched the external resource {probe}"
+        );
+    }
+    let briefs = assert_alpha_stored(&ws).await;
+
+    // Either outcome is acceptable for the hostile documents (stored with the references left
+    // unexpanded, or refused and recorded); expanding them is not.
+    let mut stored = Vec::new();
+    for brief in briefs.iter().filter(|b| b["source"] != "alpha") {
+        stored.push(brief.to_string());
+        stored.push(ws.show(brief).await.to_string());
+    }
+    let leaked_laughs = "lol".repeat(100);
+    for doc in &stored {
+        assert!(
+            !doc.contains("root:") && !doc.contains("/bin/"),
+            "/etc/passwd content was stored: {doc}"
+        );
+        assert!(
+            !doc.contains("PROBED"),
+            "an external entity was resolved: {doc}"
+        );
+        assert!(
+            !doc.contains(&leaked_laughs),
+            "nested entities were expanded: {} bytes stored",
+            doc.len()
+        );
+    }
+    let rows = ws.sources().await;
+    for (name, url) in &hostile {
+        let row = source_row(&rows, name);
+        if let Value::String(err) = &row["last_error"] {
+            assert!(
+                err.contains(url.as_str()),
+                "{name}: last_error does not name the URL {url}: {err:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_bytes_in_a_utf8_feed_are_replaced_not_fatal() {
+    let (server, alpha) = healthy_origin().await;
+    let mut doc = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<rss version=\"2.0\">
+  <channel>
+    <title>Bad Bytes</title>
+    <link>https://hostile.example.net/</link>
+    <description>Declared UTF-8, is not quite</description>
+    <item>
+      <title>Caf\xFF au lait</title>
+      <link>https://hostile.example.net/bytes-1</link>
+      <guid isPermaLink=\"false\">bytes-1</guid>
+      <description>Truncated \xE2\x82 sequence, overlong \xC0\xAF slash, intact caf\xC3\xA9.</description>
+    </item>
+    <item>
+      <title>Clean neighbour</title>
+      <link>https://hostile.example.net/bytes-2</link>
+      <guid isPermaLink=\"false\">bytes-2</guid>
+      <description>Nothing wrong here.</description>
+    </item>
+  </channel>
+</rss>
+"
+    .to_vec();
+    doc.extend_from_slice(b"<!-- trailing lone byte \xFF -->\n");
+    assert!(
+        std::str::from_utf8(&doc).is_err(),
+        "fixture must be invalid UTF-8"
+    );
+    server.publish("/bytes.xml", doc, "application/rss+xml; charset=utf-8");
+    let ws = Workspace::with_config(
+        &ConfigSpec::for_server(&server)
+            .source(alpha)
+            .source(SourceSpec::new("bytes", server.url("/bytes.xml"))),
+    );
+
+    ws.poll().await.assert_counts(&[
+        ("sources", 2),
+        ("errors", 0),
+        ("new_briefs", ALPHA_ENTRIES as u64 + 2),
+    ]);
+    let briefs = assert_alpha_stored(&ws).await;
+    let bad = by_guid(&briefs, "bytes-1");
+    let title = str_field(bad, "title");
+    assert!(
+        title == "Caf\u{FFFD} au lait" || title == "Caf au lait",
+        "title of the item with a lone 0xFF: {title:?} (expected U+FFFD or the valid remainder, \
+         not a re-decoding such as \"Cafÿ\")"
+    );
+    let shown = ws.show(bad).await;
+    let text = str_field(&shown, "text");
+    assert!(
+        text.contains("Truncated") && text.contains("intact café."),
+        "valid UTF-8 around the bad bytes was not kept: {text:?}"
+    );
+    assert_eq!(
+        str_field(by_guid(&briefs, "bytes-2"), "title"),
+        "Clean neighbour"
+    );
+}
