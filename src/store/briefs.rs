@@ -228,14 +228,35 @@ impl Store {
             )
             .ctx(op)?;
         }
-        tx.execute("DELETE FROM briefs WHERE id = ?1", [id])
-            .ctx(op)?;
+        // Every source that carried it gets a tombstone, so none of them brings it back.
+        let now = to_ts(Utc::now());
         tx.execute(
-            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
-            params![source_id, gh, to_ts(Utc::now())],
+            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at)
+             SELECT source_id, guid_hash, ?2 FROM sightings WHERE brief_id = ?1",
+            params![id, now],
         )
         .ctx(op)?;
-        tx.commit().ctx(op)
+        tx.execute(
+            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
+            params![source_id, gh, now],
+        )
+        .ctx(op)?;
+        tx.execute("DELETE FROM sightings WHERE brief_id = ?1", [id])
+            .ctx(op)?;
+        let story: Option<i64> = tx
+            .query_row("SELECT story_id FROM briefs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .ctx(op)?;
+        tx.execute("DELETE FROM briefs WHERE id = ?1", [id])
+            .ctx(op)?;
+        if let Some(story) = story {
+            super::stories::brief_removed(&tx, story)?;
+        }
+        tx.commit().ctx(op)?;
+        // The in-memory story index may still list the brief; rebuild it at the next placement.
+        self.stories.index = None;
+        Ok(())
     }
 }
 
@@ -267,8 +288,8 @@ pub(super) fn persist_in(
     Ok(out)
 }
 
-/// Stores one brief unless it is already known: a tombstone or an earlier sighting of the same guid
-/// from this source, the same canonical URL from any source, or the same text from this source
+/// Stores one brief unless it is already known: a stored brief, sighting or tombstone with the same
+/// guid from this source, the same canonical URL from any source, or the same text from this source
 /// (a re-issued guid) make it a sighting, not a new brief. A new brief is placed in a story first,
 /// so that its row is written once.
 fn ingest_one(
@@ -285,7 +306,8 @@ fn ingest_one(
     let canonical_hash = b.canonical_url.as_deref().map(url_hash);
     let (known, same_url): (bool, Option<BriefId>) = tx
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
+            "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
+                 OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
                  OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
                  (SELECT id FROM briefs WHERE canonical_hash = ?3 AND canonical_url = ?4 LIMIT 1)",
         )
@@ -338,13 +360,8 @@ fn ingest_one(
         canonical_hash,
     ])
     .ctx(op)?;
+    // The brief row is its first source's sighting; `sightings` holds only the other sources.
     let id = tx.last_insert_rowid();
-    tx.prepare_cached(
-        "INSERT INTO sightings (source_id, guid_hash, brief_id, seen_at) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .ctx(op)?
-    .execute(params![source_id, gh, id, fetched])
-    .ctx(op)?;
     super::stories::placed(tx, stories, id, source_id, b, at, &placed)?;
     Ok(Some(NewBrief {
         id,

@@ -40,7 +40,8 @@ CREATE TABLE briefs (
     fetched_at    INTEGER NOT NULL,
     sort_at       INTEGER NOT NULL,
     content_hash  INTEGER NOT NULL,
-    story_id      INTEGER
+    story_id      INTEGER,
+    UNIQUE (source_id, guid_hash)
 );
 CREATE INDEX briefs_by_time ON briefs (sort_at DESC, id DESC);
 CREATE VIRTUAL TABLE briefs_fts USING fts5(
@@ -62,8 +63,8 @@ CREATE TABLE tombstones (
     PRIMARY KEY (source_id, guid_hash)
 ) WITHOUT ROWID;
 "#,
-    // 2: stories (near-duplicate clusters), sightings (one brief seen from several sources),
-    // fingerprints. Existing briefs each become a story of their own and a sighting of
+    // 2: stories (near-duplicate clusters), sightings (a stored brief carried by further sources;
+    // the brief row itself is its first source's), fingerprints. Existing briefs each become a story of their own and a sighting of
     // their source.
     r#"
 CREATE TABLE stories (
@@ -89,8 +90,6 @@ ALTER TABLE briefs ADD COLUMN signature BLOB;
 ALTER TABLE briefs ADD COLUMN canonical_hash INTEGER;
 CREATE INDEX briefs_by_canonical_hash ON briefs (canonical_hash) WHERE canonical_hash IS NOT NULL;
 CREATE INDEX briefs_by_story ON briefs (story_id);
-INSERT INTO sightings (source_id, guid_hash, brief_id, seen_at)
-    SELECT source_id, guid_hash, id, fetched_at FROM briefs;
 INSERT INTO stories (id, first_seen, last_seen, briefs, sources)
     SELECT id, sort_at, sort_at, 1, 1 FROM briefs;
 UPDATE briefs SET story_id = id;

@@ -167,11 +167,30 @@ pub(super) fn placed(
     Ok(())
 }
 
+/// Bookkeeping after a brief of `story_id` was deleted: counts, and the story row when it is empty.
+pub(super) fn brief_removed(tx: &Connection, story_id: i64) -> Result<(), StoreError> {
+    let op = "updating a story";
+    tx.execute(
+        "UPDATE stories SET briefs = (SELECT count(*) FROM briefs WHERE story_id = ?1) WHERE id = ?1",
+        [story_id],
+    )
+    .ctx(op)?;
+    tx.execute(
+        "DELETE FROM stories WHERE id = ?1 AND briefs = 0",
+        [story_id],
+    )
+    .ctx(op)?;
+    refresh_source_count(tx, story_id)
+}
+
 fn refresh_source_count(tx: &Connection, story_id: i64) -> Result<(), StoreError> {
     tx.prepare_cached(
         "UPDATE stories SET sources = (
-             SELECT count(DISTINCT s.source_id) FROM sightings s JOIN briefs b ON b.id = s.brief_id
-             WHERE b.story_id = ?1)
+             SELECT count(DISTINCT src) FROM (
+                 SELECT source_id AS src FROM briefs WHERE story_id = ?1
+                 UNION ALL
+                 SELECT s.source_id FROM sightings s JOIN briefs b ON b.id = s.brief_id
+                 WHERE b.story_id = ?1))
          WHERE id = ?1",
     )
     .ctx("counting a story's sources")?
@@ -243,9 +262,13 @@ impl Store {
         let mut src = self
             .conn
             .prepare_cached(
-                "SELECT so.name FROM sightings s JOIN briefs b ON b.id = s.brief_id
-                 JOIN sources so ON so.id = s.source_id
-                 WHERE b.story_id = ?1 GROUP BY so.id ORDER BY min(s.seen_at), so.name",
+                "SELECT so.name FROM (
+                     SELECT source_id AS src, fetched_at AS at FROM briefs WHERE story_id = ?1
+                     UNION ALL
+                     SELECT s.source_id, s.seen_at FROM sightings s JOIN briefs b ON b.id = s.brief_id
+                     WHERE b.story_id = ?1) x
+                 JOIN sources so ON so.id = x.src
+                 GROUP BY so.id ORDER BY min(x.at), so.name",
             )
             .ctx(op)?;
         for st in &mut out {
@@ -265,11 +288,15 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT b.id, so.name, b.url, b.title FROM briefs b
-                   JOIN sightings s ON s.brief_id = b.id JOIN sources so ON so.id = s.source_id
+                "SELECT b.id, so.name, b.url, b.title, b.fetched_at AS at FROM briefs b
+                   JOIN sources so ON so.id = b.source_id
+                 WHERE b.story_id = (SELECT story_id FROM briefs WHERE id = ?1) AND b.id <> ?1
+                 UNION ALL
+                 SELECT b.id, so.name, b.url, b.title, s.seen_at FROM sightings s
+                   JOIN briefs b ON b.id = s.brief_id JOIN sources so ON so.id = s.source_id
                  WHERE b.story_id = (SELECT story_id FROM briefs WHERE id = ?1)
-                   AND NOT (b.id = ?1 AND s.source_id = b.source_id)
-                 ORDER BY s.seen_at, b.id",
+                   AND s.source_id <> b.source_id
+                 ORDER BY 5, 1",
             )
             .ctx(op)?;
         let rows = stmt

@@ -308,3 +308,28 @@ async fn restart_keeps_briefs_and_a_later_poll_stores_nothing_new() {
         "rows changed after restart"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_brief_stays_deleted_when_its_feed_is_fetched_again() {
+    let server = FeedServer::start().await;
+    let sources = serve_standard_feeds(&server);
+    let ws = Workspace::with_config(&ConfigSpec::for_server(&server).sources(sources));
+    ws.poll().await.assert_counts(&[("errors", 0)]);
+    let before = ws.briefs().await;
+    let victim = before[0].clone();
+    ws.bw(&["briefs", "delete", &id_arg(&victim)])
+        .await
+        .assert_success();
+    let after_delete = ws.briefs().await;
+    assert_eq!(after_delete.len(), before.len() - 1);
+    assert!(!after_delete.iter().any(|b| b["id"] == victim["id"]));
+
+    // Fresh validators: every feed comes back whole, the deleted entry included.
+    server.republish_all_with_new_validators();
+    ws.poll()
+        .await
+        .assert_counts(&[("errors", 0), ("new_briefs", 0)]);
+    let last = ws.briefs().await;
+    assert_eq!(last.len(), before.len() - 1, "the deleted brief came back");
+    assert!(!last.iter().any(|b| b["guid"] == victim["guid"]));
+}
