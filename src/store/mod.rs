@@ -133,7 +133,7 @@ impl Store {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32000;",
+             PRAGMA cache_size = -16000;",
         )
     }
 

@@ -18,7 +18,7 @@ use crate::store::InsertReport;
 /// Most reports committed in one transaction.
 const MAX_GROUP: usize = 256;
 /// Reports waiting for the writer before submitters wait (bounds memory when ingest outpaces it).
-const QUEUE: usize = 64;
+const QUEUE: usize = 32;
 /// Most briefs indexed for search in one idle step (keeps a waiting report's latency low).
 const INDEX_CHUNK: usize = 500;
 
