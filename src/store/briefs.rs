@@ -309,7 +309,8 @@ fn ingest_one(
             "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
                  OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
                  OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
-                 (SELECT id FROM briefs WHERE canonical_hash = ?3 AND canonical_url = ?4 LIMIT 1)",
+                 (SELECT id FROM briefs WHERE canonical_hash = ?3
+                      AND coalesce(canonical_url, url) = ?4 LIMIT 1)",
         )
         .ctx(op)?
         .query_row(
@@ -345,7 +346,8 @@ fn ingest_one(
         gh,
         b.guid,
         b.url,
-        b.canonical_url,
+        // Kept only when it differs from `url` (most links are already canonical).
+        b.canonical_url.as_ref().filter(|c| Some(*c) != b.url.as_ref()),
         b.title,
         b.text,
         b.html,

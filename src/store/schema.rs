@@ -86,7 +86,8 @@ CREATE INDEX sightings_by_brief ON sightings (brief_id);
 -- MinHash fingerprint (see transforms::fingerprint); the band index over it, and the exact-text
 -- lookup by content_hash within the story window, live in memory (store::story_index).
 ALTER TABLE briefs ADD COLUMN signature BLOB;
--- xxh3 of canonical_url: a small integer index instead of one over the URL text.
+-- xxh3 of the canonical URL: a small integer index instead of one over the URL text. From this
+-- version on, canonical_url is stored only when it differs from url.
 ALTER TABLE briefs ADD COLUMN canonical_hash INTEGER;
 CREATE INDEX briefs_by_canonical_hash ON briefs (canonical_hash) WHERE canonical_hash IS NOT NULL;
 CREATE INDEX briefs_by_story ON briefs (story_id);
