@@ -118,7 +118,6 @@ impl Store {
             stories: stories::StoryState {
                 window_secs: DEFAULT_STORY_WINDOW.as_secs() as i64,
                 index: None,
-                last_keys: None,
             },
         };
         store.configure().map_err(|e| open_err(e.to_string()))?;

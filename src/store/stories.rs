@@ -9,12 +9,14 @@ use super::story_index::{Entry, StoryIndex};
 use super::{Context, Store, StoreError, from_ts};
 use crate::model::{Brief, BriefId, SourceId};
 use crate::transforms::cluster::{Placement, place};
-use crate::transforms::fingerprint::band_keys;
+use crate::transforms::fingerprint::{BANDS, band_keys};
 
 /// Where `place_brief` put a brief.
 pub(super) struct Placed {
     pub story_id: i64,
     pub new_story: bool,
+    /// Band keys of the brief's fingerprint, computed once for lookup and reused for indexing.
+    pub keys: Option<[i64; BANDS]>,
 }
 
 /// A story as `stories list` shows it.
@@ -53,8 +55,6 @@ pub(crate) struct StoryState {
     pub window_secs: i64,
     /// Built at the first placement; dropped when a transaction fails (it may hold rolled-back rows).
     pub index: Option<StoryIndex>,
-    /// Band keys of the brief being placed, computed once for lookup and insertion.
-    pub last_keys: Option<[i64; crate::transforms::fingerprint::BANDS]>,
 }
 
 /// Stored briefs within the story index's horizon whose title and text hash like `b`'s.
@@ -90,25 +90,23 @@ pub(super) fn place_brief(
 ) -> Result<Placed, StoreError> {
     let op = "clustering a brief";
     let window_secs = st.window_secs;
-    st.last_keys = None;
+    let keys = b.signature.as_ref().map(band_keys);
     let exact = same_text
         .iter()
         .filter(|d| (d.at - at).abs() <= window_secs)
         .min_by_key(|d| d.brief_id)
         .map(|d| (d.story_id, d.brief_id));
-    let placement = match (exact, &b.signature) {
-        (Some((story_id, brief_id)), _) => Placement::Join {
+    let placement = match (exact, &b.signature, &keys) {
+        (Some((story_id, brief_id)), _, _) => Placement::Join {
             story_id,
             brief_id,
             similarity: 1.0,
         },
-        (None, Some(sig)) => {
-            let keys = band_keys(sig);
-            let found = index(tx, st)?.candidates(tx, &keys)?;
-            st.last_keys = Some(keys);
+        (None, Some(sig), Some(keys)) => {
+            let found = index(tx, st)?.candidates(tx, keys)?;
             place(sig, at, window_secs, &found)
         }
-        (None, None) => Placement::NewStory,
+        _ => Placement::NewStory,
     };
     Ok(match placement {
         Placement::Join { story_id, .. } => {
@@ -123,6 +121,7 @@ pub(super) fn place_brief(
             Placed {
                 story_id,
                 new_story: false,
+                keys,
             }
         }
         Placement::NewStory => {
@@ -133,6 +132,7 @@ pub(super) fn place_brief(
             Placed {
                 story_id: tx.last_insert_rowid(),
                 new_story: true,
+                keys,
             }
         }
     })
@@ -158,12 +158,7 @@ pub(super) fn placed(
         source_id,
         content_hash: b.content_hash,
     };
-    // Band keys were computed for the candidate lookup unless an exact copy decided the story.
-    let keys = st
-        .last_keys
-        .take()
-        .or_else(|| b.signature.as_ref().map(band_keys));
-    index(tx, st)?.insert(entry, keys.as_ref());
+    index(tx, st)?.insert(entry, placed.keys.as_ref());
     Ok(())
 }
 
