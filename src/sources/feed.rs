@@ -7,6 +7,7 @@ use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
 use crate::model::{Markup, RawBrief};
+use crate::sources::feed_extras::{self, ItemExtras};
 use crate::sources::{charset, dates};
 
 /// A document that could not be read as a feed.
@@ -35,7 +36,8 @@ pub fn parse_feed(
     url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
     let (utf8, _) = charset::to_utf8(body, content_type);
-    let utf8 = legacy_dialects(utf8);
+    let original = utf8.clone();
+    let utf8 = text_types(legacy_dialects(utf8));
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // An empty id tells `to_raw` that the publisher gave none; it then derives one itself.
@@ -47,17 +49,127 @@ pub fn parse_feed(
         url: url.to_string(),
         detail: e.to_string(),
     })?;
-    let bases = entry_bases(&utf8, url, feed.entries.len());
-    let entries = feed
-        .entries
+    let mut title = feed
+        .title
+        .map(|t| t.content)
+        .filter(|t| !t.trim().is_empty());
+    let mut entries: Vec<RawBrief> = feed.entries.into_iter().map(|e| to_raw(e, url)).collect();
+    let thin = entries
+        .iter()
+        .any(|e| e.title.is_none() && e.summary.is_none() && e.content.is_none());
+    if (thin || entries.is_empty() || feed_extras::wanted(&original))
+        && let Some(extras) = feed_extras::scan(&original)
+    {
+        title = title.or(extras.feed_title);
+        entries = merge_extras(entries, extras.items, url);
+    }
+    if let Some(bases) = entry_bases(&utf8, url, entries.len()) {
+        for (e, base) in entries.iter_mut().zip(bases) {
+            e.base = base;
+        }
+    }
+    Ok(ParsedFeed { title, entries })
+}
+
+/// Combines feed-rs's entries with the extra pass's findings: one to one when both saw the same
+/// items; when feed-rs dropped RSS 1.0 items for lack of a `<link>`, those are rebuilt from the scan.
+fn merge_extras(entries: Vec<RawBrief>, items: Vec<ItemExtras>, url: &Url) -> Vec<RawBrief> {
+    if items.len() == entries.len() {
+        return entries
+            .into_iter()
+            .zip(items)
+            .map(|(mut e, x)| {
+                fill_gaps(&mut e, x, url);
+                e
+            })
+            .collect();
+    }
+    let linked = items.iter().filter(|x| x.link.is_some()).count();
+    if items.len() < entries.len() || linked != entries.len() {
+        return entries;
+    }
+    let mut kept = entries.into_iter();
+    items
         .into_iter()
-        .enumerate()
-        .map(|(i, e)| to_raw(e, url, bases.as_ref().map_or(url, |b| &b[i])))
-        .collect();
-    Ok(ParsedFeed {
-        title: feed.title.map(|t| t.content),
-        entries,
-    })
+        .filter_map(|x| {
+            if x.link.is_some() {
+                let mut e = kept.next()?;
+                fill_gaps(&mut e, x, url);
+                Some(e)
+            } else {
+                let mut e = RawBrief {
+                    guid: None,
+                    link: None,
+                    title: None,
+                    content: None,
+                    summary: None,
+                    authors: Vec::new(),
+                    published: None,
+                    updated: None,
+                    base: url.clone(),
+                };
+                fill_gaps(&mut e, x, url);
+                Some(e)
+            }
+        })
+        .collect()
+}
+
+/// Fills what feed-rs left empty from the extra pass; base64-decoded text replaces what feed-rs
+/// read (the encoded form).
+fn fill_gaps(e: &mut RawBrief, x: ItemExtras, url: &Url) {
+    let decoded = |s: String| {
+        if looks_like_html(&s) {
+            Markup::Html(s)
+        } else {
+            Markup::Text(s)
+        }
+    };
+    if let Some(t) = x.decoded.title {
+        e.title = Some(decoded(t));
+    }
+    if let Some(t) = x.decoded.summary {
+        e.summary = Some(decoded(t));
+    }
+    if let Some(t) = x.decoded.content {
+        e.content = Some(decoded(t));
+    }
+    let empty = |m: &Option<Markup>| match m {
+        None => true,
+        Some(Markup::Html(s) | Markup::Text(s)) => s.trim().is_empty(),
+    };
+    if empty(&e.title) {
+        e.title = x.title.or(e.title.take());
+    }
+    if empty(&e.summary) {
+        e.summary = x.summary.or(e.summary.take());
+    }
+    if empty(&e.content) {
+        e.content = x.content.or(e.content.take());
+    }
+    if e.authors.is_empty()
+        && let Some(a) = x.author.map(|a| author_name(&a)).filter(|a| !a.is_empty())
+    {
+        e.authors.push(a);
+    }
+    if e.published.is_none() {
+        e.published = x.date.as_deref().and_then(dates::parse_feed_date);
+    }
+    let web = |s: &str| {
+        url.join(s.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    if e.link.is_none() {
+        e.link = x
+            .link
+            .as_deref()
+            .and_then(web)
+            .or_else(|| x.about.as_deref().and_then(web));
+    }
+    if e.guid.is_none() {
+        e.guid = x.about;
+    }
 }
 
 /// Rewrites legacy dialects feed-rs does not recognise into their modern equivalents: Atom 0.3
@@ -66,6 +178,25 @@ pub fn parse_feed(
 fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
     const ATOM03: &str = "http://purl.org/atom/ns#";
     const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+    let head = &doc[..doc.len().min(2048)];
+    // `<feed version="0.3">` under a draft or private namespace is Atom 0.3 all the same.
+    let doc = match foreign_atom_namespace(head) {
+        Some(ns) => {
+            let ns = String::from_utf8_lossy(ns).into_owned();
+            match std::str::from_utf8(&doc) {
+                Ok(text) => std::borrow::Cow::Owned(
+                    text.replacen(
+                        &format!("xmlns=\"{ns}\""),
+                        &format!("xmlns=\"{ATOM03}\""),
+                        1,
+                    )
+                    .into_bytes(),
+                ),
+                Err(_) => doc,
+            }
+        }
+        None => doc,
+    };
     let head = &doc[..doc.len().min(2048)];
     let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
     let rules: &[(&str, &str)] = if has(ATOM03) {
@@ -97,6 +228,44 @@ fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]
     };
     let mut out = text.to_string();
     for (from, to) in rules {
+        out = out.replace(from, to);
+    }
+    std::borrow::Cow::Owned(out.into_bytes())
+}
+
+/// The default namespace of a `<feed version="0.3">` root that is neither Atom 0.3 nor 1.0.
+fn foreign_atom_namespace(head: &[u8]) -> Option<&[u8]> {
+    let start = memchr::memmem::find(head, b"<feed")?;
+    let tag = &head[start..];
+    let tag = &tag[..memchr::memchr(b'>', tag)?];
+    memchr::memmem::find(tag, b"version=\"0.3\"")?;
+    let at = memchr::memmem::find(tag, b"xmlns=\"")? + 7;
+    let ns = &tag[at..at + memchr::memchr(b'"', &tag[at..])?];
+    let known: [&[u8]; 2] = [b"http://purl.org/atom/ns#", b"http://www.w3.org/2005/Atom"];
+    (!known.contains(&ns)).then_some(ns)
+}
+
+/// Rewrites Atom text-construct types that feed-rs rejects (failing the whole document) into ones it
+/// reads: `application/octet-stream` (base64, decoded by `feed_extras`) and `text/plain` become
+/// `text`, `application/xhtml+xml` becomes `xhtml`.
+fn text_types(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
+    const RULES: &[(&str, &str)] = &[
+        ("type=\"application/octet-stream\"", "type=\"text\""),
+        ("type=\"text/plain\"", "type=\"text\""),
+        ("type=\"application/xhtml+xml\"", "type=\"xhtml\""),
+    ];
+    let present: Vec<_> = RULES
+        .iter()
+        .filter(|(from, _)| memchr::memmem::find(&doc, from.as_bytes()).is_some())
+        .collect();
+    if present.is_empty() {
+        return doc;
+    }
+    let Ok(text) = std::str::from_utf8(&doc) else {
+        return doc;
+    };
+    let mut out = text.to_string();
+    for (from, to) in present {
         out = out.replace(from, to);
     }
     std::borrow::Cow::Owned(out.into_bytes())
@@ -158,7 +327,7 @@ fn entry_bases(doc: &[u8], url: &Url, entries: usize) -> Option<Vec<Url>> {
     (out.len() == entries).then_some(out)
 }
 
-fn to_raw(e: Entry, feed_url: &Url, content_base: &Url) -> RawBrief {
+fn to_raw(e: Entry, feed_url: &Url) -> RawBrief {
     let guid = Some(e.id).filter(|s| !s.trim().is_empty());
     let link = pick_link(&e.links, feed_url).or_else(|| {
         // RSS: a permalink guid is the item's link when there is no <link>.
@@ -192,7 +361,7 @@ fn to_raw(e: Entry, feed_url: &Url, content_base: &Url) -> RawBrief {
         authors,
         published: e.published,
         updated: e.updated,
-        base: content_base.clone(),
+        base: feed_url.clone(),
     }
 }
 
@@ -208,6 +377,11 @@ fn author_name(raw: &str) -> String {
         let inner = s[open + 1..s.len() - 1].trim();
         if s[..open].contains('@') && !inner.is_empty() {
             return inner.to_string();
+        }
+        // `Jane Doe (me@example.org)`.
+        let name = s[..open].trim();
+        if inner.contains('@') && !name.is_empty() && !name.contains('@') {
+            return name.to_string();
         }
     }
     if let (Some(open), true) = (s.find('<'), s.ends_with('>')) {
@@ -328,6 +502,7 @@ mod tests {
     fn author_names_are_taken_from_rss_address_forms() {
         assert_eq!(author_name("me@example.org (Jane Doe)"), "Jane Doe");
         assert_eq!(author_name("Jane Doe <me@example.org>"), "Jane Doe");
+        assert_eq!(author_name("Jane Doe (me@example.org)"), "Jane Doe");
         assert_eq!(author_name(" Jane Doe "), "Jane Doe");
         assert_eq!(author_name("(Jane Doe)"), "Jane Doe");
         assert_eq!(author_name("me@example.org"), "me@example.org");
@@ -346,6 +521,63 @@ mod tests {
             <title>U</title><item><title>I</title><link>https://u.example/1</link></item></channel></rss>"#;
         let f = parse_feed(userland, None, &url()).unwrap();
         assert_eq!(f.entries.len(), 1);
+    }
+
+    #[test]
+    fn dublin_core_fields_fill_what_rss_lacks() {
+        let doc = br#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+            <dc:title>Chan</dc:title><item><dc:title>Dc title</dc:title><guid>g1</guid>
+            <dc:description>Dc body</dc:description><dc:author>Ed Itor (ed@example.org)</dc:author>
+            </item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Chan"));
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(
+            (b.title.as_str(), b.text.as_str(), b.author.as_deref()),
+            ("Dc title", "Dc body", Some("Ed Itor"))
+        );
+    }
+
+    #[test]
+    fn rss1_items_without_link_are_kept() {
+        let doc = br#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+            <channel rdf:about="http://e.example/"><title>C</title></channel>
+            <item rdf:about="http://e.example/1"><title>No link</title></item>
+            <item rdf:about="http://e.example/2"><title>Linked</title><link>http://e.example/2</link></item>
+            </rdf:RDF>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let titles: Vec<String> = f.entries.into_iter().map(|e| normalize(e).title).collect();
+        assert_eq!(titles, ["No link", "Linked"]);
+    }
+
+    #[test]
+    fn base64_atom_text_is_decoded_instead_of_failing_the_feed() {
+        let doc =
+            br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>urn:1</id>
+            <title type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title></entry>
+            <entry><id>urn:2</id><title type="text/plain">Plain</title></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let titles: Vec<String> = f.entries.into_iter().map(|e| normalize(e).title).collect();
+        assert_eq!(titles, ["Example Atom", "Plain"]);
+    }
+
+    #[test]
+    fn atom03_under_a_draft_namespace_parses() {
+        let doc =
+            br#"<feed version="0.3" xmlns="http://example.com/newformat#"><title>Draft</title>
+            <entry><id>urn:1</id><title>E</title></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Draft"));
+        assert_eq!(f.entries.len(), 1);
+    }
+
+    #[test]
+    fn naked_markup_in_rss_description_is_read() {
+        let doc = br#"<rss version="2.0"><channel><title>T</title><item><guid>g</guid>
+            <description><p>Naked <b>markup</b></p></description></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(b.text, "Naked markup");
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! - [`http`]: the one HTTP client (conditional GET, limits, politeness, private-network guard).
 //! - [`charset`]: legacy encodings to UTF-8.
 //! - [`dates`]: lenient feed timestamps.
-//! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s.
+//! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s (with `feed_extras` filling
+//!   in what feed-rs leaves out).
 
 pub mod charset;
 pub mod dates;
 pub mod feed;
+mod feed_extras;
 pub mod http;
