@@ -322,33 +322,66 @@ fn parse_path(s: &str) -> Option<Vec<Seg>> {
 
 /// A Python string literal (`'x'`, `u"x"`, with common escapes).
 fn py_string(s: &str) -> Option<String> {
-    let s = s.trim().trim_start_matches(['u', 'b', 'r']);
-    let q = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    let body = s.strip_prefix(q)?.strip_suffix(q)?;
+    // One literal, or several joined by `+`.
+    let mut rest = s.trim();
     let mut out = String::new();
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
+    loop {
+        let (piece, after) = py_literal(rest)?;
+        out.push_str(&piece);
+        rest = after.trim_start();
+        if rest.is_empty() {
+            return Some(out);
+        }
+        rest = rest.strip_prefix('+')?.trim_start();
+    }
+}
+
+/// One Python string literal at the start of `s` (prefixes u, b, r; escapes unless raw) and the
+/// text after it.
+fn py_literal(s: &str) -> Option<(String, &str)> {
+    let prefix_len = s.find(['\'', '"'])?;
+    let prefix = &s[..prefix_len];
+    if !prefix
+        .chars()
+        .all(|c| matches!(c, 'u' | 'b' | 'r' | 'U' | 'B' | 'R'))
+    {
+        return None;
+    }
+    let raw = prefix.contains(['r', 'R']);
+    let q = s[prefix_len..].chars().next()?;
+    let mut out = String::new();
+    let mut chars = s[prefix_len + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == q {
+            return Some((out, &s[prefix_len + 1 + i + 1..]));
+        }
         if c != '\\' {
             out.push(c);
             continue;
         }
-        match chars.next()? {
+        let (_, e) = chars.next()?;
+        if raw {
+            out.push('\\');
+            out.push(e);
+            continue;
+        }
+        let mut hex = |n: usize| -> Option<char> {
+            let digits: String = (0..n)
+                .filter_map(|_| chars.next().map(|(_, c)| c))
+                .collect();
+            char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
+        };
+        match e {
             'n' => out.push('\n'),
             't' => out.push('\t'),
             'r' => out.push('\r'),
-            'x' => out.push(char::from_u32(
-                u32::from_str_radix(&chars.by_ref().take(2).collect::<String>(), 16).ok()?,
-            )?),
-            'u' => out.push(char::from_u32(
-                u32::from_str_radix(&chars.by_ref().take(4).collect::<String>(), 16).ok()?,
-            )?),
-            'U' => out.push(char::from_u32(
-                u32::from_str_radix(&chars.by_ref().take(8).collect::<String>(), 16).ok()?,
-            )?),
+            'x' => out.push(hex(2)?),
+            'u' => out.push(hex(4)?),
+            'U' => out.push(hex(8)?),
             other => out.push(other),
         }
     }
-    Some(out)
+    None
 }
 
 /// A `time.struct_time` tuple literal compared with a UTC time on its first six fields.

@@ -199,6 +199,16 @@ fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]
     };
     let head = &doc[..doc.len().min(2048)];
     let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
+    if let Some(prefix) = userland_prefix(head) {
+        // `<r:rss xmlns:r="http://backend.userland.com/rss2">`: RSS 2.0 with every element prefixed.
+        let Ok(text) = std::str::from_utf8(&doc) else {
+            return doc;
+        };
+        let out = text
+            .replace(&format!("<{prefix}:"), "<")
+            .replace(&format!("</{prefix}:"), "</");
+        return std::borrow::Cow::Owned(out.into_bytes());
+    }
     let rules: &[(&str, &str)] = if has(ATOM03) {
         &[
             (ATOM03, "http://www.w3.org/2005/Atom"),
@@ -231,6 +241,19 @@ fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]
         out = out.replace(from, to);
     }
     std::borrow::Cow::Owned(out.into_bytes())
+}
+
+/// The prefix bound to UserLand's RSS namespace when the root element uses it (`<r:rss`).
+fn userland_prefix(head: &[u8]) -> Option<&str> {
+    let head = std::str::from_utf8(head).ok()?;
+    let at = head.find("=\"http://backend.userland.com/rss")?;
+    let decl = &head[..at];
+    let prefix = &decl[decl.rfind("xmlns:")? + 6..];
+    let valid = !prefix.is_empty()
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (valid && head.contains(&format!("<{prefix}:rss"))).then_some(prefix)
 }
 
 /// The default namespace of a `<feed version="0.3">` root that is neither Atom 0.3 nor 1.0.
@@ -578,6 +601,18 @@ mod tests {
         let f = parse_feed(doc, None, &url()).unwrap();
         let b = normalize(f.entries.into_iter().next().unwrap());
         assert_eq!(b.text, "Naked markup");
+    }
+
+    #[test]
+    fn userland_rss_with_a_prefix_on_every_element_parses() {
+        let doc = br#"<r:rss version="2.0" xmlns:r="http://backend.userland.com/rss2"><r:channel>
+            <r:title>C</r:title><r:item><r:title>Prefixed</r:title><r:link>https://u.example/1</r:link>
+            </r:item></r:channel></r:rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(
+            normalize(f.entries.into_iter().next().unwrap()).title,
+            "Prefixed"
+        );
     }
 
     #[test]

@@ -199,42 +199,41 @@ fn word_hashes(text: &str, seed: u64) -> Vec<u64> {
     let mut scratch: Vec<u8> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        // Skip separators (ASCII non-alphanumerics, non-alphanumeric chars).
-        let b = bytes[i];
-        if b.is_ascii() {
-            if !b.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
-        } else {
+        // Skip separators: ASCII ones through the table, other characters unless alphanumeric.
+        let class = BYTE_CLASS[usize::from(bytes[i])];
+        if class == 0 {
+            i += 1;
+            continue;
+        }
+        if class & NON_ASCII != 0 {
             let c = text[i..].chars().next().unwrap_or_default();
             if !c.is_alphanumeric() {
                 i += c.len_utf8();
                 continue;
             }
         }
-        // A word: a run of ASCII alphanumerics (fast path) possibly continuing with other letters.
+        // A word: a run of ASCII alphanumerics (one table lookup a byte), possibly continuing with
+        // other alphanumeric characters.
         let start = i;
-        let mut plain = true;
+        let mut seen = 0u8;
         while i < bytes.len() {
-            let b = bytes[i];
-            if b.is_ascii() {
-                if !b.is_ascii_alphanumeric() {
-                    break;
-                }
-                plain &= !b.is_ascii_uppercase();
-                i += 1;
-            } else {
+            let class = BYTE_CLASS[usize::from(bytes[i])];
+            if class & (ALNUM | NON_ASCII) == 0 {
+                break;
+            }
+            if class & NON_ASCII != 0 {
                 let c = text[i..].chars().next().unwrap_or_default();
                 if !c.is_alphanumeric() {
                     break;
                 }
-                plain = false;
                 i += c.len_utf8();
+            } else {
+                i += 1;
             }
+            seen |= class;
         }
         let word = &text[start..i];
-        if plain {
+        if seen & (UPPER | NON_ASCII) == 0 {
             out.push(xxh3_64_with_seed(word.as_bytes(), seed));
         } else {
             scratch.clear();
@@ -246,6 +245,31 @@ fn word_hashes(text: &str, seed: u64) -> Vec<u64> {
     }
     out
 }
+
+/// [`BYTE_CLASS`] bits: an ASCII letter or digit; an ASCII capital; a byte of a non-ASCII character.
+const ALNUM: u8 = 1;
+const UPPER: u8 = 2;
+const NON_ASCII: u8 = 4;
+
+/// The class of every byte value, so that scanning ASCII text costs one lookup a byte.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c >= 0x80 {
+            NON_ASCII
+        } else if c.is_ascii_uppercase() {
+            ALNUM | UPPER
+        } else if c.is_ascii_alphanumeric() {
+            ALNUM
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Appends `c` lower-cased, as UTF-8.
 fn push_lowercase(out: &mut Vec<u8>, c: char) {
