@@ -160,6 +160,30 @@ pub struct Brief {
     /// Near-duplicate fingerprint; `None` when there is too little text to compare.
     #[serde(skip)]
     pub signature: Option<crate::transforms::fingerprint::Signature>,
+    /// Topics the classifier gave it, best first.
+    pub topics: Vec<TopicTag>,
+    /// Entities named in it.
+    pub entities: Vec<EntityTag>,
+}
+
+/// A topic given to a brief, as stored in `brief_topics`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicTag {
+    /// The topic's id in its pack.
+    pub topic: String,
+    /// Confidence in `[0, 1)`.
+    pub score: f32,
+    /// Why, as a JSON array of matched terms with offsets, snippets and weights.
+    pub evidence: String,
+}
+
+/// An entity named in a brief, as stored in `brief_entities`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntityTag {
+    /// Canonical name (`Iran`, `IAEA`).
+    pub name: String,
+    /// `country`, `city` or `organisation`.
+    pub kind: String,
 }
 
 /// A brief as read back from the store.

@@ -25,6 +25,12 @@ pub enum BriefsCmd {
         /// Only briefs of this source.
         #[arg(long)]
         source: Option<String>,
+        /// Only briefs tagged with this topic (its id, e.g. ceasefire).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only briefs naming this entity (e.g. Iran, IAEA).
+        #[arg(long)]
+        entity: Option<String>,
         /// One JSON object a line: id, source, url, title, published, topics, story_id, author, guid.
         #[arg(long)]
         json: bool,
@@ -64,14 +70,21 @@ struct ListLine<'a> {
     url: Option<&'a str>,
     title: &'a str,
     published: Option<String>,
-    topics: [(); 0],
+    topics: Vec<TopicScore<'a>>,
     story_id: Option<i64>,
     author: Option<&'a str>,
     guid: &'a str,
 }
 
-impl<'a> From<&'a StoredBrief> for ListLine<'a> {
-    fn from(b: &'a StoredBrief) -> Self {
+/// A topic and its score in listings.
+#[derive(Serialize)]
+struct TopicScore<'a> {
+    id: &'a str,
+    score: f64,
+}
+
+impl<'a> ListLine<'a> {
+    fn new(b: &'a StoredBrief, topics: Option<&'a Vec<(String, f32)>>) -> Self {
         ListLine {
             id: b.id,
             source: &b.source,
@@ -80,12 +93,24 @@ impl<'a> From<&'a StoredBrief> for ListLine<'a> {
             published: b
                 .published
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            topics: [],
+            topics: topics
+                .into_iter()
+                .flatten()
+                .map(|(id, score)| TopicScore {
+                    id,
+                    score: round2(*score),
+                })
+                .collect(),
             story_id: b.story_id,
             author: b.author.as_deref(),
             guid: &b.guid,
         }
     }
+}
+
+/// A score rounded to two decimals for output.
+fn round2(score: f32) -> f64 {
+    (f64::from(score) * 100.0).round() / 100.0
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
@@ -109,30 +134,50 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
             limit,
             since,
             source,
+            topic,
+            entity,
             json,
         } => {
             let filter = BriefFilter {
                 limit: (limit > 0).then_some(limit),
                 since,
                 source,
+                topic,
+                entity,
             };
-            print_list(&store.list_briefs(&filter)?, json)
+            let list = store.list_briefs(&filter)?;
+            print_list(&store, &list, json)
         }
         BriefsCmd::Show { id, json } => {
             let b = store.get_brief(id)?;
             let also = store.story_appearances(id)?;
+            let topics = store.brief_topics(id)?;
+            let entities = store.brief_entities(id)?;
             if json {
                 let mut v = serde_json::to_value(&b).map_err(anyhow::Error::from)?;
                 v["also_in"] = serde_json::to_value(&also).map_err(anyhow::Error::from)?;
+                v["topics"] = topics
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.topic,
+                            "score": round2(t.score),
+                            "evidence": serde_json::from_str::<serde_json::Value>(&t.evidence)
+                                .unwrap_or(serde_json::Value::Null),
+                        })
+                    })
+                    .collect();
+                v["entities"] = serde_json::to_value(&entities).map_err(anyhow::Error::from)?;
                 println!("{v}");
             } else {
                 print_full(&b, &also);
+                print_tags(&topics, &entities);
             }
             Ok(())
         }
         BriefsCmd::Search { query, limit, json } => {
             let found = store.search_briefs(&query, (limit > 0).then_some(limit))?;
-            print_list(&found, json)
+            print_list(&store, &found, json)
         }
         BriefsCmd::Delete { ids } => {
             for id in ids {
@@ -144,20 +189,33 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
     }
 }
 
-fn print_list(list: &[StoredBrief], json: bool) -> Result<(), CliError> {
+fn print_list(
+    store: &crate::store::Store,
+    list: &[StoredBrief],
+    json: bool,
+) -> Result<(), CliError> {
     use std::io::Write;
+    let ids: Vec<i64> = list.iter().map(|b| b.id).collect();
+    let topics = store.topic_scores(&ids)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let res: std::io::Result<()> = (|| {
         for b in list {
             if json {
-                serde_json::to_writer(&mut out, &ListLine::from(b))?;
+                serde_json::to_writer(&mut out, &ListLine::new(b, topics.get(&b.id)))?;
                 writeln!(out)?;
             } else {
                 let when = b.published.unwrap_or(b.fetched).format("%Y-%m-%d %H:%M");
+                let tags = topics
+                    .get(&b.id)
+                    .map(|t| {
+                        let ids: Vec<&str> = t.iter().map(|(id, _)| id.as_str()).collect();
+                        format!("  [{}]", ids.join(", "))
+                    })
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "{:>6}  {when}  {:<16}  {}",
+                    "{:>6}  {when}  {:<16}  {}{tags}",
                     b.id,
                     one_line(&b.source),
                     one_line(&b.title)
@@ -209,4 +267,41 @@ fn print_full(b: &StoredBrief, also: &[crate::store::Appearance]) {
         }
     }
     println!("\n{}", printable(&b.text));
+}
+
+/// The topics (with their evidence) and entities of a brief, after its text.
+fn print_tags(topics: &[crate::model::TopicTag], entities: &[crate::model::EntityTag]) {
+    #[derive(serde::Deserialize)]
+    struct Ev {
+        term: String,
+        field: Option<String>,
+        snippet: String,
+        weight: f64,
+    }
+    if !topics.is_empty() {
+        println!();
+        println!("topics:");
+    }
+    for t in topics {
+        println!("  {} {:.2}", one_line(&t.topic), t.score);
+        let evidence: Vec<Ev> = serde_json::from_str(&t.evidence).unwrap_or_default();
+        for e in evidence {
+            match e.field {
+                Some(field) => println!(
+                    "    {:+.2}  {:?} in {field}: \u{2026}{}\u{2026}",
+                    e.weight,
+                    one_line(&e.term),
+                    one_line(&e.snippet)
+                ),
+                None => println!("    {:+.2}  {}", e.weight, one_line(&e.term)),
+            }
+        }
+    }
+    if !entities.is_empty() {
+        let names: Vec<String> = entities
+            .iter()
+            .map(|e| format!("{} ({})", one_line(&e.name), e.kind))
+            .collect();
+        println!("entities: {}", names.join(", "));
+    }
 }

@@ -36,6 +36,10 @@ pub struct BriefFilter {
     pub since: Option<DateTime<Utc>>,
     /// Only briefs of this source.
     pub source: Option<String>,
+    /// Only briefs with this topic.
+    pub topic: Option<String>,
+    /// Only briefs naming this entity (its canonical name, any case).
+    pub entity: Option<String>,
 }
 
 const BRIEF_COLUMNS: &str = "b.id, s.name, b.guid, b.url, b.title, b.text, b.html, b.author,
@@ -84,12 +88,18 @@ impl Store {
         let sql = format!(
             "SELECT {BRIEF_COLUMNS} FROM briefs b JOIN sources s ON s.id = b.source_id
              WHERE (?1 IS NULL OR b.sort_at >= ?1) AND (?2 IS NULL OR s.name = ?2)
+               AND (?4 IS NULL OR b.id IN (SELECT brief_id FROM brief_topics WHERE topic = ?4))
+               AND (?5 IS NULL OR b.id IN
+                    (SELECT brief_id FROM brief_entities WHERE entity = ?5 COLLATE NOCASE))
              ORDER BY b.sort_at DESC, b.id DESC LIMIT ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
         let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
         let rows = stmt
-            .query_map(params![f.since.map(to_ts), f.source, limit], brief_from_row)
+            .query_map(
+                params![f.since.map(to_ts), f.source, limit, f.topic, f.entity],
+                brief_from_row,
+            )
             .ctx(op)?;
         rows.collect::<Result<_, _>>().ctx(op)
     }
@@ -365,6 +375,7 @@ fn ingest_one(
     // The brief row is its first source's sighting; `sightings` holds only the other sources.
     let id = tx.last_insert_rowid();
     super::stories::placed(tx, stories, id, source_id, b, at, &placed)?;
+    super::topics::insert_tags(tx, id, &b.topics, &b.entities)?;
     Ok(Some(NewBrief {
         id,
         guid: b.guid.clone(),

@@ -10,6 +10,7 @@ pub mod schema;
 mod sources;
 mod stories;
 mod story_index;
+mod topics;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 pub use briefs::{BriefFilter, InsertReport, NewBrief};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
+pub use topics::{BriefText, Label, StoredModel};
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]

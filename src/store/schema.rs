@@ -95,4 +95,38 @@ INSERT INTO stories (id, first_seen, last_seen, briefs, sources)
     SELECT id, sort_at, sort_at, 1, 1 FROM briefs;
 UPDATE briefs SET story_id = id;
 "#,
+    // 3: topics and entities of briefs (written with the brief, replaced by `reclassify`), labels
+    // users give for training, and trained models.
+    r#"
+CREATE TABLE brief_topics (
+    brief_id INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
+    topic    TEXT NOT NULL,
+    score    REAL NOT NULL,
+    -- JSON array of {term, field, start, end, snippet, weight}.
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (brief_id, topic)
+) WITHOUT ROWID;
+CREATE INDEX brief_topics_by_topic ON brief_topics (topic, brief_id);
+CREATE TABLE brief_entities (
+    brief_id INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
+    entity   TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    PRIMARY KEY (brief_id, entity)
+) WITHOUT ROWID;
+CREATE INDEX brief_entities_by_entity ON brief_entities (entity, brief_id);
+CREATE TABLE labels (
+    brief_id    INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
+    topic       TEXT NOT NULL,
+    positive    INTEGER NOT NULL,
+    labelled_at INTEGER NOT NULL,
+    PRIMARY KEY (brief_id, topic)
+) WITHOUT ROWID;
+CREATE TABLE models (
+    name       TEXT PRIMARY KEY,
+    trained_at INTEGER NOT NULL,
+    examples   INTEGER NOT NULL,
+    -- The model as JSON (transforms::classify::Model).
+    body       TEXT NOT NULL
+);
+"#,
 ];

@@ -44,6 +44,8 @@ pub fn normalize(raw: RawBrief) -> Brief {
         updated: raw.updated,
         content_hash,
         signature,
+        topics: Vec::new(),
+        entities: Vec::new(),
     }
 }
 

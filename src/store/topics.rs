@@ -1,0 +1,369 @@
+//! Topics and entities of briefs (`brief_topics`, `brief_entities`), the labels users give for
+//! training, and trained models. Does not classify anything: the pipeline and `reclassify` hand in
+//! what the classifier said.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::{Context, Store, StoreError, to_ts};
+use crate::model::{BriefId, EntityTag, TopicTag};
+
+/// A brief's text for (re)classification or training.
+#[derive(Debug, Clone)]
+pub struct BriefText {
+    /// Row id.
+    pub id: BriefId,
+    /// Plain-text title.
+    pub title: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// A label a user gave: brief `brief_id` is (or, when `positive` is false, is not) about `topic`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Label {
+    /// The brief.
+    pub brief_id: BriefId,
+    /// The topic id.
+    pub topic: String,
+    /// Whether the brief is about the topic.
+    pub positive: bool,
+}
+
+/// A stored model's body and facts about it.
+#[derive(Debug, Clone)]
+pub struct StoredModel {
+    /// The model as JSON.
+    pub body: String,
+    /// How many examples it was trained on.
+    pub examples: i64,
+    /// When it was trained (seconds since the epoch).
+    pub trained_at: i64,
+}
+
+/// Writes a new brief's topics and entities (inside the brief's transaction).
+pub(super) fn insert_tags(
+    tx: &Connection,
+    id: BriefId,
+    topics: &[TopicTag],
+    entities: &[EntityTag],
+) -> Result<(), StoreError> {
+    let op = "storing a brief's topics";
+    if !topics.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO brief_topics (brief_id, topic, score, evidence)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .ctx(op)?;
+        for t in topics {
+            stmt.execute(params![id, t.topic, f64::from(t.score), t.evidence])
+                .ctx(op)?;
+        }
+    }
+    if !entities.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO brief_entities (brief_id, entity, kind) VALUES (?1, ?2, ?3)",
+            )
+            .ctx(op)?;
+        for e in entities {
+            stmt.execute(params![id, e.name, e.kind]).ctx(op)?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The topics of one brief, best first, with their evidence.
+    pub fn brief_topics(&self, id: BriefId) -> Result<Vec<TopicTag>, StoreError> {
+        let op = "reading a brief's topics";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT topic, score, evidence FROM brief_topics WHERE brief_id = ?1
+                 ORDER BY score DESC, topic",
+            )
+            .ctx(op)?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(TopicTag {
+                    topic: r.get(0)?,
+                    score: r.get::<_, f64>(1)? as f32,
+                    evidence: r.get(2)?,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// The entities named in one brief.
+    pub fn brief_entities(&self, id: BriefId) -> Result<Vec<EntityTag>, StoreError> {
+        let op = "reading a brief's entities";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT entity, kind FROM brief_entities WHERE brief_id = ?1 ORDER BY kind, entity",
+            )
+            .ctx(op)?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(EntityTag {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// Topic ids and scores of several briefs (for listings), best first per brief.
+    pub fn topic_scores(
+        &self,
+        ids: &[BriefId],
+    ) -> Result<HashMap<BriefId, Vec<(String, f32)>>, StoreError> {
+        let op = "reading topics";
+        let mut out: HashMap<BriefId, Vec<(String, f32)>> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT topic, score FROM brief_topics WHERE brief_id = ?1 ORDER BY score DESC, topic",
+            )
+            .ctx(op)?;
+        for id in ids {
+            let rows = stmt
+                .query_map([id], |r| Ok((r.get(0)?, r.get::<_, f64>(1)? as f32)))
+                .ctx(op)?;
+            let topics: Vec<(String, f32)> = rows.collect::<Result<_, _>>().ctx(op)?;
+            if !topics.is_empty() {
+                out.insert(*id, topics);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` briefs with an id above `after`, in id order (for paging through every brief).
+    pub fn brief_texts(&self, after: BriefId, limit: usize) -> Result<Vec<BriefText>, StoreError> {
+        let op = "reading briefs to classify";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, title, text FROM briefs WHERE id > ?1 ORDER BY id LIMIT ?2")
+            .ctx(op)?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok(BriefText {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    text: r.get(2)?,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// How many briefs are stored.
+    pub fn count_briefs(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM briefs", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .ctx("counting briefs")
+    }
+
+    /// Replaces the topics and entities of a batch of briefs in one transaction (`reclassify`).
+    pub fn replace_tags(
+        &mut self,
+        batch: &[(BriefId, Vec<TopicTag>, Vec<EntityTag>)],
+    ) -> Result<(), StoreError> {
+        let op = "replacing topics";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        for (id, topics, entities) in batch {
+            tx.prepare_cached("DELETE FROM brief_topics WHERE brief_id = ?1")
+                .ctx(op)?
+                .execute([id])
+                .ctx(op)?;
+            tx.prepare_cached("DELETE FROM brief_entities WHERE brief_id = ?1")
+                .ctx(op)?
+                .execute([id])
+                .ctx(op)?;
+            insert_tags(&tx, *id, topics, entities)?;
+        }
+        tx.commit().ctx(op)
+    }
+
+    /// Records that brief `id` is (or is not) about `topic`; a later label for the same pair wins.
+    pub fn add_label(
+        &mut self,
+        id: BriefId,
+        topic: &str,
+        positive: bool,
+    ) -> Result<(), StoreError> {
+        let op = "recording a label";
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM briefs WHERE id = ?1)",
+                [id],
+                |r| r.get(0),
+            )
+            .ctx(op)?;
+        if !exists {
+            return Err(StoreError::NotFound {
+                what: format!("brief {id}"),
+            });
+        }
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO labels (brief_id, topic, positive, labelled_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![id, topic, positive, to_ts(Utc::now())],
+            )
+            .ctx(op)?;
+        Ok(())
+    }
+
+    /// Every label, by brief.
+    pub fn labels(&self) -> Result<Vec<Label>, StoreError> {
+        let op = "reading labels";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT brief_id, topic, positive FROM labels ORDER BY brief_id, topic")
+            .ctx(op)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Label {
+                    brief_id: r.get(0)?,
+                    topic: r.get(1)?,
+                    positive: r.get(2)?,
+                })
+            })
+            .ctx(op)?;
+        rows.collect::<Result<_, _>>().ctx(op)
+    }
+
+    /// Stores (replacing) the model called `name`.
+    pub fn save_model(&mut self, name: &str, body: &str, examples: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO models (name, trained_at, examples, body) VALUES (?1, ?2, ?3, ?4)",
+                params![name, to_ts(Utc::now()), examples, body],
+            )
+            .ctx("storing a model")?;
+        Ok(())
+    }
+
+    /// The model called `name`, if one was trained.
+    pub fn load_model(&self, name: &str) -> Result<Option<StoredModel>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT body, examples, trained_at FROM models WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(StoredModel {
+                        body: r.get(0)?,
+                        examples: r.get(1)?,
+                        trained_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("reading a model")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with_brief() -> (tempfile::TempDir, Store, BriefId) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO sources (id, name, kind, url, interval_secs, origin, created_at)
+                     VALUES (1, 's', 'feed', 'https://e.example/f', 60, 'config', 0);
+                 INSERT INTO briefs (id, source_id, guid_hash, guid, title, text, fetched_at, sort_at,
+                     content_hash) VALUES (7, 1, 1, 'g', 'T', 'X', 0, 0, 0);",
+            )
+            .unwrap();
+        let tx = store.conn.transaction().unwrap();
+        let topics = vec![
+            TopicTag {
+                topic: "ceasefire".into(),
+                score: 0.9,
+                evidence: "[]".into(),
+            },
+            TopicTag {
+                topic: "diplomacy".into(),
+                score: 0.6,
+                evidence: "[]".into(),
+            },
+        ];
+        let entities = vec![EntityTag {
+            name: "Qatar".into(),
+            kind: "country".into(),
+        }];
+        insert_tags(&tx, 7, &topics, &entities).unwrap();
+        tx.commit().unwrap();
+        (dir, store, 7)
+    }
+
+    #[test]
+    fn tags_round_trip_and_are_replaced_by_reclassification() {
+        let (_dir, mut store, id) = store_with_brief();
+        let t = store.brief_topics(id).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].topic, "ceasefire");
+        assert_eq!(store.brief_entities(id).unwrap()[0].name, "Qatar");
+        let scores = store.topic_scores(&[id, 99]).unwrap();
+        assert_eq!(scores[&id][1].0, "diplomacy");
+        assert!(!scores.contains_key(&99));
+        store.replace_tags(&[(id, Vec::new(), Vec::new())]).unwrap();
+        assert!(store.brief_topics(id).unwrap().is_empty());
+        assert!(store.brief_entities(id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn deleting_a_brief_deletes_its_tags_and_labels() {
+        let (_dir, mut store, id) = store_with_brief();
+        store.add_label(id, "ceasefire", true).unwrap();
+        store.delete_brief(id).unwrap();
+        assert!(store.brief_topics(id).unwrap().is_empty());
+        assert!(store.labels().unwrap().is_empty());
+    }
+
+    #[test]
+    fn labels_replace_earlier_ones_and_need_a_stored_brief() {
+        let (_dir, mut store, id) = store_with_brief();
+        store.add_label(id, "ceasefire", true).unwrap();
+        store.add_label(id, "ceasefire", false).unwrap();
+        assert_eq!(
+            store.labels().unwrap(),
+            vec![Label {
+                brief_id: id,
+                topic: "ceasefire".into(),
+                positive: false
+            }]
+        );
+        assert!(matches!(
+            store.add_label(404, "ceasefire", true),
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn models_are_stored_by_name() {
+        let (_dir, mut store, _) = store_with_brief();
+        assert!(store.load_model("topics").unwrap().is_none());
+        store.save_model("topics", "{\"a\":1}", 12).unwrap();
+        store.save_model("topics", "{\"a\":2}", 14).unwrap();
+        let m = store.load_model("topics").unwrap().unwrap();
+        assert_eq!((m.body.as_str(), m.examples), ("{\"a\":2}", 14));
+    }
+}
