@@ -38,13 +38,32 @@ pub(crate) fn stemmer() -> Stemmer {
     Stemmer::create(Algorithm::English)
 }
 
+/// Most words a thread's stem cache holds before it starts afresh (a few MB at most).
+const STEM_CACHE_WORDS: usize = 50_000;
+
+thread_local! {
+    /// Stems of words this thread has seen: news vocabulary repeats, and Snowball costs more than a
+    /// lookup. A cache only: results are the same with or without it.
+    static STEM_CACHE: std::cell::RefCell<FxMap<Box<str>, Box<str>>> = Default::default();
+}
+
 /// The matching key of a normalised word: its Snowball stem (short words and numbers as they are).
 pub(crate) fn stem_into(stemmer: &Stemmer, norm: &str, out: &mut String) {
     if norm.len() <= 2 || norm.bytes().all(|b| b.is_ascii_digit()) {
         out.push_str(norm);
-    } else {
-        out.push_str(&stemmer.stem(norm));
+        return;
     }
+    STEM_CACHE.with_borrow_mut(|cache| match cache.get(norm) {
+        Some(stem) => out.push_str(stem),
+        None => {
+            let stem = stemmer.stem(norm);
+            out.push_str(&stem);
+            if cache.len() >= STEM_CACHE_WORDS {
+                cache.clear();
+            }
+            cache.insert(norm.into(), stem.into());
+        }
+    });
 }
 
 /// A text split into normalised tokens, with each token's stem.
