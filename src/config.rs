@@ -5,12 +5,14 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::model::{SourceKind, SourceOrigin, SourceSpec};
+use crate::transforms::classify::{self, Classifier, Gazetteer, Model, Pack};
 
 /// Where the config is looked for when neither `--config` nor `BRIEFWATCH_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "config/briefwatch.toml";
@@ -80,6 +82,43 @@ pub struct Config {
     pub stories: StoriesConfig,
     /// Sources declared in the file, in order.
     pub sources: Vec<SourceSpec>,
+    /// Topic and entity tagging.
+    pub classify: ClassifyConfig,
+}
+
+/// `[classify]`: the topic pack, entity gazetteer and reporting threshold, loaded and compiled.
+#[derive(Debug, Clone)]
+pub struct ClassifyConfig {
+    /// The pack file (absolute), or `None` for the built-in default pack.
+    pub topics_file: Option<PathBuf>,
+    /// The compiled pack.
+    pub pack: Arc<Pack>,
+    /// The gazetteer extension file (absolute), if any.
+    pub entities_file: Option<PathBuf>,
+    /// The built-in gazetteer plus the extension.
+    pub gazetteer: Arc<Gazetteer>,
+    /// Topics scoring below this are not reported (0.5: a topic's threshold just reached).
+    pub min_score: f32,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            topics_file: None,
+            pack: Arc::new(Pack::default_pack()),
+            entities_file: None,
+            gazetteer: Arc::new(Gazetteer::builtin()),
+            min_score: classify::DEFAULT_MIN_SCORE,
+        }
+    }
+}
+
+impl ClassifyConfig {
+    /// A classifier for this configuration, with an optional trained model.
+    pub fn classifier(&self, model: Option<Model>) -> Classifier {
+        Classifier::with_gazetteer((*self.pack).clone(), (*self.gazetteer).clone(), model)
+            .with_min_score(self.min_score)
+    }
 }
 
 /// `[stories]`: how near-duplicates from several sources are grouped.
@@ -170,6 +209,19 @@ struct RawConfig {
     stories: RawStories,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    classify: RawClassify,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClassify {
+    /// Topic pack file, relative to the config file; the built-in pack when absent.
+    topics: Option<String>,
+    /// Gazetteer extension file, relative to the config file.
+    entities: Option<String>,
+    /// Lowest score reported, in [0, 1].
+    min_score: Option<f32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +298,7 @@ impl Config {
                 crate::store::DEFAULT_STORY_WINDOW
             }),
         };
+        let classify = validate_classify(raw.classify, &base, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -258,6 +311,7 @@ impl Config {
             fetch,
             stories: StoriesConfig { window },
             sources,
+            classify,
         })
     }
 }
@@ -346,6 +400,43 @@ fn validate_fetch(raw: RawFetch, problems: &mut Vec<Problem>) -> FetchConfig {
         allow_hosts,
         default_interval,
     }
+}
+
+/// Loads and compiles the topic pack and gazetteer extension, so that pack errors (with file, topic
+/// and rule) are config problems.
+fn validate_classify(raw: RawClassify, base: &Path, problems: &mut Vec<Problem>) -> ClassifyConfig {
+    let mut out = ClassifyConfig::default();
+    if let Some(t) = raw.topics {
+        let path = resolve(base, &t);
+        match classify::load_pack(&path) {
+            Ok(pack) => out.pack = Arc::new(pack),
+            Err(e) => problems.push(Problem {
+                key: "classify.topics".into(),
+                reason: e.to_string(),
+            }),
+        }
+        out.topics_file = Some(path);
+    }
+    if let Some(e) = raw.entities {
+        let path = resolve(base, &e);
+        match Gazetteer::load(&path) {
+            Ok(extra) => out.gazetteer = Arc::new(Gazetteer::builtin().extended(extra)),
+            Err(e) => problems.push(Problem {
+                key: "classify.entities".into(),
+                reason: e.to_string(),
+            }),
+        }
+        out.entities_file = Some(path);
+    }
+    match raw.min_score {
+        Some(m) if !(0.0..=1.0).contains(&m) => problems.push(Problem {
+            key: "classify.min_score".into(),
+            reason: format!("must be between 0 and 1, not {m}"),
+        }),
+        Some(m) => out.min_score = m,
+        None => {}
+    }
+    out
 }
 
 fn validate_sources(
@@ -530,6 +621,66 @@ interval = "soon"
         assert!(ok("http://127.0.0.1:8088/feed"));
         assert!(!ok("http://127.0.0.1:8089/feed"));
         assert!(ok("https://intranet/x"));
+    }
+
+    #[test]
+    fn classify_defaults_to_the_built_in_pack() {
+        let c = load("").unwrap();
+        assert!(c.classify.topics_file.is_none());
+        assert_eq!(c.classify.pack.topics.len(), 14);
+        assert_eq!(c.classify.min_score, 0.5);
+    }
+
+    #[test]
+    fn classify_pack_and_entities_resolve_against_the_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "[[topic]]\nid = \"x\"\n[topic.terms]\nfoo = 3\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("ents.toml"), "[org]\n\"Acme\" = []\n").unwrap();
+        let c = Config::from_toml(
+            "[classify]\ntopics = \"mine.toml\"\nentities = \"ents.toml\"\nmin_score = 0.6\n",
+            &dir.path().join("bw.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.classify.pack.topic_ids(), ["x"]);
+        assert!(
+            c.classify
+                .gazetteer
+                .entities
+                .iter()
+                .any(|e| e.name == "Acme")
+        );
+        let hit = c.classify.classifier(None).classify("foo", "Acme");
+        assert_eq!(hit.topics[0].id, "x");
+        assert_eq!(hit.entities[0].name, "Acme");
+    }
+
+    #[test]
+    fn broken_topic_rule_is_a_problem_naming_file_topic_and_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            "[[topic]]\nid = \"plots\"\n[topic.terms]\n\"kill*\" = 3\n",
+        )
+        .unwrap();
+        let e = Config::from_toml(
+            "[classify]\ntopics = \"bad.toml\"\nmin_score = 2\n",
+            &dir.path().join("bw.toml"),
+        )
+        .unwrap_err();
+        let ConfigError::Invalid { problems, .. } = e else {
+            panic!("not Invalid")
+        };
+        assert_eq!(problems[0].key, "classify.topics");
+        let r = &problems[0].reason;
+        assert!(
+            r.contains("bad.toml") && r.contains("`plots`") && r.contains("kill*"),
+            "{r}"
+        );
+        assert_eq!(problems[1].key, "classify.min_score");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Nothing here does I/O; the pipeline calls these between fetching and persisting.
 
 pub mod canonicalize;
+pub mod classify;
 pub mod clean;
 pub mod cluster;
 pub mod fingerprint;

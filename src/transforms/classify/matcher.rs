@@ -1,0 +1,362 @@
+//! The single matching pass: every rule term, group, proximity anchor and gazetteer name of a pack is one
+//! pattern in one table keyed by its first token's stem, so a text is scanned once whatever the number of
+//! topics. Owns term compilation (text → token patterns) and text analysis (tokens + stems); does not score.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use super::Field;
+use super::normalize::{Caps, Tokens, tokenize};
+
+/// A small, fast hasher for short string keys (FxHash); the table is built from trusted config.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The English Snowball stemmer every pattern and text goes through.
+pub(crate) fn stemmer() -> Stemmer {
+    Stemmer::create(Algorithm::English)
+}
+
+/// Most words a thread's stem cache holds before it starts afresh (a few MB at most).
+const STEM_CACHE_WORDS: usize = 50_000;
+
+thread_local! {
+    /// Stems of words this thread has seen: news vocabulary repeats, and Snowball costs more than a
+    /// lookup. A cache only: results are the same with or without it.
+    static STEM_CACHE: std::cell::RefCell<FxMap<Box<str>, Box<str>>> = Default::default();
+}
+
+/// The matching key of a normalised word: its Snowball stem (short words and numbers as they are).
+pub(crate) fn stem_into(stemmer: &Stemmer, norm: &str, out: &mut String) {
+    if norm.len() <= 2 || norm.bytes().all(|b| b.is_ascii_digit()) {
+        out.push_str(norm);
+        return;
+    }
+    STEM_CACHE.with_borrow_mut(|cache| match cache.get(norm) {
+        Some(stem) => out.push_str(stem),
+        None => {
+            let stem = stemmer.stem(norm);
+            out.push_str(&stem);
+            if cache.len() >= STEM_CACHE_WORDS {
+                cache.clear();
+            }
+            cache.insert(norm.into(), stem.into());
+        }
+    });
+}
+
+/// A text split into normalised tokens, with each token's stem.
+#[derive(Debug, Default)]
+pub(crate) struct Analyzed {
+    pub tokens: Tokens,
+    stem_buf: String,
+    stems: Vec<(u32, u32)>,
+}
+
+impl Analyzed {
+    /// Tokenises and stems `text`.
+    pub fn new(text: &str, stemmer: &Stemmer) -> Analyzed {
+        let tokens = tokenize(text);
+        let mut stem_buf = String::with_capacity(tokens.buf.len());
+        let mut stems = Vec::with_capacity(tokens.len());
+        for i in 0..tokens.len() {
+            let a = stem_buf.len() as u32;
+            stem_into(stemmer, tokens.norm(i), &mut stem_buf);
+            stems.push((a, stem_buf.len() as u32));
+        }
+        Analyzed {
+            tokens,
+            stem_buf,
+            stems,
+        }
+    }
+
+    /// The stem of token `i`.
+    pub fn stem(&self, i: usize) -> &str {
+        let (a, b) = self.stems[i];
+        &self.stem_buf[a as usize..b as usize]
+    }
+}
+
+/// What capitalisation a pattern word demands of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum CapsReq {
+    /// Written in lower case: any capitalisation matches.
+    Any,
+    /// Written with a capital: the text must start it with a capital too ("Turkey", not "turkey").
+    Capitalized,
+    /// Written in capitals: the text must be in capitals too ("US", not "us").
+    Upper,
+}
+
+impl CapsReq {
+    fn allows(self, caps: Caps) -> bool {
+        match self {
+            CapsReq::Any => true,
+            CapsReq::Capitalized => caps != Caps::Lower,
+            CapsReq::Upper => caps == Caps::Upper,
+        }
+    }
+}
+
+/// One word of a pattern: a stem, or `=form` for an exact normalised form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PatTok {
+    pub key: Box<str>,
+    pub caps: CapsReq,
+}
+
+/// One way a term can appear: a sequence of words.
+pub(crate) type Variant = Vec<PatTok>;
+
+/// Compiles a term as written in a pack ("humanitarian pause", "cease-fire", "=arms", "IAEA") into the
+/// token sequences that match it. A hyphenated term also matches written closed ("ceasefire").
+pub(crate) fn compile_term(text: &str, stemmer: &Stemmer) -> Result<Vec<Variant>, String> {
+    let (exact, body) = match text.trim().strip_prefix('=') {
+        Some(rest) => (true, rest),
+        None => (false, text.trim()),
+    };
+    if body.contains(['*', '?', '|']) {
+        return Err(format!(
+            "{text:?}: wildcards and alternatives are not supported; list each word form as its own term (inflections match through stemming)"
+        ));
+    }
+    let tokens = tokenize(body);
+    if tokens.is_empty() {
+        return Err(format!("{text:?} has no letters or digits"));
+    }
+    let word = |norm: &str, caps: Caps| {
+        let mut key = String::new();
+        if exact {
+            key.push('=');
+            key.push_str(norm);
+        } else {
+            stem_into(stemmer, norm, &mut key);
+        }
+        PatTok {
+            key: key.into(),
+            caps: match caps {
+                Caps::Lower => CapsReq::Any,
+                Caps::Capitalized => CapsReq::Capitalized,
+                Caps::Upper => CapsReq::Upper,
+            },
+        }
+    };
+    let split: Variant = (0..tokens.len())
+        .map(|i| word(tokens.norm(i), tokens.toks[i].caps))
+        .collect();
+    let mut variants = vec![split];
+    if tokens.toks.iter().any(|t| t.hyphen_before) {
+        let mut closed = Variant::new();
+        let mut run = String::new();
+        let mut caps = Caps::Lower;
+        for i in 0..tokens.len() {
+            if !tokens.toks[i].hyphen_before && !run.is_empty() {
+                closed.push(word(&run, caps));
+                run.clear();
+            }
+            if run.is_empty() {
+                caps = tokens.toks[i].caps;
+            }
+            run.push_str(tokens.norm(i));
+        }
+        closed.push(word(&run, caps));
+        variants.push(closed);
+    }
+    Ok(variants)
+}
+
+/// What a matched pattern means to the scorer; one pattern can serve several rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// A weighted term of a topic.
+    Term { topic: u32, term: u32 },
+    /// One side (0 = `a`, 1 = `b`) of a proximity rule.
+    Near {
+        topic: u32,
+        rule: u32,
+        side: u8,
+        term: u32,
+    },
+    /// A member of a topic's `all` group.
+    All { topic: u32, term: u32 },
+    /// A member of a topic's `any` group.
+    Any { topic: u32, term: u32 },
+    /// A member of a topic's `none` group.
+    None { topic: u32, term: u32 },
+    /// An exclusion phrase of a topic.
+    Exclude { topic: u32, term: u32 },
+    /// A gazetteer name.
+    Entity { entity: u32, alias: u32 },
+}
+
+impl Use {
+    /// The topic this use belongs to, if any.
+    pub fn topic(self) -> Option<u32> {
+        match self {
+            Use::Term { topic, .. }
+            | Use::Near { topic, .. }
+            | Use::All { topic, .. }
+            | Use::Any { topic, .. }
+            | Use::None { topic, .. }
+            | Use::Exclude { topic, .. } => Some(topic),
+            Use::Entity { .. } => None,
+        }
+    }
+}
+
+/// One pattern occurrence in a field: tokens `first..last`, bytes `start..end` of the original text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit {
+    pub pattern: u32,
+    pub field: Field,
+    pub first: u32,
+    pub last: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every pattern of a classifier, looked up by the key of its first word.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    by_first: FxMap<Box<str>, Vec<u32>>,
+    patterns: Vec<(Variant, Vec<Use>)>,
+    index: FxMap<Variant, u32>,
+    has_exact: bool,
+}
+
+impl Table {
+    /// Adds `variant` for `use_`; identical variants share one pattern.
+    pub fn add(&mut self, variant: &Variant, use_: Use) {
+        let id = match self.index.get(variant) {
+            Some(&id) => id,
+            None => {
+                let id = self.patterns.len() as u32;
+                self.patterns.push((variant.clone(), Vec::new()));
+                self.index.insert(variant.clone(), id);
+                self.by_first
+                    .entry(variant[0].key.clone())
+                    .or_default()
+                    .push(id);
+                self.has_exact |= variant.iter().any(|t| t.key.starts_with('='));
+                id
+            }
+        };
+        let uses = &mut self.patterns[id as usize].1;
+        if !uses.contains(&use_) {
+            uses.push(use_);
+        }
+    }
+
+    /// The rules a pattern serves.
+    pub fn uses(&self, pattern: u32) -> &[Use] {
+        &self.patterns[pattern as usize].1
+    }
+
+    /// Number of distinct patterns.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    fn word_matches(t: &PatTok, a: &Analyzed, i: usize) -> bool {
+        let ok = match t.key.strip_prefix('=') {
+            Some(form) => a.tokens.norm(i) == form,
+            None => a.stem(i) == &*t.key,
+        };
+        ok && t.caps.allows(a.tokens.toks[i].caps)
+    }
+
+    fn candidates<'a>(&'a self, key: &str) -> &'a [u32] {
+        self.by_first.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Appends every pattern occurrence in `a` (one pass over its tokens) to `out`.
+    pub fn scan(&self, field: Field, a: &Analyzed, stemmer: &Stemmer, out: &mut Vec<Hit>) {
+        let toks = &a.tokens.toks;
+        let mut exact_key = String::new();
+        let mut joined = String::new();
+        let mut joined_stem = String::new();
+        for i in 0..toks.len() {
+            let check = |ids: &[u32], out: &mut Vec<Hit>| {
+                for &id in ids {
+                    let variant = &self.patterns[id as usize].0;
+                    let last = i + variant.len();
+                    if last <= toks.len()
+                        && variant
+                            .iter()
+                            .enumerate()
+                            .all(|(k, t)| Self::word_matches(t, a, i + k))
+                    {
+                        out.push(Hit {
+                            pattern: id,
+                            field,
+                            first: i as u32,
+                            last: last as u32,
+                            start: toks[i].start,
+                            end: toks[last - 1].end,
+                        });
+                    }
+                }
+            };
+            check(self.candidates(a.stem(i)), out);
+            if self.has_exact {
+                exact_key.clear();
+                exact_key.push('=');
+                exact_key.push_str(a.tokens.norm(i));
+                check(self.candidates(&exact_key), out);
+            }
+            if toks[i].hyphen_before && i > 0 {
+                // "cease-fire" in the text also matches the closed pattern "ceasefire".
+                joined.clear();
+                joined.push_str(a.tokens.norm(i - 1));
+                joined.push_str(a.tokens.norm(i));
+                joined_stem.clear();
+                stem_into(stemmer, &joined, &mut joined_stem);
+                let caps = toks[i - 1].caps;
+                let ids = self.candidates(&joined_stem).iter();
+                let exact: &[u32] = if self.has_exact {
+                    exact_key.clear();
+                    exact_key.push('=');
+                    exact_key.push_str(&joined);
+                    self.candidates(&exact_key)
+                } else {
+                    &[]
+                };
+                for &id in ids.chain(exact) {
+                    let variant = &self.patterns[id as usize].0;
+                    if variant.len() == 1 && variant[0].caps.allows(caps) {
+                        out.push(Hit {
+                            pattern: id,
+                            field,
+                            first: (i - 1) as u32,
+                            last: (i + 1) as u32,
+                            start: toks[i - 1].start,
+                            end: toks[i].end,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Topic and entity tagging of briefs: topic packs (readable TOML rules), one matching pass over
+//! normalised, stemmed tokens, an optional linear model learnt from labels, and a gazetteer of entities.
+//! Pure and synchronous; the only I/O is loading pack, gazetteer or label files from paths callers give.
+//!
+//! Typical use:
+//!
+//! ```ignore
+//! let classifier = Classifier::new(Pack::default_pack(), None);
+//! let c = classifier.classify("Truce holds in Gaza", "The ceasefire brokered by Qatar ...");
+//! for t in &c.topics { println!("{} {:.2}", t.id, t.score); }
+//! ```
+//!
+//! Scores: a topic's rule points `raw` (terms, proximity rules, a model's contribution) become
+//! `score = raw / (raw + threshold)`, so a text that just reaches the topic's threshold scores 0.5.
+
+pub mod entities;
+pub mod labels;
+mod matcher;
+pub mod model;
+pub mod normalize;
+pub mod pack;
+mod score;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use rust_stemmers::Stemmer;
+use serde::{Deserialize, Serialize};
+
+pub use entities::{Entity, EntityKind, Gazetteer};
+pub use labels::{LabelledExample, LabelsError, read_tsv};
+pub use model::{Model, TrainOptions};
+pub use pack::{Pack, PackError, Topic, load_pack, parse_pack};
+
+use matcher::{Analyzed, Hit, Table, Use};
+
+/// The score at or above which a topic is reported, unless a caller sets another.
+pub const DEFAULT_MIN_SCORE: f32 = 0.5;
+
+/// Which part of a brief a match is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    /// The title.
+    Title = 0,
+    /// The plain text.
+    Text = 1,
+}
+
+/// One reason a topic was given: a rule match, or a model's contribution (`field` is then `None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The term as written in the pack, `a ~ b` for a proximity rule, or `model`.
+    pub term: String,
+    /// Where the match is; `None` for a model contribution.
+    pub field: Option<Field>,
+    /// Byte offset of the match in the original field text.
+    pub start: usize,
+    /// Byte offset just past the match in the original field text.
+    pub end: usize,
+    /// A short excerpt around the match (empty for a model contribution).
+    pub snippet: String,
+    /// Points this evidence adds (negative when a model argues against the topic).
+    pub weight: f32,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            None => write!(f, "{}: {:+.2}", self.term, self.weight),
+            Some(field) => write!(
+                f,
+                "{:?} ({field:?} {}..{}): {:+.2}  {}",
+                self.term, self.start, self.end, self.weight, self.snippet
+            ),
+        }
+    }
+}
+
+/// A topic given to a brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicHit {
+    /// The topic id.
+    pub id: String,
+    /// Confidence in `[0, 1)`; 0.5 means the topic's threshold was just reached.
+    pub score: f32,
+    /// Why, strongest first.
+    pub evidence: Vec<Evidence>,
+    /// The model's probability for the topic, when a model took part.
+    pub model_score: Option<f32>,
+}
+
+/// An entity named in a brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityHit {
+    /// Canonical name.
+    pub name: String,
+    /// Country, city or organisation.
+    pub kind: EntityKind,
+    /// Where it was found.
+    pub field: Field,
+    /// Byte offset in the original field text.
+    pub start: usize,
+    /// Byte offset just past the name in the original field text.
+    pub end: usize,
+}
+
+/// What a brief is about.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    /// Topics at or above the minimum score, best first (exactly one in a single-label pack).
+    pub topics: Vec<TopicHit>,
+    /// Entities in title then text order.
+    pub entities: Vec<EntityHit>,
+}
+
+/// A compiled classifier: a pack's rules and a gazetteer in one pattern table, and optionally a model.
+pub struct Classifier {
+    pack: Pack,
+    gazetteer: Gazetteer,
+    /// The model and, per pack topic, its index among the model's topics.
+    model: Option<(Model, Vec<Option<usize>>)>,
+    table: Table,
+    stemmer: Stemmer,
+    min_score: f32,
+}
+
+impl fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Classifier")
+            .field("pack", &self.pack.name)
+            .field("topics", &self.pack.topics.len())
+            .field("entities", &self.gazetteer.entities.len())
+            .field("patterns", &self.table.len())
+            .field("model", &self.model.is_some())
+            .field("min_score", &self.min_score)
+            .finish()
+    }
+}
+
+impl Classifier {
+    /// A classifier over `pack` with the built-in gazetteer and an optional model.
+    pub fn new(pack: Pack, model: Option<Model>) -> Classifier {
+        Classifier::with_gazetteer(pack, Gazetteer::builtin(), model)
+    }
+
+    /// A classifier over `pack` with the given gazetteer (use [`Gazetteer::empty`] for no entities).
+    pub fn with_gazetteer(pack: Pack, gazetteer: Gazetteer, model: Option<Model>) -> Classifier {
+        let mut table = Table::default();
+        for (ti, t) in pack.topics.iter().enumerate() {
+            let topic = ti as u32;
+            let add = |table: &mut Table, terms: &[pack::Term], make: &dyn Fn(u32) -> Use| {
+                for (i, term) in terms.iter().enumerate() {
+                    for v in &term.variants {
+                        table.add(v, make(i as u32));
+                    }
+                }
+            };
+            add(&mut table, &t.terms, &|term| Use::Term { topic, term });
+            add(&mut table, &t.all, &|term| Use::All { topic, term });
+            add(&mut table, &t.any, &|term| Use::Any { topic, term });
+            add(&mut table, &t.none, &|term| Use::None { topic, term });
+            add(&mut table, &t.exclude, &|term| Use::Exclude { topic, term });
+            for (ri, n) in t.near.iter().enumerate() {
+                let rule = ri as u32;
+                add(&mut table, &n.a, &|term| Use::Near {
+                    topic,
+                    rule,
+                    side: 0,
+                    term,
+                });
+                add(&mut table, &n.b, &|term| Use::Near {
+                    topic,
+                    rule,
+                    side: 1,
+                    term,
+                });
+            }
+        }
+        for (ei, e) in gazetteer.entities.iter().enumerate() {
+            for (ai, (_, variants)) in e.aliases.iter().enumerate() {
+                for v in variants {
+                    table.add(
+                        v,
+                        Use::Entity {
+                            entity: ei as u32,
+                            alias: ai as u32,
+                        },
+                    );
+                }
+            }
+        }
+        let model = model.map(|m| {
+            let map = pack.topics.iter().map(|t| m.topic_index(&t.id)).collect();
+            (m, map)
+        });
+        Classifier {
+            pack,
+            gazetteer,
+            model,
+            table,
+            stemmer: matcher::stemmer(),
+            min_score: DEFAULT_MIN_SCORE,
+        }
+    }
+
+    /// Reports topics scoring at least `min_score` (default [`DEFAULT_MIN_SCORE`]).
+    pub fn with_min_score(mut self, min_score: f32) -> Classifier {
+        self.min_score = min_score;
+        self
+    }
+
+    /// The pack this classifier applies.
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    /// Topics (with evidence) and entities of a brief.
+    pub fn classify(&self, title: &str, text: &str) -> Classification {
+        let fields = [
+            Analyzed::new(title, &self.stemmer),
+            Analyzed::new(text, &self.stemmer),
+        ];
+        let mut hits: Vec<Hit> = Vec::new();
+        self.table
+            .scan(Field::Title, &fields[0], &self.stemmer, &mut hits);
+        self.table
+            .scan(Field::Text, &fields[1], &self.stemmer, &mut hits);
+        let rules = score::score_topics(&self.pack, &self.table, &hits, [title, text]);
+        let topics = self.combine(rules, &fields);
+        Classification {
+            topics,
+            entities: score::entities(&self.table, &self.gazetteer, &hits),
+        }
+    }
+
+    /// Adds the model's contribution, turns points into scores and keeps what the pack reports.
+    fn combine(&self, rules: Vec<score::RuleScore>, fields: &[Analyzed; 2]) -> Vec<TopicHit> {
+        let probs = self.model.as_ref().map(|(m, map)| {
+            let p = m.predict_analyzed(&[&fields[0], &fields[1]]);
+            map.iter().map(|i| i.map(|i| p[i])).collect::<Vec<_>>()
+        });
+        let mut by_topic: Vec<Option<score::RuleScore>> = Vec::new();
+        let every_topic = probs.is_some() || self.pack.single_label;
+        if every_topic {
+            by_topic.resize_with(self.pack.topics.len(), || None);
+        }
+        let mut candidates = Vec::new();
+        for r in rules {
+            if every_topic {
+                let i = r.topic;
+                by_topic[i] = Some(r);
+            } else {
+                candidates.push(r);
+            }
+        }
+        if every_topic {
+            for (i, r) in by_topic.into_iter().enumerate() {
+                candidates.push(r.unwrap_or_else(|| score::RuleScore {
+                    topic: i,
+                    raw: 0.0,
+                    gates_ok: score::gates_ok_without_hits(&self.pack.topics[i]),
+                    evidence: Vec::new(),
+                }));
+            }
+        }
+        let mut out: Vec<TopicHit> = Vec::with_capacity(candidates.len());
+        for mut r in candidates {
+            if !r.gates_ok {
+                continue;
+            }
+            let t = &self.pack.topics[r.topic];
+            let p = probs.as_ref().and_then(|p| p[r.topic]);
+            if let Some(p) = p {
+                let c = self.pack.model_weight * t.threshold * (2.0 * p - 1.0);
+                r.raw += c;
+                r.evidence.push(Evidence {
+                    term: "model".into(),
+                    field: None,
+                    start: 0,
+                    end: 0,
+                    snippet: String::new(),
+                    weight: c,
+                });
+            }
+            let score = if r.raw > 0.0 {
+                r.raw / (r.raw + t.threshold)
+            } else {
+                0.0
+            };
+            out.push(TopicHit {
+                id: t.id.clone(),
+                score,
+                evidence: r.evidence,
+                model_score: p,
+            });
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        if self.pack.single_label {
+            self.single(out)
+        } else {
+            out.retain(|t| t.score > 0.0 && t.score >= self.min_score);
+            out
+        }
+    }
+
+    /// The one topic of a single-label pack: the best scoring, else the model's favourite, else the fallback.
+    fn single(&self, ranked: Vec<TopicHit>) -> Vec<TopicHit> {
+        if ranked.first().is_some_and(|t| t.score > 0.0) {
+            return ranked.into_iter().take(1).collect();
+        }
+        let by_model = ranked
+            .into_iter()
+            .filter(|t| t.model_score.is_some())
+            .max_by(|a, b| {
+                a.model_score
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.model_score.unwrap_or(0.0))
+            });
+        let pick = by_model.unwrap_or_else(|| TopicHit {
+            id: self.pack.topics[self.pack.fallback.unwrap_or(0)].id.clone(),
+            score: 0.0,
+            evidence: Vec::new(),
+            model_score: None,
+        });
+        vec![pick]
+    }
+}

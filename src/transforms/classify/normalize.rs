@@ -1,0 +1,265 @@
+//! Text normalisation for matching: NFKC compatibility folding, case, diacritics, hyphens and possessives,
+//! with every token mapped back to its byte range in the original text. Does not match, stem or score.
+//!
+//! Each character is decomposed with its compatibility mapping (the NFKC/NFKD mapping: ligatures,
+//! full-width forms, superscripts), combining marks (diacritics) are dropped and letters are lower-cased.
+//! Because diacritics are dropped, composing afterwards would change nothing, so the result is what NFKC
+//! followed by diacritic and case folding gives. Tokens are runs of letters and digits; hyphens and dashes
+//! split tokens but are remembered (`hyphen_before`) so that "cease-fire" can also match "ceasefire";
+//! apostrophes inside a word are dropped ("Qa'ida" → "qaida") and a possessive "'s" is removed.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// How a token was capitalised in the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caps {
+    /// No capital letter at the start (or no letters at all).
+    Lower,
+    /// Starts with a capital letter and is not all capitals.
+    Capitalized,
+    /// Every letter is a capital ("IAEA", "U" in "U.S.").
+    Upper,
+}
+
+/// One normalised token with its place in the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Byte offset of the token's first character in the original text.
+    pub start: usize,
+    /// Byte offset just past the token's last character in the original text.
+    pub end: usize,
+    /// Range of the normalised form in [`Tokens::buf`].
+    pub norm: (u32, u32),
+    /// Capitalisation in the original text.
+    pub caps: Caps,
+    /// Whether a hyphen or dash joins this token to the previous one ("cease-fire": true for "fire").
+    pub hyphen_before: bool,
+}
+
+/// The tokens of one text; their normalised forms live in one buffer.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    /// Normalised forms of all tokens, back to back.
+    pub buf: String,
+    /// The tokens, in text order.
+    pub toks: Vec<Token>,
+}
+
+impl Tokens {
+    /// The normalised form of token `i`.
+    pub fn norm(&self, i: usize) -> &str {
+        let (a, b) = self.toks[i].norm;
+        &self.buf[a as usize..b as usize]
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.toks.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.toks.is_empty()
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}')
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
+    )
+}
+
+struct Builder {
+    out: Tokens,
+    /// The token being built.
+    open: Option<Token>,
+    letters: u32,
+    uppers: u32,
+    first_upper: Option<bool>,
+    pending_hyphen: bool,
+    last_end: usize,
+}
+
+impl Builder {
+    fn push(&mut self, c: char, at: usize, end: usize) {
+        let tok = self.open.get_or_insert_with(|| {
+            let n = self.out.buf.len() as u32;
+            Token {
+                start: at,
+                end,
+                norm: (n, n),
+                caps: Caps::Lower,
+                hyphen_before: self.pending_hyphen && self.last_end == at,
+            }
+        });
+        tok.end = end;
+        if c.is_alphabetic() {
+            self.letters += 1;
+            let up = c.is_uppercase();
+            self.uppers += u32::from(up);
+            self.first_upper.get_or_insert(up);
+        }
+        if c.is_ascii() {
+            self.out.buf.push(c.to_ascii_lowercase());
+        } else {
+            self.out.buf.extend(c.to_lowercase());
+        }
+    }
+
+    /// Ends the open token, if any.
+    fn close(&mut self) {
+        if let Some(mut tok) = self.open.take() {
+            tok.norm.1 = self.out.buf.len() as u32;
+            tok.caps = if self.letters > 0 && self.uppers == self.letters {
+                Caps::Upper
+            } else if self.first_upper == Some(true) {
+                Caps::Capitalized
+            } else {
+                Caps::Lower
+            };
+            self.out.toks.push(tok);
+            self.letters = 0;
+            self.uppers = 0;
+            self.first_upper = None;
+        }
+    }
+
+    /// Ends the open token at a separator that is not a dash.
+    fn separate(&mut self) {
+        self.close();
+        self.pending_hyphen = false;
+    }
+}
+
+/// Splits `text` into normalised tokens that remember their original byte ranges.
+pub fn tokenize(text: &str) -> Tokens {
+    let mut b = Builder {
+        out: Tokens {
+            buf: String::with_capacity(text.len()),
+            toks: Vec::with_capacity(text.len() / 5),
+        },
+        open: None,
+        letters: 0,
+        uppers: 0,
+        first_upper: None,
+        pending_hyphen: false,
+        last_end: usize::MAX,
+    };
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let end = i + c.len_utf8();
+        if c.is_ascii_alphanumeric() {
+            b.push(c, i, end);
+        } else if is_apostrophe(c) {
+            if b.open.is_none() {
+                continue;
+            }
+            let next = it.peek().map(|&(_, n)| n);
+            let possessive = matches!(next, Some('s' | 'S'))
+                && text[end..]
+                    .chars()
+                    .nth(1)
+                    .is_none_or(|n| !n.is_alphanumeric());
+            if possessive {
+                it.next();
+                b.separate();
+            } else if !next.is_some_and(char::is_alphanumeric) {
+                b.separate();
+            }
+            // Otherwise an apostrophe inside a word: dropped, the token goes on.
+        } else if c == '\u{00AD}' {
+            // A soft hyphen only marks where a word may break: the word goes on.
+        } else if is_dash(c) {
+            // A dash joins the token before it to the token right after it ("cease-fire").
+            let joins = b.open.is_some() || (b.pending_hyphen && b.last_end == i);
+            b.close();
+            b.pending_hyphen = joins;
+            b.last_end = end;
+        } else if c.is_ascii() {
+            b.separate();
+        } else {
+            decompose_compatible(c, |d| {
+                if is_combining_mark(d) {
+                } else if d.is_alphanumeric() {
+                    b.push(d, i, end);
+                } else {
+                    b.separate();
+                }
+            });
+        }
+    }
+    b.close();
+    b.out
+}
+
+/// The normalised text: tokens joined by single spaces (for tests, diagnostics and training features).
+pub fn normalize(text: &str) -> String {
+    let t = tokenize(text);
+    let mut out = String::with_capacity(t.buf.len() + t.len());
+    for i in 0..t.len() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(t.norm(i));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_case_and_diacritics_fold() {
+        assert_eq!(
+            normalize("Ｃａｆé ﬁnal ŞAHİN Zürich"),
+            "cafe final sahin zurich"
+        );
+        assert_eq!(normalize("Ḥizbullāh"), "hizbullah");
+    }
+
+    #[test]
+    fn possessives_and_inner_apostrophes() {
+        assert_eq!(
+            normalize("Iran's and Iran’s leaders' al-Qa'ida"),
+            "iran and iran leaders al qaida"
+        );
+    }
+
+    #[test]
+    fn hyphens_split_and_are_remembered() {
+        let t = tokenize("a cease-fire, a cease – fire");
+        let flags: Vec<_> = t.toks.iter().map(|k| k.hyphen_before).collect();
+        assert_eq!(flags, [false, false, true, false, false, false]);
+        assert_eq!(normalize("cease‑fire"), "cease fire");
+    }
+
+    #[test]
+    fn offsets_map_back_to_the_original_bytes() {
+        let text = "Ｈé said: Zürich's “truce”";
+        let t = tokenize(text);
+        let orig: Vec<&str> = t.toks.iter().map(|k| &text[k.start..k.end]).collect();
+        assert_eq!(orig, ["Ｈé", "said", "Zürich", "truce"]);
+    }
+
+    #[test]
+    fn capitalisation_is_recorded() {
+        let t = tokenize("US us Turkey U.S.");
+        let caps: Vec<_> = t.toks.iter().map(|k| k.caps).collect();
+        assert_eq!(
+            caps,
+            [
+                Caps::Upper,
+                Caps::Lower,
+                Caps::Capitalized,
+                Caps::Upper,
+                Caps::Upper
+            ]
+        );
+    }
+}

@@ -1,0 +1,363 @@
+//! Tests of the classifier as a whole: one per rule feature, the shipped packs, errors and the model.
+
+use super::*;
+
+fn pack(rules: &str) -> Pack {
+    parse_pack(rules, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ids(c: &Classification) -> Vec<&str> {
+    c.topics.iter().map(|t| t.id.as_str()).collect()
+}
+
+fn run(rules: &str, title: &str, text: &str) -> Classification {
+    Classifier::with_gazetteer(pack(rules), Gazetteer::empty(), None).classify(title, text)
+}
+
+#[test]
+fn terms_match_inflections_through_stemming() {
+    let rules = "[[topic]]\nid = \"a\"\nthreshold = 1\n[topic.terms]\nassassinate = 1\n";
+    assert_eq!(
+        ids(&run(rules, "", "The minister was assassinated.")),
+        ["a"]
+    );
+    assert_eq!(ids(&run(rules, "", "an assassination attempt")), ["a"]);
+    assert!(run(rules, "", "an assault").topics.is_empty());
+}
+
+#[test]
+fn exact_terms_do_not_stem() {
+    let rules = "[[topic]]\nid = \"a\"\nthreshold = 1\n[topic.terms]\n\"=shelling\" = 1\n";
+    assert_eq!(ids(&run(rules, "", "Heavy shelling overnight")), ["a"]);
+    assert!(run(rules, "", "shell companies").topics.is_empty());
+}
+
+#[test]
+fn hyphenated_terms_match_closed_spaced_and_hyphenated_text() {
+    let rules = "[[topic]]\nid = \"c\"\nthreshold = 1\n[topic.terms]\n\"cease-fire\" = 1\n";
+    for text in [
+        "a ceasefire",
+        "a cease-fire",
+        "a cease fire",
+        "a CEASE‑FIRE",
+        "ceasefires",
+    ] {
+        assert_eq!(ids(&run(rules, "", text)), ["c"], "{text}");
+    }
+    let closed = "[[topic]]\nid = \"c\"\nthreshold = 1\n[topic.terms]\nceasefire = 1\n";
+    assert_eq!(ids(&run(closed, "", "the cease-fire held")), ["c"]);
+}
+
+#[test]
+fn normalisation_folds_nfkc_diacritics_case_and_possessives() {
+    let rules = "[[topic]]\nid = \"t\"\nthreshold = 1\n[topic.terms]\n\"turkiye military\" = 1\n";
+    let text = "TÜRKİYE’S ｍｉｌｉｔａｒｙ moved";
+    let c = run(rules, "", text);
+    assert_eq!(ids(&c), ["t"]);
+    let e = &c.topics[0].evidence[0];
+    assert_eq!(&text[e.start..e.end], "TÜRKİYE’S ｍｉｌｉｔａｒｙ");
+}
+
+#[test]
+fn evidence_offsets_point_into_the_original_text() {
+    let rules = "[[topic]]\nid = \"h\"\nthreshold = 1\n[topic.terms]\n\"prisoner swap\" = 1\n";
+    let text = "Après des mois, a « Prisoner   Swap » was agreed.";
+    let c = run(rules, "Swap", text);
+    let e = &c.topics[0].evidence[0];
+    assert_eq!(e.field, Some(Field::Text));
+    assert_eq!(&text[e.start..e.end], "Prisoner   Swap");
+    assert!(e.snippet.contains("Prisoner Swap"), "{}", e.snippet);
+}
+
+#[test]
+fn title_hits_count_more_than_body_hits() {
+    let rules = "[[topic]]\nid = \"s\"\nthreshold = 3\n[topic.terms]\nsanctions = 2\n";
+    assert!(
+        run(rules, "", "He also mentioned sanctions.")
+            .topics
+            .is_empty()
+    );
+    assert_eq!(ids(&run(rules, "New sanctions on X", "")), ["s"]);
+    assert_eq!(
+        ids(&run(
+            rules,
+            "",
+            "sanctions, sanctions, and more sanctions, sanctions"
+        )),
+        ["s"]
+    );
+}
+
+#[test]
+fn proximity_rules_need_both_sides_within_the_distance() {
+    let rules = r#"
+[[topic]]
+id = "p"
+threshold = 3
+[topic.terms]
+dummy = 1
+[[topic.near]]
+a = ["plot"]
+b = ["kill", "assassinate"]
+within = 3
+weight = 3
+"#;
+    let c = run(rules, "", "They foiled a plot to kill the mayor.");
+    assert_eq!(ids(&c), ["p"]);
+    assert_eq!(c.topics[0].evidence[0].term, "plot ~ kill");
+    assert!(
+        run(
+            rules,
+            "",
+            "The plot of the novel is long and slow; nobody will kill it."
+        )
+        .topics
+        .is_empty()
+    );
+    assert_eq!(ids(&run(rules, "", "killed in a plot")), ["p"]);
+}
+
+#[test]
+fn exclusions_hide_overlapping_hits_only() {
+    let rules = r#"
+[[topic]]
+id = "m"
+threshold = 1
+exclude = ["hunger strike"]
+[topic.terms]
+strike = 1
+"#;
+    assert!(
+        run(rules, "", "a hunger strike entered day 40")
+            .topics
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&run(
+            rules,
+            "",
+            "a hunger strike, then a strike on the base"
+        )),
+        ["m"]
+    );
+}
+
+#[test]
+fn required_any_and_none_groups_gate_the_topic() {
+    let rules = r#"
+[[topic]]
+id = "n"
+threshold = 1
+any = ["nuclear", "uranium"]
+none = ["family"]
+all = ["iran"]
+[topic.terms]
+test = 1
+"#;
+    assert!(
+        run(rules, "", "Iran conducted a missile test")
+            .topics
+            .is_empty(),
+        "any"
+    );
+    assert_eq!(ids(&run(rules, "", "Iran: a nuclear test")), ["n"]);
+    assert!(
+        run(rules, "", "Korea: a nuclear test").topics.is_empty(),
+        "all"
+    );
+    assert!(
+        run(rules, "", "Iran nuclear test, family")
+            .topics
+            .is_empty(),
+        "none"
+    );
+}
+
+#[test]
+fn capitals_in_rules_are_required_in_text() {
+    let rules = "[[topic]]\nid = \"u\"\nthreshold = 1\n[topic.terms]\nUN = 1\n";
+    assert_eq!(ids(&run(rules, "", "the UN said")), ["u"]);
+    assert!(run(rules, "", "an un-named source").topics.is_empty());
+}
+
+#[test]
+fn both_shipped_packs_load() {
+    let default = Pack::default_pack();
+    let want = [
+        "ceasefire",
+        "assassination_plot",
+        "hostages",
+        "sanctions",
+        "nuclear",
+        "military_strike",
+        "terrorism",
+        "protest",
+        "diplomacy",
+        "elections",
+        "coup",
+        "cyber",
+        "humanitarian",
+        "espionage",
+    ];
+    assert_eq!(default.topic_ids(), want);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let acled = load_pack(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(acled.topics.len(), 30);
+    assert!(acled.single_label);
+    assert_eq!(
+        acled.fallback.map(|i| acled.topics[i].id.as_str()),
+        Some("OTHER")
+    );
+}
+
+#[test]
+fn default_pack_tags_a_typical_brief() {
+    let c = Classifier::new(Pack::default_pack(), None).classify(
+        "Hamas and Israel agree to Gaza truce",
+        "Qatar and Egypt brokered the ceasefire, which includes a prisoner exchange. \
+         Hostages held in Gaza are to be released.",
+    );
+    let got = ids(&c);
+    assert!(
+        got.contains(&"ceasefire") && got.contains(&"hostages"),
+        "{got:?}"
+    );
+    let names: Vec<_> = c.entities.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&"Hamas") && names.contains(&"Qatar"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn single_label_pack_always_returns_one_topic() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let c = Classifier::new(load_pack(&path).unwrap(), None);
+    assert_eq!(ids(&c.classify("", "Nothing of note happened.")), ["OTHER"]);
+    assert_eq!(
+        ids(&c.classify("", "Two hand grenades were hurled at a police post.")),
+        ["GRENADE"]
+    );
+}
+
+#[test]
+fn a_broken_rule_names_file_topic_and_rule() {
+    let e = parse_pack(
+        "[[topic]]\nid = \"ok\"\n[topic.terms]\nx = 1\n[[topic]]\nid = \"bad\"\n[topic.terms]\n\"--\" = 1\n",
+        "packs/mine.toml",
+    )
+    .unwrap_err();
+    assert_eq!(e.file, "packs/mine.toml");
+    assert_eq!(e.topic.as_deref(), Some("bad"));
+    assert_eq!(e.rule.as_deref(), Some("terms.\"--\""));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("packs/mine.toml") && msg.contains("bad") && msg.contains("--"),
+        "{msg}"
+    );
+    let near = parse_pack(
+        "[[topic]]\nid = \"n\"\n[topic.terms]\nx = 1\n[[topic.near]]\na = [\"a\"]\nb = [\"b*\"]\nwithin = 2\nweight = 1\n",
+        "p.toml",
+    )
+    .unwrap_err();
+    assert_eq!(near.rule.as_deref(), Some("near[0].b[0]"));
+    let unknown = parse_pack("[[topic]]\nid = \"n\"\ntreshold = 1\n", "p.toml").unwrap_err();
+    assert!(unknown.reason.contains("treshold"), "{unknown}");
+}
+
+#[test]
+fn model_trains_predicts_and_round_trips_through_json() {
+    let ex = |t: &str, l: &str| (t.to_string(), vec![l.to_string()]);
+    let examples = vec![
+        ex("troops shelled the village at dawn", "war"),
+        ex("artillery shelled positions near the town", "war"),
+        ex("heavy shelling hit the front line", "war"),
+        ex("voters went to the polls in the election", "vote"),
+        ex("the election result was contested by voters", "vote"),
+        ex(
+            "polls closed and election officials counted ballots",
+            "vote",
+        ),
+    ];
+    let topics = vec!["war".to_string(), "vote".to_string()];
+    let opts = TrainOptions {
+        min_df: 1,
+        ..TrainOptions::default()
+    };
+    let m = Model::train_with(&examples, &topics, opts);
+    let best = |m: &Model, t: &str| {
+        let p = m.predict(t);
+        p.iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap()
+            .0
+            .clone()
+    };
+    assert_eq!(best(&m, "shelling of the town"), "war");
+    assert_eq!(best(&m, "the election and the voters"), "vote");
+    let back = Model::from_json(&m.to_json()).unwrap();
+    assert_eq!(
+        back.predict("shelling of the town"),
+        m.predict("shelling of the town")
+    );
+}
+
+#[test]
+fn model_contribution_is_reported_as_evidence() {
+    let ex = |t: &str, l: &str| (t.to_string(), vec![l.to_string()]);
+    let examples = vec![
+        ex("alpha beta", "a"),
+        ex("alpha gamma", "a"),
+        ex("delta epsilon", "b"),
+        ex("delta zeta", "b"),
+    ];
+    let p = pack(
+        "[[topic]]\nid = \"a\"\nthreshold = 1\n[topic.terms]\nalpha = 1\n[[topic]]\nid = \"b\"\nthreshold = 1\n[topic.terms]\ndelta = 1\n",
+    );
+    let m = Model::train_with(
+        &examples,
+        &p.topic_ids(),
+        TrainOptions {
+            min_df: 1,
+            ..TrainOptions::default()
+        },
+    );
+    let c = Classifier::with_gazetteer(p, Gazetteer::empty(), Some(m)).classify("", "alpha");
+    let hit = &c.topics[0];
+    assert_eq!(hit.id, "a");
+    assert!(hit.model_score.unwrap() > 0.5);
+    let model = hit
+        .evidence
+        .iter()
+        .find(|e| e.field.is_none())
+        .expect("model evidence");
+    assert!(
+        model.weight > 0.0 && model.to_string().starts_with("model: +"),
+        "{model}"
+    );
+}
+
+#[test]
+fn entities_report_kind_and_offsets_longest_first() {
+    let g = Gazetteer::builtin().extended(
+        Gazetteer::parse("[org]\n\"Wagner Group\" = [\"PMC Wagner\"]\n", "x.toml").unwrap(),
+    );
+    let text = "The IRGC and PMC Wagner met in Gaza City; the US and us.";
+    let c = Classifier::with_gazetteer(Pack::default_pack(), g, None).classify("", text);
+    let got: Vec<_> = c
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind, &text[e.start..e.end]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Islamic Revolutionary Guard Corps", EntityKind::Org, "IRGC"),
+            ("Wagner Group", EntityKind::Org, "PMC Wagner"),
+            ("Gaza City", EntityKind::City, "Gaza City"),
+            ("United States", EntityKind::Country, "US"),
+        ]
+    );
+}
