@@ -18,6 +18,7 @@ use crate::scheduler;
 use crate::sources::http::HttpClient;
 use crate::store::Store;
 use crate::store::writer::{StoreWriter, WriterHandle};
+use crate::transforms::classify::{Classifier, Model, Pack};
 
 /// How long in-flight polls may take to wind down after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -31,6 +32,27 @@ pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> 
     store.sync_config_sources(&cfg.sources)?;
     let active = store.active_sources()?;
     Ok((store, active))
+}
+
+/// The classifier the config asks for, with the model trained for its pack when there is one (a
+/// model whose topics no longer match the pack is still used for the topics they share).
+pub fn build_classifier(cfg: &Config, store: &Store) -> anyhow::Result<Arc<Classifier>> {
+    let model = match store.load_model(&model_name(&cfg.classify.pack))? {
+        Some(stored) => match Model::from_json(&stored.body) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(error = %e, "stored topic model unreadable; classifying with rules only");
+                None
+            }
+        },
+        None => None,
+    };
+    Ok(Arc::new(cfg.classify.classifier(model)))
+}
+
+/// The name a pack's trained model is stored under.
+pub fn model_name(pack: &Pack) -> String {
+    format!("topics:{}", pack.name)
 }
 
 /// Waits for SIGTERM or SIGINT, then cancels `token`.
@@ -56,9 +78,11 @@ pub fn cancel_on_signals(token: CancellationToken) {
 pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut cfg = Config::load(config_path)?;
     let (store, active) = open_and_sync(&cfg)?;
+    let classifier = build_classifier(&cfg, &store)?;
     let writer = StoreWriter::spawn(store, true);
     let mut daemon = Daemon {
         client: HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?,
+        classifier,
         writer: writer.handle(),
         permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
         sources: active.into_iter().map(|s| (s.id, s)).collect(),
@@ -98,6 +122,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
 
 struct Daemon {
     client: HttpClient,
+    classifier: Arc<Classifier>,
     writer: WriterHandle,
     permits: Arc<Semaphore>,
     sources: HashMap<SourceId, SourceState>,
@@ -114,8 +139,9 @@ impl Daemon {
                 continue;
             }
             self.in_flight.insert(src.id);
-            let (client, writer, permits, cancel, done, src) = (
+            let (client, classifier, writer, permits, cancel, done, src) = (
                 self.client.clone(),
+                self.classifier.clone(),
                 self.writer.clone(),
                 self.permits.clone(),
                 self.cancel_fetches.clone(),
@@ -123,7 +149,9 @@ impl Daemon {
                 src.clone(),
             );
             self.tracker.spawn(async move {
-                if let Some(p) = poll_source(&client, &writer, src, &permits, &cancel).await {
+                if let Some(p) =
+                    poll_source(&client, &classifier, &writer, src, &permits, &cancel).await
+                {
                     let _ = done.send(p);
                 }
             });
@@ -161,6 +189,7 @@ impl Daemon {
         let mut store = Store::open(&old.storage.path)?;
         store.sync_config_sources(&new.sources)?;
         let fresh = store.active_sources()?;
+        self.classifier = build_classifier(new, &store)?;
         if old.fetch.allow_hosts != new.fetch.allow_hosts
             || old.fetch.timeout != new.fetch.timeout
             || old.fetch.allow_private_networks != new.fetch.allow_private_networks

@@ -18,6 +18,7 @@ use crate::sources::feed::parse_feed;
 use crate::sources::http::{ACCEPT_FEED, FetchRequest, FetchResponse, HttpClient};
 use crate::store::NewBrief;
 use crate::store::writer::WriterHandle;
+use crate::transforms::classify::Classifier;
 use crate::transforms::normalize::normalize;
 
 /// How one source's poll ended, for the caller's bookkeeping.
@@ -73,7 +74,11 @@ impl PollSummary {
 }
 
 /// Fetches and parses one source. Returns the report to persist plus the cache hint for scheduling.
-async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcome, Outcome) {
+async fn fetch_and_parse(
+    client: &HttpClient,
+    classifier: &Classifier,
+    src: &SourceState,
+) -> (FetchOutcome, Outcome) {
     let req = FetchRequest {
         url: &src.spec.url,
         validators: &src.validators,
@@ -88,7 +93,16 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
         Ok(FetchResponse::Fetched(f)) => {
             match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
                 Ok(parsed) => {
-                    let briefs = parsed.entries.into_iter().map(normalize).collect();
+                    let briefs = parsed
+                        .entries
+                        .into_iter()
+                        .map(|raw| {
+                            let mut b = normalize(raw);
+                            (b.topics, b.entities) =
+                                classifier.classify(&b.title, &b.text).into_tags();
+                            b
+                        })
+                        .collect();
                     (
                         FetchOutcome::Fetched {
                             briefs,
@@ -129,11 +143,12 @@ async fn fetch_and_parse(client: &HttpClient, src: &SourceState) -> (FetchOutcom
     }
 }
 
-/// Polls one source: fetch and parse while holding one of `fetch_slots` (abandoned if `cancel`
-/// fires), then persist (always completed; the writer's bounded queue provides backpressure).
-/// Returns `None` only when cancelled before anything was written.
+/// Polls one source: fetch, parse and classify while holding one of `fetch_slots` (abandoned if
+/// `cancel` fires), then persist (always completed; the writer's bounded queue provides
+/// backpressure). Returns `None` only when cancelled before anything was written.
 pub async fn poll_source(
     client: &HttpClient,
+    classifier: &Classifier,
     writer: &WriterHandle,
     mut src: SourceState,
     fetch_slots: &Semaphore,
@@ -143,7 +158,7 @@ pub async fn poll_source(
     let (outcome, sched) = tokio::select! {
         r = async {
             let _slot = fetch_slots.acquire().await.ok()?;
-            Some(fetch_and_parse(client, &src).await)
+            Some(fetch_and_parse(client, classifier, &src).await)
         } => r?,
         () = cancel.cancelled() => return None,
     };
@@ -196,6 +211,7 @@ pub async fn poll_source(
 /// Polls every source once, at most `concurrency` at a time, and sums up.
 pub async fn poll_all(
     client: &HttpClient,
+    classifier: &Arc<Classifier>,
     writer: &WriterHandle,
     sources: Vec<SourceState>,
     concurrency: usize,
@@ -205,13 +221,16 @@ pub async fn poll_all(
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for src in sources {
-        let (client, writer, cancel, permits) = (
+        let (client, classifier, writer, cancel, permits) = (
             client.clone(),
+            classifier.clone(),
             writer.clone(),
             cancel.clone(),
             permits.clone(),
         );
-        set.spawn(async move { poll_source(&client, &writer, src, &permits, &cancel).await });
+        set.spawn(async move {
+            poll_source(&client, &classifier, &writer, src, &permits, &cancel).await
+        });
     }
     let mut summary = PollSummary::default();
     let mut polls = Vec::new();

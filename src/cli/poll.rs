@@ -25,12 +25,21 @@ pub struct PollArgs {
 pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     let cfg = Config::load(config)?;
     let (store, active) = crate::app::open_and_sync(&cfg)?;
+    let classifier = crate::app::build_classifier(&cfg, &store)?;
     let client = HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?;
     let writer = StoreWriter::spawn(store, false);
     let cancel = CancellationToken::new();
     crate::app::cancel_on_signals(cancel.clone());
     let handle = writer.handle();
-    let (summary, _) = poll_all(&client, &handle, active, cfg.fetch.concurrency, &cancel).await;
+    let (summary, _) = poll_all(
+        &client,
+        &classifier,
+        &handle,
+        active,
+        cfg.fetch.concurrency,
+        &cancel,
+    )
+    .await;
     drop(handle);
     tokio::task::spawn_blocking(move || writer.finish())
         .await

@@ -26,6 +26,8 @@ mod tests;
 use std::fmt;
 
 use rust_stemmers::Stemmer;
+
+use crate::model::{EntityTag, TopicTag};
 use serde::{Deserialize, Serialize};
 
 pub use entities::{Entity, EntityKind, Gazetteer};
@@ -113,6 +115,38 @@ pub struct Classification {
     pub topics: Vec<TopicHit>,
     /// Entities in title then text order.
     pub entities: Vec<EntityHit>,
+}
+
+/// Most evidence items kept per stored topic (the strongest); the rest only add to the score.
+pub const STORED_EVIDENCE: usize = 8;
+
+impl Classification {
+    /// The stored form: topics with their evidence as JSON (strongest [`STORED_EVIDENCE`] items), and
+    /// each entity once.
+    pub fn into_tags(self) -> (Vec<TopicTag>, Vec<EntityTag>) {
+        let topics = self
+            .topics
+            .into_iter()
+            .map(|mut t| {
+                t.evidence.truncate(STORED_EVIDENCE);
+                TopicTag {
+                    evidence: serde_json::to_string(&t.evidence).unwrap_or_else(|_| "[]".into()),
+                    topic: t.id,
+                    score: t.score,
+                }
+            })
+            .collect();
+        let mut entities: Vec<EntityTag> = Vec::new();
+        for e in self.entities {
+            if !entities.iter().any(|x| x.name == e.name) {
+                entities.push(EntityTag {
+                    name: e.name,
+                    kind: e.kind.as_str().to_string(),
+                });
+            }
+        }
+        (topics, entities)
+    }
 }
 
 /// A compiled classifier: a pack's rules and a gazetteer in one pattern table, and optionally a model.
