@@ -12,7 +12,9 @@
 
 use std::path::Path;
 
-use briefwatch::transforms::classify::{Classifier, Gazetteer, Model, load_pack, read_tsv};
+use briefwatch::transforms::classify::{
+    Classifier, Gazetteer, Model, load_pack, read_tsv, split_title,
+};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,7 +43,8 @@ fn main() -> anyhow::Result<()> {
         });
         let classifier = Classifier::with_gazetteer(pack.clone(), Gazetteer::empty(), model);
         for (i, e) in examples.iter().enumerate().filter(|(i, _)| in_fold(*i)) {
-            let c = classifier.classify("", &e.text);
+            let (title, body) = split_title(&e.text);
+            let c = classifier.classify(title, body);
             predictions[i] = c
                 .topics
                 .iter()

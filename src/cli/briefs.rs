@@ -288,7 +288,7 @@ fn print_tags(topics: &[crate::model::TopicTag], entities: &[crate::model::Entit
         for e in evidence {
             match e.field {
                 Some(field) => println!(
-                    "    {:+.2}  {:?} in {field}: \u{2026}{}\u{2026}",
+                    "    {:+.2}  {:?} in {field}: {}",
                     e.weight,
                     one_line(&e.term),
                     one_line(&e.snippet)

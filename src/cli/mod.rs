@@ -1,9 +1,11 @@
 //! The command-line interface: argument definitions and dispatch, one file per command group.
 
 mod briefs;
+mod classify;
 mod poll;
 mod sources;
 mod stories;
+mod train;
 
 use std::path::PathBuf;
 
@@ -53,6 +55,14 @@ pub enum Command {
     /// Near-duplicate clusters: the same story from several sources.
     #[command(subcommand)]
     Stories(stories::StoriesCmd),
+    /// Topics (and with --explain, the evidence) for text on stdin.
+    Classify(classify::ClassifyArgs),
+    /// Re-run classification over every stored brief (after a topic pack or model change).
+    Reclassify,
+    /// Train the topic model from a label file and the labels given with `label`.
+    Train(train::TrainArgs),
+    /// Record that a brief is (or with --not, is not) about a topic, for the next training.
+    Label(train::LabelArgs),
 }
 
 /// An error that `main` turns into an exit code.
@@ -107,16 +117,22 @@ impl Cli {
             Command::CheckConfig => {
                 let cfg = Config::load(&self.config)?;
                 println!(
-                    "{}: ok ({} sources, database {})",
+                    "{}: ok ({} sources, database {}, topic pack {:?} with {} topics)",
                     self.config.display(),
                     cfg.sources.len(),
-                    cfg.storage.path.display()
+                    cfg.storage.path.display(),
+                    cfg.classify.pack.name,
+                    cfg.classify.pack.topics.len()
                 );
                 Ok(())
             }
             Command::Sources(cmd) => sources::run(&self.config, cmd),
             Command::Briefs(cmd) => briefs::run(&self.config, cmd),
             Command::Stories(cmd) => stories::run(&self.config, cmd),
+            Command::Classify(args) => classify::classify(&self.config, args),
+            Command::Reclassify => classify::reclassify(&self.config),
+            Command::Train(args) => train::train(&self.config, args),
+            Command::Label(args) => train::label(&self.config, args),
         }
     }
 }

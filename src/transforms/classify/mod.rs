@@ -14,6 +14,7 @@
 //! `score = raw / (raw + threshold)`, so a text that just reaches the topic's threshold scores 0.5.
 
 pub mod entities;
+mod headline;
 pub mod labels;
 mod matcher;
 pub mod model;
@@ -31,6 +32,7 @@ use crate::model::{EntityTag, TopicTag};
 use serde::{Deserialize, Serialize};
 
 pub use entities::{Entity, EntityKind, Gazetteer};
+pub use headline::split_title;
 pub use labels::{LabelledExample, LabelsError, read_tsv};
 pub use model::{Model, TrainOptions};
 pub use pack::{Pack, PackError, Topic, load_pack, parse_pack};
