@@ -193,6 +193,19 @@ impl Workspace {
         run_bw(full, self.cwd.path().to_path_buf(), CLI_DEADLINE).await
     }
 
+    /// [`Workspace::bw`] with `input` on stdin.
+    pub async fn bw_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut full: Vec<OsString> = vec!["--config".into(), self.config.clone().into()];
+        full.extend(args.iter().map(OsString::from));
+        run_bw_input(
+            full,
+            self.cwd.path().to_path_buf(),
+            CLI_DEADLINE,
+            Some(input.as_bytes().to_vec()),
+        )
+        .await
+    }
+
     /// `poll --once --json`, which must succeed and print one JSON summary line.
     pub async fn poll(&self) -> PollSummary {
         let run = self.bw(&["poll", "--once", "--json"]).await;
@@ -354,18 +367,37 @@ pub fn base_command() -> Command {
 
 /// Runs the binary with `args` in a blocking thread, killing it if it outlives `deadline`.
 pub async fn run_bw(args: Vec<OsString>, cwd: PathBuf, deadline: Duration) -> Run {
-    let handle = tokio::task::spawn_blocking(move || run_blocking(args, &cwd, deadline));
+    run_bw_input(args, cwd, deadline, None).await
+}
+
+/// [`run_bw`] with `input` written to the child's stdin.
+pub async fn run_bw_input(
+    args: Vec<OsString>,
+    cwd: PathBuf,
+    deadline: Duration,
+    input: Option<Vec<u8>>,
+) -> Run {
+    let handle = tokio::task::spawn_blocking(move || run_blocking(args, &cwd, deadline, input));
     match handle.await {
         Ok(run) => run,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
-fn run_blocking(args: Vec<OsString>, cwd: &Path, deadline: Duration) -> Run {
+fn run_blocking(
+    args: Vec<OsString>,
+    cwd: &Path,
+    deadline: Duration,
+    input: Option<Vec<u8>>,
+) -> Run {
     let mut cmd = base_command();
     cmd.current_dir(cwd)
         .args(&args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let shown: Vec<String> = args
@@ -375,6 +407,12 @@ fn run_blocking(args: Vec<OsString>, cwd: &Path, deadline: Duration) -> Run {
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("spawn briefwatch {shown:?}: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+    }
     let out = drain(child.stdout.take().expect("stdout"));
     let err = drain(child.stderr.take().expect("stderr"));
     let start = Instant::now();

@@ -14,6 +14,8 @@
 //! - [`security`]: loopback refused unless allowed.
 //! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
 //!   entities and invalid UTF-8 are contained without losing the healthy sources.
+//! - [`topics`]: topics with evidence and entities on polled briefs, `--topic` filters, `classify`,
+//!   `reclassify`, labels and training, broken rules.
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
@@ -30,3 +32,4 @@ mod search;
 mod security;
 mod server_selftest;
 mod stories;
+mod topics;
