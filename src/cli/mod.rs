@@ -1,6 +1,7 @@
 //! The command-line interface: argument definitions and dispatch, one file per command group.
 
 mod briefs;
+mod extract;
 mod poll;
 mod sources;
 mod stories;
@@ -53,6 +54,8 @@ pub enum Command {
     /// Near-duplicate clusters: the same story from several sources.
     #[command(subcommand)]
     Stories(stories::StoriesCmd),
+    /// Extract the main text and metadata of web pages (files or http(s) URLs); stores nothing.
+    Extract(extract::ExtractArgs),
 }
 
 /// An error that `main` turns into an exit code.
@@ -117,6 +120,7 @@ impl Cli {
             Command::Sources(cmd) => sources::run(&self.config, cmd),
             Command::Briefs(cmd) => briefs::run(&self.config, cmd),
             Command::Stories(cmd) => stories::run(&self.config, cmd),
+            Command::Extract(args) => extract::run(&self.config, args).await,
         }
     }
 }

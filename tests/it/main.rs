@@ -21,6 +21,7 @@ mod server;
 
 mod check_config;
 mod daemon;
+mod extract;
 mod failures;
 mod hostile;
 mod normalise;

@@ -118,6 +118,19 @@ fn author_names(v: Option<&Value>) -> Option<String> {
     (!names.is_empty()).then(|| names.join(", "))
 }
 
+/// A person's name as found in page furniture: whitespace collapsed, a leading "By" and
+/// surrounding punctuation ("Ana Lima —") removed.
+pub(crate) fn tidy_name(s: &str) -> Option<String> {
+    let t = clean_text(s)?;
+    let t = t.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != ')');
+    let t = t
+        .strip_prefix("By ")
+        .or_else(|| t.strip_prefix("by "))
+        .unwrap_or(t)
+        .trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
 fn clean_text(s: &str) -> Option<String> {
     let t = crate::transforms::clean::html_to_text(s);
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -214,9 +227,9 @@ pub(crate) fn byline(meta: &PageMeta, ld: &JsonLdArticle) -> Option<String> {
     .find_map(|k| {
         meta.get(&[k])
             .filter(|v| !v.starts_with("http"))
-            .and_then(clean_text)
+            .and_then(tidy_name)
     });
-    from_meta.or_else(|| meta.rel_author.clone())
+    from_meta.or_else(|| meta.rel_author.as_deref().and_then(tidy_name))
 }
 
 /// Publication date: JSON-LD, then meta tags, then `itemprop=datePublished`, then the first `<time>`.

@@ -108,7 +108,7 @@ fn automatic_body(html: &str, url: Option<&Url>, article: &mut Article) -> Clean
         article.title = m.title.filter(|t| !t.trim().is_empty());
     }
     if article.byline.is_none() {
-        article.byline = m.author.filter(|a| !a.trim().is_empty());
+        article.byline = m.author.as_deref().and_then(fields::tidy_name);
     }
     if article.published.is_none() {
         article.published = m.date.map(|d| d.fixed_offset());
