@@ -239,5 +239,5 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let end = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
         .unwrap_or(rest.len());
-    encoding_rs::Encoding::for_label(rest[..end].as_bytes())
+    encoding_rs::Encoding::for_label(&rest.as_bytes()[..end])
 }
