@@ -141,8 +141,16 @@ fn clean_text(s: &str) -> Option<String> {
 pub(crate) fn title(meta: &PageMeta, ld: &JsonLdArticle) -> Option<String> {
     let site = meta.get(&["og:site_name", "application-name"]);
     if let Some(t) = ld.headline.clone().or_else(|| {
-        meta.get(&["og:title", "twitter:title", "dc.title", "dcterms.title"])
-            .and_then(clean_text)
+        // Readability's order, the reference for title accuracy.
+        meta.get(&[
+            "dc:title",
+            "dcterm:title",
+            "dcterms:title",
+            "og:title",
+            "title",
+            "twitter:title",
+        ])
+        .and_then(clean_text)
     }) {
         return Some(strip_site_name(&t, site, false));
     }
@@ -215,10 +223,11 @@ pub(crate) fn byline(meta: &PageMeta, ld: &JsonLdArticle) -> Option<String> {
         return ld.author.clone();
     }
     let from_meta = [
+        "dc:creator",
+        "dcterm:creator",
+        "dcterms:creator",
         "author",
         "article:author",
-        "dc.creator",
-        "dcterms.creator",
         "parsely-author",
         "sailthru.author",
         "byl",
@@ -239,10 +248,10 @@ pub(crate) fn published(meta: &PageMeta, ld: &JsonLdArticle) -> Option<DateTime<
         "og:published_time",
         "datepublished",
         "date",
-        "dc.date",
-        "dc.date.issued",
-        "dcterms.issued",
-        "dcterms.created",
+        "dc:date",
+        "dc:date:issued",
+        "dcterms:issued",
+        "dcterms:created",
         "pubdate",
         "publish-date",
         "publishdate",
@@ -272,7 +281,7 @@ pub(crate) fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
 /// Language: `<html lang>`, then JSON-LD `inLanguage`, then `og:locale` / `content-language`.
 pub(crate) fn lang(meta: &PageMeta, ld: &JsonLdArticle) -> Option<String> {
     meta.lang.clone().or_else(|| ld.lang.clone()).or_else(|| {
-        meta.get(&["og:locale", "content-language", "dc.language"])
+        meta.get(&["og:locale", "content-language", "dc:language"])
             .map(|l| l.replace('_', "-"))
     })
 }

@@ -17,8 +17,11 @@ pub(crate) struct PageMeta {
     pub title: Option<String>,
     /// `<html lang>`.
     pub lang: Option<String>,
-    /// `(key, content)` of `<meta>` tags; key is the lower-cased `property`, `name` or `itemprop`.
-    pub metas: Vec<(String, String)>,
+    /// `(key, content)` of `<meta property>` tags; keys lower-cased, `.` written `:` (`dc.title`
+    /// and `dc:title` are one key).
+    pub properties: Vec<(String, String)>,
+    /// The same for `<meta name>` and `<meta itemprop>`.
+    pub names: Vec<(String, String)>,
     /// Contents of `<script type="application/ld+json">` blocks.
     pub json_ld: Vec<String>,
     /// `datetime` of the first `<time>` element.
@@ -30,15 +33,20 @@ pub(crate) struct PageMeta {
 }
 
 impl PageMeta {
-    /// The first meta tag with one of `keys` (tried in order) and non-blank content.
+    /// The first meta tag with one of `keys` (tried in order) and non-blank content; for each key a
+    /// `property` tag (the RDFa form OpenGraph and Dublin Core specify) wins over a `name` tag.
     pub fn get(&self, keys: &[&str]) -> Option<&str> {
         keys.iter().find_map(|k| {
-            self.metas
-                .iter()
-                .find(|(key, v)| key == k && !v.trim().is_empty())
-                .map(|(_, v)| v.trim())
+            let k = normalize_key(k);
+            lookup(&self.properties, &k).or_else(|| lookup(&self.names, &k))
         })
     }
+}
+
+fn lookup<'a>(list: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    list.iter()
+        .find(|(k, v)| k == key && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
 }
 
 /// Scans `html` for metadata.
@@ -105,6 +113,11 @@ fn attr<'a>(tag: &'a Tag, name: &str) -> Option<&'a str> {
         .iter()
         .find(|a| &*a.name.local == name)
         .map(|a| &*a.value)
+}
+
+/// Meta keys compare case-insensitively, with `.` and `:` alike (`DC.title` is `dc:title`).
+fn normalize_key(k: &str) -> String {
+    k.to_ascii_lowercase().replace('.', ":")
 }
 
 fn non_blank(s: Option<&str>) -> Option<String> {
@@ -212,10 +225,13 @@ impl State {
         // `property` may hold several space-separated names (RDFa).
         for key_attr in ["property", "name", "itemprop"] {
             if let Some(keys) = attr(tag, key_attr) {
+                let list = if key_attr == "property" {
+                    &mut self.meta.properties
+                } else {
+                    &mut self.meta.names
+                };
                 for key in keys.split_whitespace() {
-                    self.meta
-                        .metas
-                        .push((key.to_ascii_lowercase(), content.to_string()));
+                    list.push((normalize_key(key), content.to_string()));
                 }
             }
         }

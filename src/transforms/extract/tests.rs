@@ -208,3 +208,17 @@ fn decode_html_honours_meta_charset() {
     assert!(decode_html(bytes, None).contains("café"));
     assert!(decode_html("café".as_bytes(), Some("text/html; charset=utf-8")).contains("café"));
 }
+
+#[test]
+fn meta_property_tags_win_over_name_tags_and_dublin_core_comes_first() {
+    let head = r#"<title>Title Element</title>
+<meta name="og:title" content="Open Graph name title">
+<meta name="DC.title" content="Dublin Core name title">
+<meta property="dc:title" content="Dublin Core property title">
+<meta property="og:title" content="Open Graph property title">
+<meta name="author" content="Meta name author">
+<meta property="dc:creator" content="Dublin Core property author">"#;
+    let a = extract(&page(head, &body()), None);
+    assert_eq!(a.title.as_deref(), Some("Dublin Core property title"));
+    assert_eq!(a.byline.as_deref(), Some("Dublin Core property author"));
+}
