@@ -27,10 +27,12 @@ pub struct Article {
     /// When the article was first published, with the offset the page gave.
     pub published: Option<DateTime<FixedOffset>>,
     /// The main text: paragraphs separated by blank lines, headings as their own paragraphs,
-    /// list items as `- ` lines. Empty when nothing article-like was found.
+    /// list items as `- ` lines; a leading headline that repeats `title` is left out. Empty when
+    /// nothing article-like was found.
     pub text: String,
-    /// The main content as sanitised HTML (see [`crate::transforms::clean`]); `None` when it is
-    /// only paragraphs, i.e. [`crate::transforms::clean::paragraphs_html`] of `text`.
+    /// The main content as sanitised HTML (see [`crate::transforms::clean`]), headline included;
+    /// `None` when [`crate::transforms::clean::paragraphs_html`] of `text` is to be used instead (the
+    /// content is only paragraphs, or page furniture had to be dropped from the text).
     pub html: Option<String>,
     /// The page's language tag (`en`, `fr-FR`...), when it declares one.
     pub lang: Option<String>,
@@ -88,9 +90,12 @@ pub fn extract_with(html: &str, url: Option<&Url>, selectors: &Selectors) -> Art
     article.html = if article.text.len() == cleaned.text.len() {
         cleaned.html
     } else {
-        // Paragraphs were dropped from the text: rebuild the HTML from what is left.
+        // Furniture was dropped from the text: the HTML is rebuilt from what is left.
         None
     };
+    if let Some(title) = &article.title {
+        drop_title_heading(&mut article.text, title);
+    }
     article
 }
 
@@ -215,6 +220,30 @@ fn drop_boilerplate(text: &str) -> String {
         .filter(keep)
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// Removes a first paragraph that repeats the headline (the page's `<h1>`): the title is a field
+/// of its own, and text consumers (classification, benchmarks) count it twice otherwise.
+fn drop_title_heading(text: &mut String, title: &str) {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (first, rest) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
+    if rest.is_empty() {
+        return;
+    }
+    let (head, title) = (words(first), words(title));
+    if head.is_empty() || head.len() > 25 {
+        return;
+    }
+    let shared = head.iter().filter(|w| title.contains(w)).count();
+    let repeats = title.starts_with(&head) || shared * 4 >= head.len().max(title.len()) * 3;
+    if repeats {
+        *text = rest.to_string();
+    }
 }
 
 /// Decodes a fetched or read HTML document: BOM, then the HTTP charset, then `<meta charset>` in the

@@ -42,6 +42,10 @@ fn text_keeps_paragraphs_and_headings_and_drops_boilerplate() {
     assert!(paras.contains(&SECOND), "{}", a.text);
     assert!(paras.contains(&THIRD), "{}", a.text);
     assert!(paras.contains(&"What the deal contains"), "{}", a.text);
+    assert_eq!(
+        paras[0], LEDE,
+        "the headline repeating the title is not text"
+    );
     for junk in [
         "Home",
         "Politics",
