@@ -8,7 +8,7 @@
 //!
 //! Pages are `PAGES_DIR/*/source.html` (the layout of Mozilla Readability's test pages). When the
 //! folder is absent or empty the bench says so and measures synthetic news pages generated here
-//! instead (navigation, cookie banner, 20-60 paragraphs, related links, footer; 20-120 KB).
+//! instead (mega-menu, inline scripts, cookie banner, 20-60 paragraphs, related links, footer; 30-110 KB).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -158,12 +158,20 @@ fn synthetic(reason: &str) -> Vec<String> {
             let related: String = (0..15)
                 .map(|j| format!("<li><a href=\"/r{j}\">{}</a></li>", sentence(8)))
                 .collect();
-            // Inline scripts and styles are most of a real page's bytes: 10-80 KB of them.
-            let filler = "x".repeat(10_000 + 1_000 * (i % 70));
+            // Real pages are mostly markup around the text: a mega-menu (6-30 KB) and inline
+            // scripts (5-40 KB).
+            let menu: String = (0..50 + 10 * (i % 20))
+                .map(|j| {
+                    format!(
+                        "<li class=\"menu-item menu-item-type-taxonomy\" data-id=\"{j}\"><a class=\"nav-link\" href=\"/topics/{j}/\"><span>Topic {j}</span></a></li>"
+                    )
+                })
+                .collect();
+            let filler = format!("var config = {{\"blob\": \"{}\"}};", "ab".repeat(2_500 + 500 * (i % 70)));
             format!(
                 "<!DOCTYPE html><html lang=\"en\"><head><title>Story {i} | Example</title>\
-                 <style>.a{{}}</style><script>var config = \"{filler}\";</script></head><body>\
-                 <header><nav><ul>{nav}</ul></nav></header>\
+                 <style>.a{{}}</style><script>{filler}</script></head><body>\
+                 <header><nav><ul>{nav}</ul><ul class=\"mega\">{menu}</ul></nav></header>\
                  <div class=\"cookie-banner\">We use cookies. <button>Accept</button></div>\
                  <main><article><h1>Story {i}</h1>{paras}</article>\
                  <aside><h3>Related</h3><ul>{related}</ul></aside></main>\
