@@ -2,6 +2,7 @@
 
 mod briefs;
 mod classify;
+mod extract;
 mod poll;
 mod sources;
 mod stories;
@@ -63,6 +64,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Record that a brief is (or with --not, is not) about a topic, for the next training.
     Label(train::LabelArgs),
+    /// Extract the main text and metadata of web pages (files or http(s) URLs); stores nothing.
+    Extract(extract::ExtractArgs),
 }
 
 /// An error that `main` turns into an exit code.
@@ -133,6 +136,7 @@ impl Cli {
             Command::Reclassify => classify::reclassify(&self.config),
             Command::Train(args) => train::train(&self.config, args),
             Command::Label(args) => train::label(&self.config, args),
+            Command::Extract(args) => extract::run(&self.config, args).await,
         }
     }
 }

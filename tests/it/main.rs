@@ -14,6 +14,7 @@
 //! - [`security`]: loopback refused unless allowed.
 //! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
 //!   entities and invalid UTF-8 are contained without losing the healthy sources.
+//! - [`extract`]: `extract --json` over a file and a loopback URL; a bad input does not stop the rest.
 //! - [`topics`]: topics with evidence and entities on polled briefs, `--topic` filters, `classify`,
 //!   `reclassify`, labels and training, broken rules.
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
@@ -23,6 +24,7 @@ mod server;
 
 mod check_config;
 mod daemon;
+mod extract;
 mod failures;
 mod hostile;
 mod normalise;

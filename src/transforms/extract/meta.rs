@@ -1,0 +1,239 @@
+//! Collects page metadata in one tokenizer pass (no DOM): `<title>`, `<html lang>`, meta tags
+//! (OpenGraph, Dublin Core, `name=author/date`), JSON-LD blocks, `itemprop` dates, the first
+//! `<time datetime>` and `rel=author` links. Does not interpret them: see [`super::fields`].
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+
+/// Raw metadata found in a page, first occurrence wins for each meta key.
+#[derive(Debug, Default)]
+pub(crate) struct PageMeta {
+    /// Text of the first `<title>`.
+    pub title: Option<String>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+    /// `(key, content)` of `<meta property>` tags; keys lower-cased, `.` written `:` (`dc.title`
+    /// and `dc:title` are one key).
+    pub properties: Vec<(String, String)>,
+    /// The same for `<meta name>` and `<meta itemprop>`.
+    pub names: Vec<(String, String)>,
+    /// Contents of `<script type="application/ld+json">` blocks.
+    pub json_ld: Vec<String>,
+    /// `datetime` of the first `<time>` element.
+    pub time: Option<String>,
+    /// `datetime`/`content` of the first element with `itemprop="datePublished"`.
+    pub itemprop_published: Option<String>,
+    /// Text of the first `rel="author"` link.
+    pub rel_author: Option<String>,
+}
+
+impl PageMeta {
+    /// The first meta tag with one of `keys` (tried in order) and non-blank content; for each key a
+    /// `property` tag (the RDFa form OpenGraph and Dublin Core specify) wins over a `name` tag.
+    pub fn get(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter().find_map(|k| {
+            let k = normalize_key(k);
+            lookup(&self.properties, &k).or_else(|| lookup(&self.names, &k))
+        })
+    }
+}
+
+fn lookup<'a>(list: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    list.iter()
+        .find(|(k, v)| k == key && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
+/// Scans `html` for metadata.
+pub(crate) fn scan(html: &str) -> PageMeta {
+    let sink = Sink {
+        st: RefCell::new(State::default()),
+    };
+    let tok = Tokenizer::new(sink, TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(html));
+    let _ = tok.feed(&queue);
+    tok.end();
+    tok.sink.st.into_inner().meta
+}
+
+/// What the raw text currently being read belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    /// Dropped (script, style, ...).
+    Skip(&'static str),
+    Title,
+    JsonLd,
+}
+
+#[derive(Default)]
+struct State {
+    meta: PageMeta,
+    raw: Option<Capture>,
+    buf: String,
+    /// Inside `<a rel=author>` and its text so far.
+    author_link: Option<String>,
+}
+
+struct Sink {
+    st: RefCell<State>,
+}
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut st = self.st.borrow_mut();
+        match token {
+            Token::CharacterTokens(t) => {
+                match st.raw {
+                    Some(Capture::Title) | Some(Capture::JsonLd) => st.buf.push_str(&t),
+                    Some(Capture::Skip(_)) => {}
+                    None => {
+                        if let Some(a) = st.author_link.as_mut() {
+                            a.push_str(&t);
+                        }
+                    }
+                }
+                TokenSinkResult::Continue
+            }
+            Token::TagToken(tag) => st.tag(tag),
+            _ => TokenSinkResult::Continue,
+        }
+    }
+}
+
+fn attr<'a>(tag: &'a Tag, name: &str) -> Option<&'a str> {
+    tag.attrs
+        .iter()
+        .find(|a| &*a.name.local == name)
+        .map(|a| &*a.value)
+}
+
+/// Meta keys compare case-insensitively, with `.` and `:` alike (`DC.title` is `dc:title`).
+fn normalize_key(k: &str) -> String {
+    k.to_ascii_lowercase().replace('.', ":")
+}
+
+fn non_blank(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl State {
+    fn tag(&mut self, tag: Tag) -> TokenSinkResult<()> {
+        let name: &str = &tag.name;
+        if let Some(cap) = self.raw {
+            if tag.kind == TagKind::EndTag {
+                let closes = match cap {
+                    Capture::Skip(n) => n == name,
+                    Capture::Title => name == "title",
+                    Capture::JsonLd => name == "script",
+                };
+                if closes {
+                    self.finish_raw(cap);
+                }
+            }
+            return TokenSinkResult::Continue;
+        }
+        if tag.kind == TagKind::EndTag {
+            if name == "a" {
+                if let Some(a) = self.author_link.take() {
+                    let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if self.meta.rel_author.is_none() && !a.is_empty() {
+                        self.meta.rel_author = Some(a);
+                    }
+                }
+            }
+            return TokenSinkResult::Continue;
+        }
+        match name {
+            "html" if self.meta.lang.is_none() => self.meta.lang = non_blank(attr(&tag, "lang")),
+            "meta" => self.meta_tag(&tag),
+            "time" if self.meta.time.is_none() => {
+                self.meta.time = non_blank(attr(&tag, "datetime"))
+            }
+            "a" if attr(&tag, "rel")
+                .is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
+            {
+                self.author_link = Some(String::new());
+            }
+            _ => {}
+        }
+        if name != "meta"
+            && self.meta.itemprop_published.is_none()
+            && attr(&tag, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
+        {
+            self.meta.itemprop_published =
+                non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
+        }
+        if tag.self_closing {
+            return TokenSinkResult::Continue;
+        }
+        let (cap, kind) = match name {
+            "title" if self.meta.title.is_none() => (Capture::Title, RawKind::Rcdata),
+            "title" => (Capture::Skip("title"), RawKind::Rcdata),
+            "textarea" => (Capture::Skip("textarea"), RawKind::Rcdata),
+            "script" => {
+                let ld = attr(&tag, "type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"));
+                let cap = if ld {
+                    Capture::JsonLd
+                } else {
+                    Capture::Skip("script")
+                };
+                (cap, RawKind::ScriptData)
+            }
+            "style" => (Capture::Skip("style"), RawKind::Rawtext),
+            "noscript" => (Capture::Skip("noscript"), RawKind::Rawtext),
+            "iframe" => (Capture::Skip("iframe"), RawKind::Rawtext),
+            "xmp" => (Capture::Skip("xmp"), RawKind::Rawtext),
+            "noembed" => (Capture::Skip("noembed"), RawKind::Rawtext),
+            "noframes" => (Capture::Skip("noframes"), RawKind::Rawtext),
+            _ => return TokenSinkResult::Continue,
+        };
+        self.raw = Some(cap);
+        self.buf.clear();
+        TokenSinkResult::RawData(kind)
+    }
+
+    fn finish_raw(&mut self, cap: Capture) {
+        self.raw = None;
+        let text = std::mem::take(&mut self.buf);
+        match cap {
+            Capture::Title => {
+                let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !t.is_empty() {
+                    self.meta.title = Some(t);
+                }
+            }
+            Capture::JsonLd => self.meta.json_ld.push(text),
+            Capture::Skip(_) => {}
+        }
+    }
+
+    fn meta_tag(&mut self, tag: &Tag) {
+        let Some(content) = attr(tag, "content") else {
+            return;
+        };
+        // `property` may hold several space-separated names (RDFa).
+        for key_attr in ["property", "name", "itemprop"] {
+            if let Some(keys) = attr(tag, key_attr) {
+                let list = if key_attr == "property" {
+                    &mut self.meta.properties
+                } else {
+                    &mut self.meta.names
+                };
+                for key in keys.split_whitespace() {
+                    list.push((normalize_key(key), content.to_string()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Unit tests of extraction over small pages written for them.
+
+use scraper::Selector;
+
+use super::*;
+
+const LEDE: &str = "Negotiators from both delegations met in Geneva on Tuesday to agree the terms of a ceasefire that would hold for at least ninety days, officials said.";
+const SECOND: &str = "The agreement, which still has to be ratified by both parliaments, includes an exchange of prisoners and the reopening of two border crossings for humanitarian convoys.";
+const THIRD: &str = "Observers from the monitoring mission will be deployed along the contact line within a week, and their first report is expected before the end of the month.";
+
+fn page(head: &str, article: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">{head}</head><body>
+<header><nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/politics">Politics</a></li><li><a href="/business">Business</a></li></ul></nav></header>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience. Accept all cookies?</p><button>Accept</button></div>
+<main><article>{article}
+<div class="newsletter-signup"><h3>Newsletter</h3><p>Sign up for our daily briefing newsletter.</p><form><input type="email"><button>Subscribe</button></form></div>
+<nav class="post-navigation"><a rel="prev" href="/a1">Previous</a> <a rel="next" href="/a3">Next</a></nav>
+</article></main>
+<aside class="related"><h3>Most read</h3><ul><li><a href="/x">Markets rally on rate hopes</a></li><li><a href="/y">Storm warning for the coast</a></li></ul></aside>
+<footer class="site-footer"><p>© 2026 Example News. All rights reserved.</p><ul><li><a href="/privacy">Privacy</a></li><li><a href="/terms">Terms</a></li></ul></footer>
+</body></html>"#
+    )
+}
+
+fn body() -> String {
+    format!(
+        "<h1>Ceasefire agreed in Geneva talks</h1><p>{LEDE}</p><h2>What the deal contains</h2><p>{SECOND}</p><p>{THIRD}</p>"
+    )
+}
+
+#[test]
+fn text_keeps_paragraphs_and_headings_and_drops_boilerplate() {
+    let html = page(
+        "<title>Ceasefire agreed in Geneva talks | Example News</title>",
+        &body(),
+    );
+    let a = extract(&html, None);
+    let paras: Vec<&str> = a.text.split("\n\n").collect();
+    assert!(paras.contains(&LEDE), "{}", a.text);
+    assert!(paras.contains(&SECOND), "{}", a.text);
+    assert!(paras.contains(&THIRD), "{}", a.text);
+    assert!(paras.contains(&"What the deal contains"), "{}", a.text);
+    assert_eq!(
+        paras[0], LEDE,
+        "the headline repeating the title is not text"
+    );
+    for junk in [
+        "Home",
+        "Politics",
+        "cookies",
+        "Newsletter",
+        "Sign up",
+        "Previous",
+        "Next",
+        "Most read",
+        "Markets rally",
+        "All rights reserved",
+        "Privacy",
+    ] {
+        assert!(!a.text.contains(junk), "{junk:?} kept in:\n{}", a.text);
+    }
+    assert_eq!(a.title.as_deref(), Some("Ceasefire agreed in Geneva talks"));
+    assert_eq!(a.lang.as_deref(), Some("en-GB"));
+}
+
+#[test]
+fn json_ld_inside_graph_gives_headline_author_and_date() {
+    let head = r#"<title>Something else entirely - Example</title>
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+ {"@type":"WebSite","name":"Example News"},
+ {"@type":["NewsArticle"],"headline":"Ceasefire agreed in Geneva","datePublished":"2026-03-10T08:30:00+01:00",
+  "author":[{"@type":"Person","name":"Ana Lima"},{"@type":"Person","name":"Tom Reed"}]}]}</script>"#;
+    let a = extract(&page(head, &body()), None);
+    assert_eq!(a.title.as_deref(), Some("Ceasefire agreed in Geneva"));
+    assert_eq!(a.byline.as_deref(), Some("Ana Lima, Tom Reed"));
+    assert_eq!(
+        a.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-03-10T08:30:00+01:00")
+    );
+}
+
+#[test]
+fn json_ld_array_with_cdata_wrapper_is_read() {
+    let head = r#"<script type="application/ld+json"><![CDATA[
+[{"@type":"BreadcrumbList"},{"@type":"ReportageNewsArticle","headline":"Border crossings reopen","author":"Sam Okafor","datePublished":"2026-01-02"}]
+]]></script>"#;
+    let a = extract(&page(head, &body()), None);
+    assert_eq!(a.title.as_deref(), Some("Border crossings reopen"));
+    assert_eq!(a.byline.as_deref(), Some("Sam Okafor"));
+    assert_eq!(
+        a.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-01-02T00:00:00+00:00")
+    );
+}
+
+#[test]
+fn opengraph_and_article_tags_give_metadata() {
+    let head = r#"<title>Ceasefire agreed - Example News</title>
+<meta property="og:site_name" content="Example News">
+<meta property="og:title" content="Ceasefire agreed in Geneva - Example News">
+<meta property="article:published_time" content="2026-03-10T07:30:00Z">
+<meta property="article:author" content="https://example.org/staff/ana">
+<meta name="author" content="Ana Lima">"#;
+    let a = extract(&page(head, &body()), None);
+    assert_eq!(a.title.as_deref(), Some("Ceasefire agreed in Geneva"));
+    assert_eq!(
+        a.byline.as_deref(),
+        Some("Ana Lima"),
+        "URLs are not bylines"
+    );
+    assert_eq!(
+        a.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-03-10T07:30:00+00:00")
+    );
+}
+
+#[test]
+fn time_element_gives_the_date_when_nothing_else_does() {
+    let art = format!(
+        r#"{}<p class="byline">By <a rel="author" href="/ana">Ana Lima</a>, <time datetime="2026-02-01T10:00:00-05:00">1 February</time></p>"#,
+        body()
+    );
+    let a = extract(&page("<title>Talks</title>", &art), None);
+    assert_eq!(
+        a.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-02-01T10:00:00-05:00")
+    );
+    assert_eq!(a.byline.as_deref(), Some("Ana Lima"));
+}
+
+#[test]
+fn title_suffix_is_stripped_only_when_enough_words_remain() {
+    use super::fields::strip_site_name;
+    assert_eq!(
+        strip_site_name("Ceasefire agreed in Geneva | The Daily", None, true),
+        "Ceasefire agreed in Geneva"
+    );
+    assert_eq!(
+        strip_site_name("Example News - Ceasefire agreed in Geneva", None, true),
+        "Ceasefire agreed in Geneva"
+    );
+    assert_eq!(
+        strip_site_name("Short - Title", None, true),
+        "Short - Title"
+    );
+    assert_eq!(
+        strip_site_name("Example News | Ceasefire", Some("Example News"), true),
+        "Ceasefire"
+    );
+}
+
+#[test]
+fn selectors_override_automatic_fields() {
+    let art = format!(
+        r#"<h1 class="headline">Selected headline</h1><span class="who">Kim Park</span>
+<span class="when" data-x="1">2026-04-05 09:00</span><div class="content"><p>{SECOND}</p></div>{}"#,
+        body()
+    );
+    let html = page("<title>Automatic title here please</title>", &art);
+    let sel = Selectors {
+        title: Some(Selector::parse("h1.headline").unwrap()),
+        body: Some(Selector::parse("div.content").unwrap()),
+        published: Some(Selector::parse("span.when").unwrap()),
+        author: Some(Selector::parse("span.who").unwrap()),
+    };
+    let a = extract_with(&html, None, &sel);
+    assert_eq!(a.title.as_deref(), Some("Selected headline"));
+    assert_eq!(a.byline.as_deref(), Some("Kim Park"));
+    assert_eq!(a.text, SECOND);
+    assert_eq!(
+        a.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-04-05T09:00:00+00:00")
+    );
+}
+
+#[test]
+fn selectors_that_match_nothing_fall_back_to_automatic() {
+    let html = page("<title>Ceasefire agreed in Geneva talks</title>", &body());
+    let sel = Selectors {
+        title: Some(Selector::parse(".nope").unwrap()),
+        body: Some(Selector::parse(".nothing-here").unwrap()),
+        ..Selectors::default()
+    };
+    let a = extract_with(&html, None, &sel);
+    assert_eq!(a.title.as_deref(), Some("Ceasefire agreed in Geneva talks"));
+    assert!(a.text.contains(LEDE));
+}
+
+#[test]
+fn script_in_title_stays_text() {
+    let html = page(
+        "<title>&lt;script&gt;alert(1)&lt;/script&gt; Ceasefire agreed in Geneva</title>",
+        &body(),
+    );
+    let a = extract(&html, None);
+    assert!(a.html.as_deref().is_none_or(|h| !h.contains("<script")));
+    assert!(a.title.unwrap().contains("Ceasefire"));
+}
+
+#[test]
+fn empty_and_garbage_input_give_an_empty_article() {
+    assert_eq!(extract("", None).text, "");
+    let a = extract("<<<>>> not html at all", None);
+    assert!(a.title.is_none());
+}
+
+#[test]
+fn decode_html_honours_meta_charset() {
+    let bytes = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
+    assert!(decode_html(bytes, None).contains("café"));
+    assert!(decode_html("café".as_bytes(), Some("text/html; charset=utf-8")).contains("café"));
+}
+
+#[test]
+fn meta_property_tags_win_over_name_tags_and_dublin_core_comes_first() {
+    let head = r#"<title>Title Element</title>
+<meta name="og:title" content="Open Graph name title">
+<meta name="DC.title" content="Dublin Core name title">
+<meta property="dc:title" content="Dublin Core property title">
+<meta property="og:title" content="Open Graph property title">
+<meta name="author" content="Meta name author">
+<meta property="dc:creator" content="Dublin Core property author">"#;
+    let a = extract(&page(head, &body()), None);
+    assert_eq!(a.title.as_deref(), Some("Dublin Core property title"));
+    assert_eq!(a.byline.as_deref(), Some("Dublin Core property author"));
+}
