@@ -142,6 +142,7 @@ fn main() {
             url: Url::parse(&format!("https://feeds{i}.example.org/rss")).unwrap(),
             interval: Duration::from_secs(900),
             origin: SourceOrigin::Config,
+            settings: Default::default(),
         })
         .collect();
     store.sync_config_sources(&specs).expect("sources");

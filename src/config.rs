@@ -11,7 +11,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::model::{SourceKind, SourceOrigin, SourceSpec};
+use crate::model::{
+    DEFAULT_MAX_ARTICLES, DEFAULT_MAX_PAGES, HtmlSettings, SourceKind, SourceOrigin,
+    SourceSettings, SourceSpec,
+};
 use crate::transforms::classify::{self, Classifier, Gazetteer, Model, Pack};
 
 /// Where the config is looked for when neither `--config` nor `BRIEFWATCH_CONFIG` names one.
@@ -257,6 +260,21 @@ struct RawSource {
     url: String,
     kind: Option<String>,
     interval: Option<String>,
+    fetch_full_article: Option<bool>,
+    max_articles: Option<usize>,
+    html: Option<RawHtml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHtml {
+    links: Option<String>,
+    next_page: Option<String>,
+    max_pages: Option<usize>,
+    title: Option<String>,
+    body: Option<String>,
+    published: Option<String>,
+    author: Option<String>,
 }
 
 impl Config {
@@ -468,15 +486,7 @@ fn validate_sources(
         });
         let kind = match s.kind.as_deref() {
             None | Some("feed") => SourceKind::Feed,
-            Some("html") => {
-                problems.push(Problem {
-                    key: key("kind"),
-                    reason:
-                        "kind \"html\" is not supported by this version of briefwatch; use \"feed\""
-                            .into(),
-                });
-                SourceKind::Html
-            }
+            Some("html") => SourceKind::Html,
             Some(other) => {
                 problems.push(Problem {
                     key: key("kind"),
@@ -495,6 +505,14 @@ fn validate_sources(
                 fetch.default_interval
             }),
         };
+        let settings = validate_source_settings(
+            kind,
+            s.html,
+            s.fetch_full_article,
+            s.max_articles,
+            &key,
+            problems,
+        );
         if let (Ok(url), true) = (url, problems.len() == before) {
             out.push(SourceSpec {
                 name: s.name,
@@ -502,10 +520,94 @@ fn validate_sources(
                 url,
                 interval,
                 origin: SourceOrigin::Config,
+                settings,
             });
         }
     }
     out
+}
+
+/// Checks the `[sources.html]` selectors (each must parse as CSS; `links` is required for kind
+/// `html`) and the article limits.
+fn validate_source_settings(
+    kind: SourceKind,
+    html: Option<RawHtml>,
+    fetch_full_article: Option<bool>,
+    max_articles: Option<usize>,
+    key: &dyn Fn(&str) -> String,
+    problems: &mut Vec<Problem>,
+) -> SourceSettings {
+    let mut settings = SourceSettings {
+        fetch_full_article: fetch_full_article.unwrap_or(false),
+        max_articles: max_articles.unwrap_or(DEFAULT_MAX_ARTICLES),
+        html: None,
+    };
+    if settings.max_articles == 0 {
+        problems.push(Problem {
+            key: key("max_articles"),
+            reason: "must be at least 1".into(),
+        });
+    }
+    if fetch_full_article.is_some() && kind == SourceKind::Html {
+        problems.push(Problem {
+            key: key("fetch_full_article"),
+            reason: "applies to feeds; an html source always fetches its articles".into(),
+        });
+    }
+    let Some(h) = html else {
+        if kind == SourceKind::Html {
+            problems.push(Problem {
+                key: key("html.links"),
+                reason: "an html source needs a `links` CSS selector for the brief links on its page (`briefwatch sources discover URL` proposes one)".into(),
+            });
+        }
+        return settings;
+    };
+    let mut check = |field: &str, sel: &Option<String>| {
+        if let Some(sel) = sel
+            && let Err(e) = scraper::Selector::parse(sel)
+        {
+            problems.push(Problem {
+                key: key(&format!("html.{field}")),
+                reason: format!("{sel:?} is not a valid CSS selector: {e}"),
+            });
+        }
+    };
+    check("links", &h.links);
+    check("next_page", &h.next_page);
+    check("title", &h.title);
+    check("body", &h.body);
+    check("published", &h.published);
+    check("author", &h.author);
+    if kind == SourceKind::Html && h.links.as_deref().is_none_or(|l| l.trim().is_empty()) {
+        problems.push(Problem {
+            key: key("html.links"),
+            reason: "required for an html source: a CSS selector for the brief links on its page"
+                .into(),
+        });
+    }
+    if kind == SourceKind::Feed && (h.links.is_some() || h.next_page.is_some()) {
+        problems.push(Problem {
+            key: key("html.links"),
+            reason: "listing selectors apply to kind = \"html\" sources only".into(),
+        });
+    }
+    if h.max_pages == Some(0) {
+        problems.push(Problem {
+            key: key("html.max_pages"),
+            reason: "must be at least 1".into(),
+        });
+    }
+    settings.html = Some(HtmlSettings {
+        links: h.links.unwrap_or_default(),
+        next_page: h.next_page,
+        max_pages: h.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+        title: h.title,
+        body: h.body,
+        published: h.published,
+        author: h.author,
+    });
+    settings
 }
 
 /// Checks that a source name is usable in logs, the CLI and OPML: non-empty, printable, no surrounding space.

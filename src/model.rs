@@ -74,6 +74,62 @@ pub struct SourceSpec {
     pub interval: Duration,
     /// Config file or database.
     pub origin: SourceOrigin,
+    /// How pages are read: listing selectors, article fetching, limits.
+    pub settings: SourceSettings,
+}
+
+/// Most article pages fetched per poll of one source, unless configured.
+pub const DEFAULT_MAX_ARTICLES: usize = 20;
+/// Most listing pages followed through `next_page`, unless configured.
+pub const DEFAULT_MAX_PAGES: usize = 3;
+
+/// Per-source settings beyond the URL; stored as JSON with the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SourceSettings {
+    /// Listing and article selectors (kind `html`; for feeds only the article selectors apply).
+    pub html: Option<HtmlSettings>,
+    /// For feeds that carry only a teaser: fetch each new entry's page and extract the article.
+    pub fetch_full_article: bool,
+    /// Most article pages fetched per poll (the rest wait for the next poll).
+    pub max_articles: usize,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        SourceSettings {
+            html: None,
+            fetch_full_article: false,
+            max_articles: DEFAULT_MAX_ARTICLES,
+        }
+    }
+}
+
+impl SourceSettings {
+    /// Whether these are the defaults (nothing worth storing or showing).
+    pub fn is_default(&self) -> bool {
+        *self == SourceSettings::default()
+    }
+}
+
+/// CSS selectors of an HTML source, as written in the config (checked when the config loads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HtmlSettings {
+    /// Links to briefs on the listing page.
+    pub links: String,
+    /// The listing's "next page" link, followed up to `max_pages` pages.
+    pub next_page: Option<String>,
+    /// Most listing pages read per poll.
+    pub max_pages: usize,
+    /// The headline on an article page (else automatic).
+    pub title: Option<String>,
+    /// The article body (else automatic main-content extraction).
+    pub body: Option<String>,
+    /// The publication date (`datetime`/`content` attribute or text; else automatic).
+    pub published: Option<String>,
+    /// The author (else automatic).
+    pub author: Option<String>,
 }
 
 /// HTTP cache validators remembered per source for conditional GET.

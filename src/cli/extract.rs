@@ -10,11 +10,8 @@ use url::Url;
 use super::{CliError, printable};
 use crate::config::{Config, FetchConfig};
 use crate::model::Validators;
-use crate::sources::http::{FetchRequest, FetchResponse, HttpClient};
+use crate::sources::http::{ACCEPT_HTML, FetchRequest, FetchResponse, HttpClient};
 use crate::transforms::extract::{Article, decode_html, extract};
-
-/// `Accept` sent when fetching a page to extract.
-const ACCEPT_HTML: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8";
 
 /// Arguments of `extract`.
 #[derive(Debug, Args)]

@@ -59,6 +59,7 @@ pub(super) fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
                         url,
                         interval: cfg.fetch.default_interval,
                         origin: SourceOrigin::Imported,
+                        settings: Default::default(),
                     }),
                     Err(reason) => {
                         invalid += 1;

@@ -132,6 +132,9 @@ pub struct FetchRequest<'a> {
 /// `Accept` for feed sources.
 pub const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8";
 
+/// `Accept` for web pages (HTML sources, article pages, discovery).
+pub const ACCEPT_HTML: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8";
+
 /// A complete response with a body.
 #[derive(Debug)]
 pub struct Fetched {

@@ -384,6 +384,62 @@ fn ingest_one(
     }))
 }
 
+/// What the store knows of a link a source is about to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Never seen: fetch it.
+    New,
+    /// Already stored, seen or deleted for this source: nothing to do.
+    Known,
+    /// Stored from another source under the same canonical URL: no need to fetch it, but this
+    /// source's sighting is worth recording.
+    Elsewhere,
+}
+
+impl Store {
+    /// The state of each `(guid, canonical URL)` of `source_id`, in order.
+    pub fn link_states(
+        &self,
+        source_id: SourceId,
+        links: &[(String, Option<String>)],
+    ) -> Result<Vec<LinkState>, StoreError> {
+        let op = "looking up links";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
+                     OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
+                     OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
+                     EXISTS (SELECT 1 FROM briefs WHERE canonical_hash = ?3
+                          AND coalesce(canonical_url, url) = ?4)",
+            )
+            .ctx(op)?;
+        links
+            .iter()
+            .map(|(guid, canonical)| {
+                let (known, elsewhere): (bool, bool) = stmt
+                    .query_row(
+                        params![
+                            source_id,
+                            guid_hash(guid),
+                            canonical.as_deref().map(url_hash),
+                            canonical
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .ctx(op)?;
+                Ok(if known {
+                    LinkState::Known
+                } else if elsewhere {
+                    LinkState::Elsewhere
+                } else {
+                    LinkState::New
+                })
+            })
+            .collect()
+    }
+}
+
 /// Key of the canonical-URL index (the URL itself is compared too).
 fn url_hash(url: &str) -> i64 {
     xxhash_rust::xxh3::xxh3_64(url.as_bytes()) as i64

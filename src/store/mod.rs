@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-pub use briefs::{BriefFilter, InsertReport, NewBrief};
+pub use briefs::{BriefFilter, InsertReport, LinkState, NewBrief};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};

@@ -8,8 +8,8 @@ use url::Url;
 
 use super::{Context, Store, StoreError, from_ts, to_ts};
 use crate::model::{
-    FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSpec, SourceState, SourceStatus,
-    Validators,
+    FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSettings, SourceSpec, SourceState,
+    SourceStatus, Validators,
 };
 
 /// What `sources import` did.
@@ -37,19 +37,23 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("syncing sources")?;
         for s in specs {
-            let old: Option<String> = tx
-                .query_row("SELECT url FROM sources WHERE name = ?1", [&s.name], |r| {
-                    r.get(0)
-                })
+            let old: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT url, settings FROM sources WHERE name = ?1",
+                    [&s.name],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .ctx("syncing sources")?;
             match old {
                 None => insert_source(&tx, s, now)?,
-                Some(old_url) => {
-                    let url_changed = old_url != s.url.as_str();
+                Some((old_url, old_settings)) => {
+                    // New selectors must see the page again: forget the validators as for a new URL.
+                    let url_changed =
+                        old_url != s.url.as_str() || old_settings != settings_json(&s.settings);
                     tx.execute(
                         "UPDATE sources SET kind = ?2, url = ?3, interval_secs = ?4, origin = 'config',
-                             enabled = 1,
+                             enabled = 1, settings = ?6,
                              etag = CASE WHEN ?5 THEN NULL ELSE etag END,
                              last_modified = CASE WHEN ?5 THEN NULL ELSE last_modified END,
                              next_check_at = CASE WHEN ?5 THEN NULL ELSE next_check_at END,
@@ -60,7 +64,8 @@ impl Store {
                             s.kind.as_str(),
                             s.url.as_str(),
                             s.interval.as_secs() as i64,
-                            url_changed
+                            url_changed,
+                            settings_json(&s.settings)
                         ],
                     )
                     .ctx("syncing sources")?;
@@ -91,16 +96,18 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT name, kind, url, interval_secs FROM sources
+                "SELECT name, kind, url, interval_secs, settings FROM sources
                  WHERE origin = 'config' AND enabled = 1 ORDER BY name",
             )
             .ctx(op)?;
-        let stored: Vec<(String, String, String, i64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        let stored: Vec<(String, String, String, i64, String)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .ctx(op)?
             .collect::<Result<_, _>>()
             .ctx(op)?;
-        let mut wanted: Vec<(String, String, String, i64)> = specs
+        let mut wanted: Vec<(String, String, String, i64, String)> = specs
             .iter()
             .map(|s| {
                 (
@@ -108,6 +115,7 @@ impl Store {
                     s.kind.as_str().to_string(),
                     s.url.to_string(),
                     s.interval.as_secs() as i64,
+                    settings_json(&s.settings),
                 )
             })
             .collect();
@@ -165,7 +173,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, name, kind, url, interval_secs, origin, etag, last_modified,
-                        next_check_at, failures
+                        next_check_at, failures, settings
                  FROM sources WHERE enabled = 1 ORDER BY name",
             )
             .ctx("listing sources")?;
@@ -184,13 +192,15 @@ impl Store {
                     },
                     r.get::<_, Option<i64>>(8)?,
                     r.get::<_, i64>(9)?,
+                    r.get::<_, String>(10)?,
                 ))
             })
             .ctx("listing sources")?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, kind, url, interval, origin, validators, next, failures) =
+            let (id, name, kind, url, interval, origin, validators, next, failures, settings) =
                 row.ctx("listing sources")?;
+            let settings = settings_from_json(&name, &settings);
             let Ok(url) = Url::parse(&url) else {
                 tracing::error!(source = %name, url = %url, "stored source URL is invalid; skipped");
                 continue;
@@ -207,6 +217,7 @@ impl Store {
                     } else {
                         SourceOrigin::Imported
                     },
+                    settings,
                 },
                 validators,
                 next_check_at: next.map(from_ts),
@@ -300,19 +311,38 @@ impl Store {
 
 fn insert_source(tx: &Transaction<'_>, s: &SourceSpec, now: i64) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO sources (name, kind, url, interval_secs, origin, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO sources (name, kind, url, interval_secs, origin, created_at, settings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             s.name,
             s.kind.as_str(),
             s.url.as_str(),
             s.interval.as_secs() as i64,
             s.origin.as_str(),
-            now
+            now,
+            settings_json(&s.settings)
         ],
     )
     .ctx("adding a source")?;
     Ok(())
+}
+
+/// The stored form of a source's settings: `{}` for the defaults.
+fn settings_json(s: &SourceSettings) -> String {
+    if s.is_default() {
+        "{}".into()
+    } else {
+        serde_json::to_string(s).expect("settings serialise")
+    }
+}
+
+/// Settings read back from the store; unreadable ones (written by a newer version) fall back to the
+/// defaults with an error in the log.
+fn settings_from_json(name: &str, json: &str) -> SourceSettings {
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        tracing::error!(source = %name, error = %e, "stored source settings unreadable; using defaults");
+        SourceSettings::default()
+    })
 }
 
 /// Records one poll's outcome on its source row (inside the writer's transaction).

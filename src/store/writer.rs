@@ -12,8 +12,8 @@ use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::sync::oneshot;
 
 use super::{Context, Store, StoreError, briefs::persist_in};
-use crate::model::SourceReport;
-use crate::store::InsertReport;
+use crate::model::{SourceId, SourceReport};
+use crate::store::{InsertReport, LinkState};
 
 /// Most reports committed in one transaction.
 const MAX_GROUP: usize = 256;
@@ -29,16 +29,28 @@ struct Job {
     reply: oneshot::Sender<(Result<InsertReport, StoreError>, SourceReport)>,
 }
 
+/// A question for the writer's connection, answered between write transactions.
+struct Lookup {
+    source_id: SourceId,
+    links: Vec<(String, Option<String>)>,
+    reply: oneshot::Sender<Result<Vec<LinkState>, StoreError>>,
+}
+
+enum Msg {
+    Persist(Job),
+    Lookup(Lookup),
+}
+
 /// Owner of the writer thread; [`StoreWriter::finish`] returns the store once every handle is gone.
 pub struct StoreWriter {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Msg>,
     thread: JoinHandle<Store>,
 }
 
 /// A cloneable way to submit reports to the writer.
 #[derive(Clone)]
 pub struct WriterHandle {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Msg>,
 }
 
 impl StoreWriter {
@@ -46,7 +58,7 @@ impl StoreWriter {
     /// full-text index up to date whenever no report is waiting (the daemon's mode; a one-off poll
     /// leaves that to the next search or daemon run).
     pub fn spawn(store: Store, index_when_idle: bool) -> StoreWriter {
-        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+        let (tx, rx) = mpsc::channel::<Msg>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("briefwatch-writer".into())
             .spawn(move || run(store, rx, index_when_idle))
@@ -77,7 +89,7 @@ impl WriterHandle {
             detail: "the writer thread has stopped".into(),
         };
         self.tx
-            .send(Job { report, reply })
+            .send(Msg::Persist(Job { report, reply }))
             .await
             .map_err(|_| gone())?;
         let (result, report) = rx.await.map_err(|_| gone())?;
@@ -86,7 +98,36 @@ impl WriterHandle {
     }
 }
 
-fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, index_when_idle: bool) -> Store {
+impl WriterHandle {
+    /// What the store knows of links a source is about to fetch (`(guid, canonical URL)` pairs), in
+    /// order: so that a page already stored is never fetched again.
+    pub async fn link_states(
+        &self,
+        source_id: SourceId,
+        links: Vec<(String, Option<String>)>,
+    ) -> Result<Vec<LinkState>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let gone = || StoreError::Query {
+            op: "asking the writer",
+            detail: "the writer thread has stopped".into(),
+        };
+        self.tx
+            .send(Msg::Lookup(Lookup {
+                source_id,
+                links,
+                reply,
+            }))
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+fn answer(store: &Store, l: Lookup) {
+    let _ = l.reply.send(store.link_states(l.source_id, &l.links));
+}
+
+fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> Store {
     let mut maybe_unindexed = index_when_idle;
     loop {
         let first = if maybe_unindexed {
@@ -111,14 +152,26 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, index_when_idle: bool) -> 
             }
         };
         maybe_unindexed = index_when_idle;
+        let first = match first {
+            Msg::Persist(job) => job,
+            Msg::Lookup(l) => {
+                answer(&store, l);
+                continue;
+            }
+        };
         let mut group = vec![first];
+        let mut lookups = Vec::new();
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(Msg::Persist(job)) => group.push(job),
+                Ok(Msg::Lookup(l)) => lookups.push(l),
                 Err(_) => break,
             }
         }
         commit_group(&mut store, group);
+        for l in lookups {
+            answer(&store, l);
+        }
     }
     store
 }

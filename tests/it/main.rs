@@ -14,6 +14,8 @@
 //! - [`security`]: loopback refused unless allowed.
 //! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
 //!   entities and invalid UTF-8 are contained without losing the healthy sources.
+//! - [`html_sources`]: listing + pagination + article pages; 304 fetches nothing else; new articles
+//!   once; `max_articles`; `fetch_full_article`; selector errors.
 //! - [`extract`]: `extract --json` over a file and a loopback URL; a bad input does not stop the rest.
 //! - [`topics`]: topics with evidence and entities on polled briefs, `--topic` filters, `classify`,
 //!   `reclassify`, labels and training, broken rules.
@@ -27,6 +29,7 @@ mod daemon;
 mod extract;
 mod failures;
 mod hostile;
+mod html_sources;
 mod normalise;
 mod opml;
 mod polling;

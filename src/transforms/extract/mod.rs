@@ -6,6 +6,7 @@
 //! the project's conventions; per-site CSS selectors override it. Metadata comes from our own single
 //! tokenizer pass ([`meta`]) with trafilatura's findings as a fallback. Pure: no I/O.
 
+mod blocks;
 mod fields;
 mod meta;
 #[cfg(test)]
@@ -130,13 +131,27 @@ fn automatic_body(html: &str, url: Option<&Url>, article: &mut Article) -> Clean
         .as_deref()
         .map(|h| clean_html(h, url))
         .filter(|c| !c.text.is_empty());
-    match from_html {
+    let found = match from_html {
         Some(c) => c,
         // Some of trafilatura's fallbacks only produce text: one line per block.
         None => Cleaned {
             text: collapse_plain(&result.content_text.replace('\n', "\n\n")),
             html: None,
         },
+    };
+    if found.text.contains("\n\n") {
+        return found;
+    }
+    // One block or none: for short articles trafilatura's baseline runs paragraphs together
+    // ("said.The backlog"); the page's own blocks keep them apart when they hold the same text.
+    let blocks = blocks::text_blocks(&Html::parse_document(html));
+    if blocks.contains("\n\n") && blocks.len() * 5 >= found.text.len() * 3 {
+        Cleaned {
+            text: blocks,
+            html: None,
+        }
+    } else {
+        found
     }
 }
 

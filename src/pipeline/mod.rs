@@ -1,4 +1,5 @@
-//! One poll of one or many sources: fetch → parse → normalise → persist, with bounded concurrency.
+//! One poll of one or many sources: fetch → parse (→ article pages) → normalise → classify → persist,
+//! with bounded concurrency.
 //!
 //! Owns no state between polls; the caller (the daemon or `poll --once`) keeps the schedule. Fetching
 //! and parsing can be cancelled; a write that has started always finishes.
@@ -12,14 +13,16 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FetchOutcome, SourceReport, SourceState};
+use crate::model::{FetchOutcome, SourceKind, SourceReport, SourceState, Validators};
 use crate::scheduler::{self, Outcome};
 use crate::sources::feed::parse_feed;
-use crate::sources::http::{ACCEPT_FEED, FetchRequest, FetchResponse, HttpClient};
+use crate::sources::http::{ACCEPT_FEED, ACCEPT_HTML, FetchRequest, FetchResponse, HttpClient};
 use crate::store::NewBrief;
 use crate::store::writer::WriterHandle;
 use crate::transforms::classify::Classifier;
 use crate::transforms::normalize::normalize;
+
+mod pages;
 
 /// How one source's poll ended, for the caller's bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,46 +76,60 @@ impl PollSummary {
     }
 }
 
-/// Fetches and parses one source. Returns the report to persist plus the cache hint for scheduling.
+/// Fetches and parses one source (and, for HTML sources and full-article feeds, its new article
+/// pages). Returns the report to persist plus the cache hint for scheduling.
 async fn fetch_and_parse(
     client: &HttpClient,
     classifier: &Classifier,
+    writer: &WriterHandle,
     src: &SourceState,
 ) -> (FetchOutcome, Outcome) {
+    let accept = match src.spec.kind {
+        SourceKind::Feed => ACCEPT_FEED,
+        SourceKind::Html => ACCEPT_HTML,
+    };
     let req = FetchRequest {
         url: &src.spec.url,
         validators: &src.validators,
-        accept: ACCEPT_FEED,
+        accept,
     };
     let failures = src.failures + 1;
-    match client.fetch(req).await {
-        Ok(FetchResponse::NotModified) => (
-            FetchOutcome::NotModified,
-            Outcome::Success { max_age: None },
-        ),
-        Ok(FetchResponse::Fetched(f)) => {
-            match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
-                Ok(parsed) => {
-                    let briefs = parsed
-                        .entries
-                        .into_iter()
-                        .map(|raw| {
-                            let mut b = normalize(raw);
-                            (b.topics, b.entities) =
-                                classifier.classify(&b.title, &b.text).into_tags();
-                            b
-                        })
-                        .collect();
-                    (
-                        FetchOutcome::Fetched {
-                            briefs,
-                            validators: f.validators,
-                            status: f.status,
-                        },
-                        Outcome::Success { max_age: f.max_age },
-                    )
-                }
-                Err(e) => (
+    let f = match client.fetch(req).await {
+        Ok(FetchResponse::NotModified) => {
+            return (
+                FetchOutcome::NotModified,
+                Outcome::Success { max_age: None },
+            );
+        }
+        Ok(FetchResponse::Fetched(f)) => f,
+        Err(e) => {
+            return (
+                FetchOutcome::Failed {
+                    error: e.to_string(),
+                    status: e.status(),
+                },
+                Outcome::Failure {
+                    // A failure that retrying will not fix (404, 410, a refused address) backs off as
+                    // if it had already failed a few times; fixing the URL in the config resets it.
+                    failures: if e.should_retry() {
+                        failures
+                    } else {
+                        failures.max(5)
+                    },
+                    retry_after: e.retry_after(),
+                },
+            );
+        }
+    };
+    let mut complete = true;
+    let raws = match src.spec.kind {
+        SourceKind::Feed => match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
+            Ok(parsed) if src.spec.settings.fetch_full_article => {
+                pages::full_articles(client, writer, src, parsed.entries).await
+            }
+            Ok(parsed) => parsed.entries,
+            Err(e) => {
+                return (
                     FetchOutcome::Failed {
                         error: e.to_string(),
                         status: Some(f.status),
@@ -121,26 +138,36 @@ async fn fetch_and_parse(
                         failures,
                         retry_after: None,
                     },
-                ),
+                );
             }
+        },
+        SourceKind::Html => {
+            let (raws, done) = pages::html_source(client, writer, src, &f).await;
+            complete = done;
+            raws
         }
-        Err(e) => (
-            FetchOutcome::Failed {
-                error: e.to_string(),
-                status: e.status(),
+    };
+    let briefs = raws
+        .into_iter()
+        .map(|raw| {
+            let mut b = normalize(raw);
+            (b.topics, b.entities) = classifier.classify(&b.title, &b.text).into_tags();
+            b
+        })
+        .collect();
+    (
+        FetchOutcome::Fetched {
+            briefs,
+            // Links left for later need the page read again, changed or not.
+            validators: if complete {
+                f.validators
+            } else {
+                Validators::default()
             },
-            Outcome::Failure {
-                // A failure that retrying will not fix (404, 410, a refused address) backs off as
-                // if it had already failed a few times; fixing the URL in the config resets it.
-                failures: if e.should_retry() {
-                    failures
-                } else {
-                    failures.max(5)
-                },
-                retry_after: e.retry_after(),
-            },
-        ),
-    }
+            status: f.status,
+        },
+        Outcome::Success { max_age: f.max_age },
+    )
 }
 
 /// Polls one source: fetch, parse and classify while holding one of `fetch_slots` (abandoned if
@@ -158,7 +185,7 @@ pub async fn poll_source(
     let (outcome, sched) = tokio::select! {
         r = async {
             let _slot = fetch_slots.acquire().await.ok()?;
-            Some(fetch_and_parse(client, classifier, &src).await)
+            Some(fetch_and_parse(client, classifier, writer, &src).await)
         } => r?,
         () = cancel.cancelled() => return None,
     };

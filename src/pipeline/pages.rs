@@ -1,0 +1,221 @@
+//! Web pages beyond a source's own document: the further listing pages of an HTML source, and the
+//! article pages behind new links (HTML sources, and feeds with `fetch_full_article`). A page whose
+//! link the store already has is never fetched again; at most `max_articles` are fetched per poll.
+
+use url::Url;
+
+use crate::model::{Markup, RawBrief, SourceState, Validators};
+use crate::sources::html::{
+    ListingLink, article_brief, article_selectors, listing_selectors, parse_listing,
+};
+use crate::sources::http::{ACCEPT_HTML, FetchRequest, FetchResponse, Fetched, HttpClient};
+use crate::store::LinkState;
+use crate::store::writer::WriterHandle;
+use crate::transforms::canonicalize::canonicalize;
+
+/// The raw briefs of an HTML source whose listing page `first` was just fetched: the listing's new
+/// links (following `next_page` while pages still bring new ones), each new article fetched and
+/// extracted, and links already stored by another source passed on as sightings. The flag is false
+/// when new links were left for later (over `max_articles`, or their page failed): the listing must
+/// then be read again next time even if it has not changed.
+pub(super) async fn html_source(
+    client: &HttpClient,
+    writer: &WriterHandle,
+    src: &SourceState,
+    first: &Fetched,
+) -> (Vec<RawBrief>, bool) {
+    let name = &src.spec.name;
+    let Some(settings) = src.spec.settings.html.as_ref() else {
+        tracing::error!(source = %name, "html source without [sources.html] settings; nothing to read");
+        return (Vec::new(), true);
+    };
+    let Some(selectors) = listing_selectors(settings) else {
+        tracing::error!(source = %name, selector = %settings.links, "invalid links selector");
+        return (Vec::new(), true);
+    };
+    let mut found: Vec<(ListingLink, LinkState)> = Vec::new();
+    let mut listing = parse_listing(
+        &first.body,
+        first.content_type.as_deref(),
+        &first.url,
+        &selectors,
+    );
+    // Without validators this is a first read, or the last poll left new links for later: read
+    // every listing page then; otherwise stop at the first page that brings nothing new.
+    let thorough = src.validators == Validators::default();
+    let mut pages = 1;
+    loop {
+        let states = match link_states(writer, src, listing.links.iter().map(|l| &l.url)).await {
+            Some(s) => s,
+            None => return (Vec::new(), false),
+        };
+        let any_new = states.contains(&LinkState::New);
+        for (link, state) in listing.links.into_iter().zip(states) {
+            if state != LinkState::Known && !found.iter().any(|(f, _)| f.url == link.url) {
+                found.push((link, state));
+            }
+        }
+        let next = match listing.next {
+            Some(next) if (any_new || thorough) && pages < settings.max_pages => next,
+            _ => break,
+        };
+        let Some(page) = fetch_page(client, &next, name).await else {
+            break;
+        };
+        pages += 1;
+        listing = parse_listing(
+            &page.body,
+            page.content_type.as_deref(),
+            &page.url,
+            &selectors,
+        );
+    }
+    if found.is_empty() {
+        tracing::debug!(source = %name, pages, "no new links on the listing");
+    }
+    let article = article_selectors(Some(settings));
+    let mut out = Vec::new();
+    let (mut fetched, mut waiting) = (0, 0);
+    for (link, state) in found {
+        match state {
+            LinkState::Elsewhere => out.push(stub(&link.url, &link.text)),
+            LinkState::New if fetched < src.spec.settings.max_articles => {
+                fetched += 1;
+                let Some(page) = fetch_page(client, &link.url, name).await else {
+                    waiting += 1;
+                    continue;
+                };
+                out.push(article_brief(
+                    &page.body,
+                    page.content_type.as_deref(),
+                    &link.url,
+                    &page.url,
+                    &article,
+                    Some(&link.text)
+                        .filter(|t| !t.is_empty())
+                        .map(String::as_str),
+                ));
+            }
+            LinkState::New => waiting += 1,
+            LinkState::Known => {}
+        }
+    }
+    tracing::debug!(source = %name, pages, articles = fetched, waiting, "html source read");
+    (out, waiting == 0)
+}
+
+/// Feed entries with their pages' articles in place of teasers, for entries the store does not have
+/// yet (at most `max_articles` pages; the rest keep what the feed gave).
+pub(super) async fn full_articles(
+    client: &HttpClient,
+    writer: &WriterHandle,
+    src: &SourceState,
+    mut entries: Vec<RawBrief>,
+) -> Vec<RawBrief> {
+    let links: Vec<(usize, Url)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.link.clone().map(|l| (i, l)))
+        .collect();
+    let keyed: Vec<(String, Option<String>)> = links
+        .iter()
+        .map(|(i, l)| {
+            let guid = entries[*i]
+                .guid
+                .as_deref()
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map_or_else(|| l.to_string(), str::to_string);
+            (guid, Some(canonicalize(l).to_string()))
+        })
+        .collect();
+    let states = match writer.link_states(src.id, keyed).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
+            return entries;
+        }
+    };
+    let selectors = article_selectors(src.spec.settings.html.as_ref());
+    let mut fetched = 0;
+    for ((i, link), state) in links.into_iter().zip(states) {
+        if state != LinkState::New || fetched >= src.spec.settings.max_articles {
+            continue;
+        }
+        fetched += 1;
+        let Some(page) = fetch_page(client, &link, &src.spec.name).await else {
+            continue;
+        };
+        let a = article_brief(
+            &page.body,
+            page.content_type.as_deref(),
+            &link,
+            &page.url,
+            &selectors,
+            None,
+        );
+        let e = &mut entries[i];
+        if a.content.is_some() {
+            e.content = a.content;
+            e.base = a.base;
+        }
+        e.title = e.title.take().or(a.title);
+        if e.authors.is_empty() {
+            e.authors = a.authors;
+        }
+        e.published = e.published.or(a.published);
+    }
+    entries
+}
+
+/// The store's view of `urls` for this source; `None` (logged) when the store cannot answer.
+async fn link_states<'a>(
+    writer: &WriterHandle,
+    src: &SourceState,
+    urls: impl Iterator<Item = &'a Url>,
+) -> Option<Vec<LinkState>> {
+    let keyed = urls
+        .map(|u| (u.to_string(), Some(canonicalize(u).to_string())))
+        .collect();
+    match writer.link_states(src.id, keyed).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(source = %src.spec.name, error = %e, "looking up links failed; fetching nothing");
+            None
+        }
+    }
+}
+
+/// A plain GET of a page; failures are logged with the source and URL and skipped (the link stays
+/// new, so the next poll tries again).
+async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Option<Fetched> {
+    let req = FetchRequest {
+        url,
+        validators: &Validators::default(),
+        accept: ACCEPT_HTML,
+    };
+    match client.fetch(req).await {
+        Ok(FetchResponse::Fetched(f)) => Some(*f),
+        Ok(FetchResponse::NotModified) => None,
+        Err(e) => {
+            tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed");
+            None
+        }
+    }
+}
+
+/// A brief for a link that another source already stored: enough for the store to record this
+/// source's sighting of it.
+fn stub(url: &Url, title: &str) -> RawBrief {
+    RawBrief {
+        guid: Some(url.to_string()),
+        link: Some(url.clone()),
+        title: Some(Markup::Text(title.to_string())),
+        content: None,
+        summary: None,
+        authors: Vec::new(),
+        published: None,
+        updated: None,
+        base: url.clone(),
+    }
+}
