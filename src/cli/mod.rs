@@ -2,6 +2,7 @@
 
 mod briefs;
 mod classify;
+mod discover;
 mod extract;
 mod poll;
 mod sources;
@@ -129,7 +130,7 @@ impl Cli {
                 );
                 Ok(())
             }
-            Command::Sources(cmd) => sources::run(&self.config, cmd),
+            Command::Sources(cmd) => sources::run(&self.config, cmd).await,
             Command::Briefs(cmd) => briefs::run(&self.config, cmd),
             Command::Stories(cmd) => stories::run(&self.config, cmd),
             Command::Classify(args) => classify::classify(&self.config, args),

@@ -1,4 +1,4 @@
-//! `sources`: list, status, OPML import and export, removal.
+//! `sources`: list, status, OPML import and export, removal (discover and test are in `discover`).
 
 use std::path::{Path, PathBuf};
 
@@ -36,9 +36,33 @@ pub enum SourcesCmd {
         /// The source's name.
         name: String,
     },
+    /// Find a site's feeds (announced, or at the usual paths); without one, propose an HTML source
+    /// with a `links` selector for its repeated article links.
+    Discover {
+        /// The site's page (home page or listing page).
+        url: String,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a configured source yields now, without storing anything.
+    Test {
+        /// The source's name.
+        name: String,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub(super) fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
+pub(super) async fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
+    let cmd = match cmd {
+        SourcesCmd::Discover { url, json } => {
+            return super::discover::discover(config, &url, json).await;
+        }
+        SourcesCmd::Test { name, json } => return super::discover::test(config, &name, json).await,
+        other => other,
+    };
     let cfg = Config::load(config)?;
     let (mut store, _) = crate::app::open_and_sync(&cfg)?;
     match cmd {
@@ -99,6 +123,9 @@ pub(super) fn run(config: &Path, cmd: SourcesCmd) -> Result<(), CliError> {
             } else {
                 println!("source {name:?} has briefs: disabled it and kept its briefs");
             }
+        }
+        SourcesCmd::Discover { .. } | SourcesCmd::Test { .. } => {
+            unreachable!("handled before the store is opened")
         }
     }
     Ok(())

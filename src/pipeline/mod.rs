@@ -81,7 +81,7 @@ impl PollSummary {
 async fn fetch_and_parse(
     client: &HttpClient,
     classifier: &Classifier,
-    writer: &WriterHandle,
+    writer: Option<&WriterHandle>,
     src: &SourceState,
 ) -> (FetchOutcome, Outcome) {
     let accept = match src.spec.kind {
@@ -170,6 +170,21 @@ async fn fetch_and_parse(
     )
 }
 
+/// What a source yields right now, fetched in full (no validators) and not stored: `sources test`.
+pub async fn preview(
+    client: &HttpClient,
+    classifier: &Classifier,
+    src: &SourceState,
+) -> Result<Vec<crate::model::Brief>, String> {
+    let mut src = src.clone();
+    src.validators = Validators::default();
+    match fetch_and_parse(client, classifier, None, &src).await.0 {
+        FetchOutcome::Fetched { briefs, .. } => Ok(briefs),
+        FetchOutcome::NotModified => Ok(Vec::new()),
+        FetchOutcome::Failed { error, .. } => Err(error),
+    }
+}
+
 /// Polls one source: fetch, parse and classify while holding one of `fetch_slots` (abandoned if
 /// `cancel` fires), then persist (always completed; the writer's bounded queue provides
 /// backpressure). Returns `None` only when cancelled before anything was written.
@@ -185,7 +200,7 @@ pub async fn poll_source(
     let (outcome, sched) = tokio::select! {
         r = async {
             let _slot = fetch_slots.acquire().await.ok()?;
-            Some(fetch_and_parse(client, classifier, writer, &src).await)
+            Some(fetch_and_parse(client, classifier, Some(writer), &src).await)
         } => r?,
         () = cancel.cancelled() => return None,
     };

@@ -1,6 +1,7 @@
 //! Web pages beyond a source's own document: the further listing pages of an HTML source, and the
 //! article pages behind new links (HTML sources, and feeds with `fetch_full_article`). A page whose
 //! link the store already has is never fetched again; at most `max_articles` are fetched per poll.
+//! Without a store (`sources test`) every link counts as new.
 
 use url::Url;
 
@@ -20,7 +21,7 @@ use crate::transforms::canonicalize::canonicalize;
 /// then be read again next time even if it has not changed.
 pub(super) async fn html_source(
     client: &HttpClient,
-    writer: &WriterHandle,
+    writer: Option<&WriterHandle>,
     src: &SourceState,
     first: &Fetched,
 ) -> (Vec<RawBrief>, bool) {
@@ -108,7 +109,7 @@ pub(super) async fn html_source(
 /// yet (at most `max_articles` pages; the rest keep what the feed gave).
 pub(super) async fn full_articles(
     client: &HttpClient,
-    writer: &WriterHandle,
+    writer: Option<&WriterHandle>,
     src: &SourceState,
     mut entries: Vec<RawBrief>,
 ) -> Vec<RawBrief> {
@@ -129,12 +130,15 @@ pub(super) async fn full_articles(
             (guid, Some(canonicalize(l).to_string()))
         })
         .collect();
-    let states = match writer.link_states(src.id, keyed).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
-            return entries;
-        }
+    let states = match writer {
+        None => vec![LinkState::New; keyed.len()],
+        Some(w) => match w.link_states(src.id, keyed).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
+                return entries;
+            }
+        },
     };
     let selectors = article_selectors(src.spec.settings.html.as_ref());
     let mut fetched = 0;
@@ -168,15 +172,19 @@ pub(super) async fn full_articles(
     entries
 }
 
-/// The store's view of `urls` for this source; `None` (logged) when the store cannot answer.
+/// The store's view of `urls` for this source (all new without a store: `sources test`); `None`
+/// (logged) when the store cannot answer.
 async fn link_states<'a>(
-    writer: &WriterHandle,
+    writer: Option<&WriterHandle>,
     src: &SourceState,
     urls: impl Iterator<Item = &'a Url>,
 ) -> Option<Vec<LinkState>> {
-    let keyed = urls
+    let keyed: Vec<(String, Option<String>)> = urls
         .map(|u| (u.to_string(), Some(canonicalize(u).to_string())))
         .collect();
+    let Some(writer) = writer else {
+        return Some(vec![LinkState::New; keyed.len()]);
+    };
     match writer.link_states(src.id, keyed).await {
         Ok(s) => Some(s),
         Err(e) => {

@@ -301,3 +301,66 @@ async fn an_html_source_without_a_links_selector_is_a_config_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn discover_finds_announced_feeds_else_proposes_a_links_selector() {
+    let server = FeedServer::start().await;
+    publish_site(&server, 4);
+    server.publish(
+        "/with-feed",
+        format!(
+            r#"<html><head><link rel="alternate" type="application/rss+xml" title="Desk" href="/desk.rss"></head><body>{}</body></html>"#,
+            furniture_top()
+        ),
+        HTML,
+    );
+    server.publish("/desk.rss", crate::harness::fixture("topics/desk.rss"), RSS);
+    let ws = workspace(&server);
+    let run = ws
+        .bw(&["sources", "discover", &server.url("/with-feed"), "--json"])
+        .await;
+    run.assert_success();
+    let found = run.json_lines();
+    assert_eq!(found.len(), 1, "{}", run.describe());
+    assert_eq!(str_field(&found[0], "kind"), "feed");
+    assert_eq!(str_field(&found[0], "url"), server.url("/desk.rss"));
+    assert_eq!(found[0]["entries"], 3);
+
+    let all: Vec<&Brief> = BRIEFS.iter().collect();
+    server.publish("/all", listing_page(&all, None), HTML);
+    let run = ws
+        .bw(&["sources", "discover", &server.url("/all"), "--json"])
+        .await;
+    run.assert_success();
+    let found = run.json_lines();
+    assert_eq!(str_field(&found[0], "kind"), "html", "{}", run.describe());
+    assert_eq!(str_field(&found[0], "links"), "article.blog-item h2 a");
+    assert_eq!(found[0]["matches"], 5);
+}
+
+#[tokio::test]
+async fn sources_test_shows_what_a_source_yields_and_stores_nothing() {
+    let server = FeedServer::start().await;
+    publish_site(&server, 4);
+    let ws = workspace(&server);
+    let run = ws.bw(&["sources", "test", "strategic", "--json"]).await;
+    run.assert_success();
+    let briefs = run.json_lines();
+    assert_eq!(briefs.len(), 4, "{}", run.describe());
+    assert_clean_text(
+        str_field(by_title(&briefs, BRIEFS[2].title), "text"),
+        &BRIEFS[2],
+    );
+    assert!(ws.briefs().await.is_empty(), "sources test stored briefs");
+    let run = ws.bw(&["sources", "test", "nope"]).await;
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+}
+
+fn assert_clean_text(text: &str, expected: &Brief) {
+    for p in expected.body {
+        assert!(text.contains(p), "paragraph missing from {text:?}");
+    }
+    for word in FURNITURE {
+        assert!(!text.contains(word), "page furniture {word:?} in {text:?}");
+    }
+}
