@@ -188,6 +188,23 @@ pub struct RawBrief {
     pub base: Url,
 }
 
+impl RawBrief {
+    /// An entry with nothing but its base URL, to be filled in field by field.
+    pub fn empty(base: Url) -> RawBrief {
+        RawBrief {
+            guid: None,
+            link: None,
+            title: None,
+            content: None,
+            summary: None,
+            authors: Vec::new(),
+            published: None,
+            updated: None,
+            base,
+        }
+    }
+}
+
 /// A normalised brief, ready to be stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Brief {

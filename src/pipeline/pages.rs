@@ -219,11 +219,6 @@ fn stub(url: &Url, title: &str) -> RawBrief {
         guid: Some(url.to_string()),
         link: Some(url.clone()),
         title: Some(Markup::Text(title.to_string())),
-        content: None,
-        summary: None,
-        authors: Vec::new(),
-        published: None,
-        updated: None,
-        base: url.clone(),
+        ..RawBrief::empty(url.clone())
     }
 }

@@ -97,17 +97,7 @@ fn merge_extras(entries: Vec<RawBrief>, items: Vec<ItemExtras>, url: &Url) -> Ve
                 fill_gaps(&mut e, x, url);
                 Some(e)
             } else {
-                let mut e = RawBrief {
-                    guid: None,
-                    link: None,
-                    title: None,
-                    content: None,
-                    summary: None,
-                    authors: Vec::new(),
-                    published: None,
-                    updated: None,
-                    base: url.clone(),
-                };
+                let mut e = RawBrief::empty(url.clone());
                 fill_gaps(&mut e, x, url);
                 Some(e)
             }
