@@ -14,6 +14,8 @@
 //! `score = raw / (raw + threshold)`, so a text that just reaches the topic's threshold scores 0.5.
 
 pub mod entities;
+#[cfg(test)]
+mod golden;
 pub mod labels;
 mod matcher;
 pub mod model;
