@@ -133,16 +133,16 @@ fn mangle(w: &str, rng: &mut Rng) -> String {
         1 => w.push_str("\u{2019}s"),
         2 => w.push('\''),
         3 => w.push_str("'S"),
-        4 => w.push_str("s"),
+        4 => w.push('s'),
         5 => w.push_str("ed"),
-        6 => w.push_str("-"),
+        6 => w.push('-'),
         _ => {}
     }
     w
 }
 
 fn brief(rng: &mut Rng, vocab: &[String], names: &[String]) -> (String, String) {
-    let mut word = |rng: &mut Rng| -> String {
+    let word = |rng: &mut Rng| -> String {
         let r = rng.below(100);
         let w: &str = if r < 25 {
             &vocab[rng.below(vocab.len())]

@@ -111,6 +111,30 @@ impl Builder {
         }
     }
 
+    /// Adds a run of ASCII letters and digits starting at byte `at`.
+    fn push_ascii(&mut self, run: &str, at: usize) {
+        let end = at + run.len();
+        let n = self.out.buf.len();
+        let tok = self.open.get_or_insert(Token {
+            start: at,
+            end,
+            norm: (n as u32, n as u32),
+            caps: Caps::Lower,
+            hyphen_before: self.pending_hyphen && self.last_end == at,
+        });
+        tok.end = end;
+        for &c in run.as_bytes() {
+            if c.is_ascii_alphabetic() {
+                self.letters += 1;
+                let up = c.is_ascii_uppercase();
+                self.uppers += u32::from(up);
+                self.first_upper.get_or_insert(up);
+            }
+        }
+        self.out.buf.push_str(run);
+        self.out.buf[n..].make_ascii_lowercase();
+    }
+
     /// Ends the open token, if any.
     fn close(&mut self) {
         if let Some(mut tok) = self.open.take() {
@@ -138,11 +162,21 @@ impl Builder {
 
 /// Splits `text` into normalised tokens that remember their original byte ranges.
 pub fn tokenize(text: &str) -> Tokens {
+    let mut out = Tokens::default();
+    tokenize_into(text, &mut out);
+    out
+}
+
+/// [`tokenize`] into `out` (cleared first), reusing its buffers.
+///
+/// Runs of ASCII letters and digits are handled a run at a time; other characters one by one.
+pub fn tokenize_into(text: &str, out: &mut Tokens) {
+    out.buf.clear();
+    out.toks.clear();
+    out.buf.reserve(text.len());
+    out.toks.reserve(text.len() / 5);
     let mut b = Builder {
-        out: Tokens {
-            buf: String::with_capacity(text.len()),
-            toks: Vec::with_capacity(text.len() / 5),
-        },
+        out: std::mem::take(out),
         open: None,
         letters: 0,
         uppers: 0,
@@ -150,23 +184,37 @@ pub fn tokenize(text: &str) -> Tokens {
         pending_hyphen: false,
         last_end: usize::MAX,
     };
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if byte.is_ascii_alphanumeric() {
+            let run = bytes[i..]
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |n| i + n);
+            b.push_ascii(&text[i..run], i);
+            i = run;
+            continue;
+        }
+        let c = if byte.is_ascii() {
+            char::from(byte)
+        } else {
+            text[i..].chars().next().unwrap_or_default()
+        };
+        let at = i;
         let end = i + c.len_utf8();
-        if c.is_ascii_alphanumeric() {
-            b.push(c, i, end);
-        } else if is_apostrophe(c) {
+        i = end;
+        if is_apostrophe(c) {
             if b.open.is_none() {
                 continue;
             }
-            let next = it.peek().map(|&(_, n)| n);
-            let possessive = matches!(next, Some('s' | 'S'))
-                && text[end..]
-                    .chars()
-                    .nth(1)
-                    .is_none_or(|n| !n.is_alphanumeric());
+            let mut rest = text[end..].chars();
+            let next = rest.next();
+            let possessive =
+                matches!(next, Some('s' | 'S')) && rest.next().is_none_or(|n| !n.is_alphanumeric());
             if possessive {
-                it.next();
+                i = end + 1;
                 b.separate();
             } else if !next.is_some_and(char::is_alphanumeric) {
                 b.separate();
@@ -176,7 +224,7 @@ pub fn tokenize(text: &str) -> Tokens {
             // A soft hyphen only marks where a word may break: the word goes on.
         } else if is_dash(c) {
             // A dash joins the token before it to the token right after it ("cease-fire").
-            let joins = b.open.is_some() || (b.pending_hyphen && b.last_end == i);
+            let joins = b.open.is_some() || (b.pending_hyphen && b.last_end == at);
             b.close();
             b.pending_hyphen = joins;
             b.last_end = end;
@@ -186,7 +234,7 @@ pub fn tokenize(text: &str) -> Tokens {
             decompose_compatible(c, |d| {
                 if is_combining_mark(d) {
                 } else if d.is_alphanumeric() {
-                    b.push(d, i, end);
+                    b.push(d, at, end);
                 } else {
                     b.separate();
                 }
@@ -194,7 +242,7 @@ pub fn tokenize(text: &str) -> Tokens {
         }
     }
     b.close();
-    b.out
+    *out = b.out;
 }
 
 /// The normalised text: tokens joined by single spaces (for tests, diagnostics and training features).

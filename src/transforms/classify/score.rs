@@ -21,7 +21,60 @@ pub(crate) struct RuleScore {
     pub raw: f32,
     /// Whether the `all` / `any` / `none` groups allow the topic.
     pub gates_ok: bool,
-    pub evidence: Vec<Evidence>,
+    /// Evidence, strongest first, without its text until the topic is known to be reported.
+    pub evidence: Vec<Pending>,
+}
+
+/// What a piece of evidence is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Said {
+    /// Term `0` of the topic.
+    Term(u32),
+    /// Proximity rule `rule`, with term `a` of one side and `b` of the other.
+    Near { rule: u32, a: u32, b: u32 },
+    /// A model's contribution.
+    Model,
+}
+
+/// An [`Evidence`] before its term and snippet are written out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending {
+    pub said: Said,
+    /// The match (unused for a model's contribution).
+    pub hit: Hit,
+    pub weight: f32,
+}
+
+impl Pending {
+    /// The evidence in full, for topic `t`; `texts` are the original title and text.
+    pub fn evidence(&self, t: &Topic, texts: [&str; 2]) -> Evidence {
+        let term = match self.said {
+            Said::Term(i) => t.terms[i as usize].text.clone(),
+            Said::Near { rule, a, b } => {
+                let r = &t.near[rule as usize];
+                format!("{} ~ {}", r.a[a as usize].text, r.b[b as usize].text)
+            }
+            Said::Model => {
+                return Evidence {
+                    term: "model".into(),
+                    field: None,
+                    start: 0,
+                    end: 0,
+                    snippet: String::new(),
+                    weight: self.weight,
+                };
+            }
+        };
+        let h = &self.hit;
+        Evidence {
+            term,
+            field: Some(h.field),
+            start: h.start,
+            end: h.end,
+            snippet: snippet(texts[h.field as usize], h.start, h.end),
+            weight: self.weight,
+        }
+    }
 }
 
 /// Whether a topic with no hits at all passes its groups (it does unless it requires terms).
@@ -40,13 +93,8 @@ fn overlaps(a: &Hit, b: &Hit) -> bool {
     a.field == b.field && a.first < b.last && b.first < a.last
 }
 
-/// Scores every topic touched by `hits`. `texts` are the original title and text.
-pub(crate) fn score_topics(
-    pack: &Pack,
-    table: &Table,
-    hits: &[Hit],
-    texts: [&str; 2],
-) -> Vec<RuleScore> {
+/// Scores every topic touched by `hits`.
+pub(crate) fn score_topics(pack: &Pack, table: &Table, hits: &[Hit]) -> Vec<RuleScore> {
     let mut events: Vec<Event> = hits
         .iter()
         .flat_map(|h| {
@@ -62,11 +110,11 @@ pub(crate) fn score_topics(
     events.sort_by_key(|e| e.topic);
     events
         .chunk_by(|a, b| a.topic == b.topic)
-        .map(|group| score_topic(pack, group, texts))
+        .map(|group| score_topic(pack, group))
         .collect()
 }
 
-fn score_topic(pack: &Pack, events: &[Event], texts: [&str; 2]) -> RuleScore {
+fn score_topic(pack: &Pack, events: &[Event]) -> RuleScore {
     let ti = events[0].topic as usize;
     let t = &pack.topics[ti];
     let excluded: Vec<Hit> = events
@@ -93,8 +141,7 @@ fn score_topic(pack: &Pack, events: &[Event], texts: [&str; 2]) -> RuleScore {
     let gates_ok = !none_seen && all_seen.iter().all(|&s| s) && (t.any.is_empty() || any_seen);
     let mut evidence = Vec::new();
     let raw = if gates_ok {
-        score_terms(pack, t, &live, texts, &mut evidence)
-            + score_near(pack, t, &live, texts, &mut evidence)
+        score_terms(pack, t, &live, &mut evidence) + score_near(pack, t, &live, &mut evidence)
     } else {
         0.0
     };
@@ -107,13 +154,7 @@ fn score_topic(pack: &Pack, events: &[Event], texts: [&str; 2]) -> RuleScore {
     }
 }
 
-fn score_terms(
-    pack: &Pack,
-    t: &Topic,
-    live: &[&Event],
-    texts: [&str; 2],
-    ev: &mut Vec<Evidence>,
-) -> f32 {
+fn score_terms(pack: &Pack, t: &Topic, live: &[&Event], ev: &mut Vec<Pending>) -> f32 {
     // Longest match wins where a topic's terms overlap ("air strike" over "strike").
     let mut terms: Vec<(u32, Hit)> = live
         .iter()
@@ -142,18 +183,16 @@ fn score_terms(
         let repeats = (group.len() - 1).min(MAX_REPEATS) as f32;
         let points = term.weight * mult + term.weight * REPEAT_SHARE * repeats;
         total += points;
-        ev.push(evidence(&term.text, &first, points, texts));
+        ev.push(Pending {
+            said: Said::Term(group[0].0),
+            hit: first,
+            weight: points,
+        });
     }
     total
 }
 
-fn score_near(
-    pack: &Pack,
-    t: &Topic,
-    live: &[&Event],
-    texts: [&str; 2],
-    ev: &mut Vec<Evidence>,
-) -> f32 {
+fn score_near(pack: &Pack, t: &Topic, live: &[&Event], ev: &mut Vec<Pending>) -> f32 {
     let mut total = 0.0;
     for (ri, rule) in t.near.iter().enumerate() {
         let side = |want: u8| -> Vec<(u32, Hit)> {
@@ -200,26 +239,18 @@ fn score_near(
                 end: ha.end.max(hb.end),
                 ..ha
             };
-            let term = format!(
-                "{} ~ {}",
-                rule.a[ta as usize].text, rule.b[tb as usize].text
-            );
-            ev.push(evidence(&term, &span, points, texts));
+            ev.push(Pending {
+                said: Said::Near {
+                    rule: ri as u32,
+                    a: ta,
+                    b: tb,
+                },
+                hit: span,
+                weight: points,
+            });
         }
     }
     total
-}
-
-fn evidence(term: &str, h: &Hit, weight: f32, texts: [&str; 2]) -> Evidence {
-    let text = texts[h.field as usize];
-    Evidence {
-        term: term.to_string(),
-        field: Some(h.field),
-        start: h.start,
-        end: h.end,
-        snippet: snippet(text, h.start, h.end),
-        weight,
-    }
 }
 
 /// A short excerpt around `start..end`, cut at word boundaries, whitespace collapsed, "…" where cut.
@@ -246,7 +277,12 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
     if a > 0 {
         out.push('…');
     }
-    out.push_str(&text[a..b].split_whitespace().collect::<Vec<_>>().join(" "));
+    for (i, w) in text[a..b].split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
     if b < text.len() {
         out.push('…');
     }
