@@ -74,12 +74,57 @@ fn is_dash(c: char) -> bool {
     )
 }
 
+/// Byte classes for the ASCII fast path: letter or digit, letter, lower-case letter, capital letter; or
+/// a plain separator (ASCII other than letters, digits, the apostrophe and the hyphen). Non-ASCII is 0.
+const ALNUM: u8 = 1;
+const LETTER: u8 = 2;
+const LOWER: u8 = 4;
+const CAPITAL: u8 = 8;
+const SEPARATOR: u8 = 16;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        t[b as usize] = if b.is_ascii_uppercase() {
+            ALNUM | LETTER | CAPITAL
+        } else if b.is_ascii_lowercase() {
+            ALNUM | LETTER | LOWER
+        } else if b.is_ascii_digit() {
+            ALNUM
+        } else if b == b'\'' || b == b'-' {
+            0
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Capitalisation from what a token's letters were: [`LETTER`] if any, [`LOWER`] if any was not a capital.
+fn caps_of(kinds: u8, first_upper: Option<bool>) -> Caps {
+    if kinds & (LETTER | LOWER) == LETTER {
+        Caps::Upper
+    } else if first_upper == Some(true) {
+        Caps::Capitalized
+    } else {
+        Caps::Lower
+    }
+}
+
+/// Whether the first letter of an ASCII run is a capital (`None` without letters).
+fn first_upper_ascii(run: &str) -> Option<bool> {
+    run.bytes()
+        .find(u8::is_ascii_alphabetic)
+        .map(|c| c.is_ascii_uppercase())
+}
+
 struct Builder {
     out: Tokens,
     /// The token being built.
     open: Option<Token>,
-    letters: u32,
-    uppers: u32,
+    /// [`LETTER`] and [`LOWER`] bits of the open token's letters so far.
+    kinds: u8,
     first_upper: Option<bool>,
     pending_hyphen: bool,
     last_end: usize,
@@ -99,9 +144,8 @@ impl Builder {
         });
         tok.end = end;
         if c.is_alphabetic() {
-            self.letters += 1;
             let up = c.is_uppercase();
-            self.uppers += u32::from(up);
+            self.kinds |= if up { LETTER } else { LETTER | LOWER };
             self.first_upper.get_or_insert(up);
         }
         if c.is_ascii() {
@@ -112,7 +156,7 @@ impl Builder {
     }
 
     /// Adds a run of ASCII letters and digits starting at byte `at`.
-    fn push_ascii(&mut self, run: &str, at: usize) {
+    fn push_ascii(&mut self, run: &str, at: usize, kinds: u8) {
         let end = at + run.len();
         let n = self.out.buf.len();
         let tok = self.open.get_or_insert(Token {
@@ -123,32 +167,42 @@ impl Builder {
             hyphen_before: self.pending_hyphen && self.last_end == at,
         });
         tok.end = end;
-        for &c in run.as_bytes() {
-            if c.is_ascii_alphabetic() {
-                self.letters += 1;
-                let up = c.is_ascii_uppercase();
-                self.uppers += u32::from(up);
-                self.first_upper.get_or_insert(up);
-            }
+        if self.first_upper.is_none() {
+            self.first_upper = first_upper_ascii(run);
         }
+        self.kinds |= kinds & (LETTER | LOWER);
         self.out.buf.push_str(run);
-        self.out.buf[n..].make_ascii_lowercase();
+        if kinds & CAPITAL != 0 {
+            self.out.buf[n..].make_ascii_lowercase();
+        }
+    }
+
+    /// Adds a whole token made of one run of ASCII letters and digits starting at byte `at` and followed
+    /// by a plain separator or the end of the text (no token may be open).
+    fn push_ascii_token(&mut self, run: &str, at: usize, kinds: u8) {
+        debug_assert!(self.open.is_none());
+        let n = self.out.buf.len();
+        self.out.buf.push_str(run);
+        if kinds & CAPITAL != 0 {
+            self.out.buf[n..].make_ascii_lowercase();
+        }
+        self.out.toks.push(Token {
+            start: at,
+            end: at + run.len(),
+            norm: (n as u32, self.out.buf.len() as u32),
+            caps: caps_of(kinds, first_upper_ascii(run)),
+            hyphen_before: self.pending_hyphen && self.last_end == at,
+        });
+        self.pending_hyphen = false;
     }
 
     /// Ends the open token, if any.
     fn close(&mut self) {
         if let Some(mut tok) = self.open.take() {
             tok.norm.1 = self.out.buf.len() as u32;
-            tok.caps = if self.letters > 0 && self.uppers == self.letters {
-                Caps::Upper
-            } else if self.first_upper == Some(true) {
-                Caps::Capitalized
-            } else {
-                Caps::Lower
-            };
+            tok.caps = caps_of(self.kinds, self.first_upper);
             self.out.toks.push(tok);
-            self.letters = 0;
-            self.uppers = 0;
+            self.kinds = 0;
             self.first_upper = None;
         }
     }
@@ -178,8 +232,7 @@ pub fn tokenize_into(text: &str, out: &mut Tokens) {
     let mut b = Builder {
         out: std::mem::take(out),
         open: None,
-        letters: 0,
-        uppers: 0,
+        kinds: 0,
         first_upper: None,
         pending_hyphen: false,
         last_end: usize::MAX,
@@ -188,13 +241,31 @@ pub fn tokenize_into(text: &str, out: &mut Tokens) {
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
-        if byte.is_ascii_alphanumeric() {
-            let run = bytes[i..]
-                .iter()
-                .position(|c| !c.is_ascii_alphanumeric())
-                .map_or(bytes.len(), |n| i + n);
-            b.push_ascii(&text[i..run], i);
-            i = run;
+        let class = CLASS[usize::from(byte)];
+        if class & ALNUM != 0 {
+            let (mut run, mut kinds) = (i, 0);
+            while let Some(&c) = bytes.get(run) {
+                let k = CLASS[usize::from(c)];
+                if k & ALNUM == 0 {
+                    break;
+                }
+                kinds |= k;
+                run += 1;
+            }
+            let next = bytes.get(run).map_or(SEPARATOR, |&c| CLASS[usize::from(c)]);
+            if next == SEPARATOR && b.open.is_none() {
+                // The common case: a whole token, then a separator (skipped too) or the end.
+                b.push_ascii_token(&text[i..run], i, kinds);
+                i = run + 1;
+            } else {
+                b.push_ascii(&text[i..run], i, kinds);
+                i = run;
+            }
+            continue;
+        }
+        if class == SEPARATOR {
+            b.separate();
+            i += 1;
             continue;
         }
         let c = if byte.is_ascii() {
