@@ -26,6 +26,7 @@ mod score;
 mod table;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use std::fmt;
 

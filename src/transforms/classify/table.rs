@@ -10,6 +10,7 @@ use rust_stemmers::Stemmer;
 use super::Field;
 use super::matcher::{CapsReq, FxMap, Hit, Use, Variant};
 use super::normalize::Tokens;
+use super::words::WordMap;
 
 /// No pattern word: the id a token gets when its stem or form is in no pattern.
 const NO_WORD: u32 = u32::MAX;
@@ -28,15 +29,12 @@ impl WordInfo {
     }
 }
 
-/// Most words a word cache holds before it starts afresh (a few MB at most).
-const WORD_CACHE_WORDS: usize = 50_000;
-
 /// Reusable per-thread state for [`Table::scan`]: a cache of [`WordInfo`] by normalised form for one
 /// table (texts repeat their vocabulary, and Snowball costs more than a lookup), and buffers.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     table: u64,
-    words: FxMap<Box<str>, WordInfo>,
+    words: WordMap<WordInfo>,
     infos: Vec<WordInfo>,
     joined: String,
 }
@@ -138,21 +136,8 @@ impl Table {
     }
 
     /// What the table knows of a normalised word, through the scratch's cache.
-    fn info(
-        &self,
-        norm: &str,
-        stemmer: &Stemmer,
-        words: &mut FxMap<Box<str>, WordInfo>,
-    ) -> WordInfo {
-        if let Some(&info) = words.get(norm) {
-            return info;
-        }
-        let info = self.compute_info(norm, stemmer);
-        if words.len() >= WORD_CACHE_WORDS {
-            words.clear();
-        }
-        words.insert(norm.into(), info);
-        info
+    fn info(&self, norm: &str, stemmer: &Stemmer, words: &mut WordMap<WordInfo>) -> WordInfo {
+        words.get_or_insert_with(norm, || self.compute_info(norm, stemmer))
     }
 
     fn candidates(&self, word: u32) -> &[u32] {
