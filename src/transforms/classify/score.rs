@@ -85,6 +85,8 @@ pub(crate) fn gates_ok_without_hits(t: &Topic) -> bool {
 #[derive(Clone, Copy)]
 struct Event {
     topic: u32,
+    /// Order of creation (hit order).
+    seq: u32,
     use_: Use,
     hit: Hit,
 }
@@ -95,42 +97,55 @@ fn overlaps(a: &Hit, b: &Hit) -> bool {
 
 /// Scores every topic touched by `hits`.
 pub(crate) fn score_topics(pack: &Pack, table: &Table, hits: &[Hit]) -> Vec<RuleScore> {
-    let mut events: Vec<Event> = hits
-        .iter()
-        .flat_map(|h| {
-            table.uses(h.pattern).iter().filter_map(move |&u| {
-                u.topic().map(|topic| Event {
+    let n = hits.iter().map(|h| table.uses(h.pattern).len()).sum();
+    let mut events: Vec<Event> = Vec::with_capacity(n);
+    for h in hits {
+        for &u in table.uses(h.pattern) {
+            if let Some(topic) = u.topic() {
+                events.push(Event {
                     topic,
+                    seq: events.len() as u32,
                     use_: u,
                     hit: *h,
-                })
-            })
-        })
-        .collect();
-    events.sort_by_key(|e| e.topic);
+                });
+            }
+        }
+    }
+    // By topic, in hit order within a topic (a stable sort, without a stable sort's buffer).
+    events.sort_unstable_by_key(|e| (e.topic, e.seq));
+    let mut bufs = Bufs {
+        live: Vec::with_capacity(events.len()),
+        terms: Vec::with_capacity(events.len()),
+        kept: Vec::with_capacity(events.len()),
+    };
     events
         .chunk_by(|a, b| a.topic == b.topic)
-        .map(|group| score_topic(pack, group))
+        .map(|group| score_topic(pack, group, &mut bufs))
         .collect()
 }
 
-fn score_topic(pack: &Pack, events: &[Event]) -> RuleScore {
+/// Buffers [`score_topic`] reuses from topic to topic.
+struct Bufs<'a> {
+    live: Vec<&'a Event>,
+    terms: Vec<(u32, Hit)>,
+    kept: Vec<(u32, Hit)>,
+}
+
+fn score_topic<'a>(pack: &Pack, events: &'a [Event], bufs: &mut Bufs<'a>) -> RuleScore {
     let ti = events[0].topic as usize;
     let t = &pack.topics[ti];
-    let excluded: Vec<Hit> = events
-        .iter()
-        .filter(|e| matches!(e.use_, Use::Exclude { .. }))
-        .map(|e| e.hit)
-        .collect();
-    let live: Vec<&Event> = events
-        .iter()
-        .filter(|e| {
-            !matches!(e.use_, Use::Exclude { .. }) && !excluded.iter().any(|x| overlaps(x, &e.hit))
-        })
-        .collect();
+    let is_exclude = |e: &Event| matches!(e.use_, Use::Exclude { .. });
+    let excluded = || events.iter().filter(|e| is_exclude(e)).map(|e| &e.hit);
+    let live = &mut bufs.live;
+    live.clear();
+    live.extend(
+        events
+            .iter()
+            .filter(|e| !is_exclude(e) && !excluded().any(|x| overlaps(x, &e.hit))),
+    );
     let mut all_seen = vec![false; t.all.len()];
     let (mut any_seen, mut none_seen) = (false, false);
-    for e in &live {
+    for e in live.iter() {
         match e.use_ {
             Use::All { term, .. } => all_seen[term as usize] = true,
             Use::Any { .. } => any_seen = true,
@@ -141,7 +156,15 @@ fn score_topic(pack: &Pack, events: &[Event]) -> RuleScore {
     let gates_ok = !none_seen && all_seen.iter().all(|&s| s) && (t.any.is_empty() || any_seen);
     let mut evidence = Vec::new();
     let raw = if gates_ok {
-        score_terms(pack, t, &live, &mut evidence) + score_near(pack, t, &live, &mut evidence)
+        let live = &bufs.live;
+        score_terms(
+            pack,
+            t,
+            live,
+            &mut bufs.terms,
+            &mut bufs.kept,
+            &mut evidence,
+        ) + score_near(pack, t, live, &mut evidence)
     } else {
         0.0
     };
@@ -154,22 +177,28 @@ fn score_topic(pack: &Pack, events: &[Event]) -> RuleScore {
     }
 }
 
-fn score_terms(pack: &Pack, t: &Topic, live: &[&Event], ev: &mut Vec<Pending>) -> f32 {
+fn score_terms(
+    pack: &Pack,
+    t: &Topic,
+    live: &[&Event],
+    terms: &mut Vec<(u32, Hit)>,
+    kept: &mut Vec<(u32, Hit)>,
+    ev: &mut Vec<Pending>,
+) -> f32 {
     // Longest match wins where a topic's terms overlap ("air strike" over "strike").
-    let mut terms: Vec<(u32, Hit)> = live
-        .iter()
-        .filter_map(|e| match e.use_ {
-            Use::Term { term, .. } => Some((term, e.hit)),
-            _ => None,
-        })
-        .collect();
+    terms.clear();
+    terms.extend(live.iter().filter_map(|e| match e.use_ {
+        Use::Term { term, .. } => Some((term, e.hit)),
+        _ => None,
+    }));
     terms.sort_by_key(|(_, h)| (h.field as u8, h.first, u32::MAX - (h.last - h.first)));
-    let mut kept: Vec<(u32, Hit)> = Vec::with_capacity(terms.len());
-    for (term, h) in terms {
+    kept.clear();
+    for &(term, h) in terms.iter() {
         if !kept.iter().any(|(_, k)| overlaps(k, &h)) {
             kept.push((term, h));
         }
     }
+    ev.reserve(kept.len() + t.near.len() + 1);
     kept.sort_by_key(|&(term, h)| (term, h.field as u8, h.first));
     let mut total = 0.0;
     for group in kept.chunk_by(|a, b| a.0 == b.0) {
@@ -277,16 +306,51 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
     if a > 0 {
         out.push('…');
     }
-    for (i, w) in text[a..b].split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let excerpt = &text[a..b];
+    if is_collapsed(excerpt) {
+        out.push_str(excerpt);
+    } else {
+        for (i, w) in excerpt.split_whitespace().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(w);
         }
-        out.push_str(w);
     }
     if b < text.len() {
         out.push('…');
     }
     out
+}
+
+/// Whether `s` has no whitespace (Unicode `White_Space`) but single spaces between words, so that
+/// `split_whitespace` and joining with spaces would give it back unchanged.
+fn is_collapsed(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut prev_space = true;
+    for (i, &c) in b.iter().enumerate() {
+        let space = match c {
+            b' ' => {
+                if prev_space {
+                    return false;
+                }
+                true
+            }
+            b'\t'..=b'\r' => return false,
+            // Lead bytes of the non-ASCII whitespace: U+0085, U+00A0, U+1680, U+2000-U+200A,
+            // U+2028, U+2029, U+202F, U+205F, U+3000 (valid UTF-8: the continuation bytes exist).
+            0xC2 if matches!(b[i + 1], 0x85 | 0xA0) => return false,
+            0xE1 if b[i + 1] == 0x9A && b[i + 2] == 0x80 => return false,
+            0xE2 if b[i + 1] == 0x80 && matches!(b[i + 2], 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) => {
+                return false;
+            }
+            0xE2 if b[i + 1] == 0x81 && b[i + 2] == 0x9F => return false,
+            0xE3 if b[i + 1] == 0x80 && b[i + 2] == 0x80 => return false,
+            _ => false,
+        };
+        prev_space = space;
+    }
+    !prev_space || b.is_empty()
 }
 
 /// Entity matches: the longest leftmost name wins where names overlap.
@@ -318,4 +382,41 @@ pub(crate) fn entities(table: &Table, gazetteer: &Gazetteer, hits: &[Hit]) -> Ve
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapsed_text_is_recognised_exactly() {
+        let spaces = [
+            " ", "  ", "\t", "\n", "\u{0B}", "\u{0C}", "\r", "\u{85}", "\u{A0}", "\u{1680}",
+            "\u{2000}", "\u{200A}", "\u{2028}", "\u{2029}", "\u{202F}", "\u{205F}", "\u{3000}",
+        ];
+        let words = [
+            "a",
+            "é",
+            "“q”",
+            "\u{200B}",
+            "\u{2030}",
+            "東京",
+            "\u{1681}",
+            "\u{3001}",
+            "x\u{2060}",
+        ];
+        let mut cases = vec![String::new()];
+        for w in words {
+            for sp in spaces {
+                cases.push(format!("{w}{sp}{w}"));
+                cases.push(format!("{sp}{w}"));
+                cases.push(format!("{w}{sp}"));
+                cases.push(sp.to_string());
+            }
+        }
+        for s in &cases {
+            let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(is_collapsed(s), joined == *s, "{s:?}");
+        }
+    }
 }
