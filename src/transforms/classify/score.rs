@@ -85,8 +85,6 @@ pub(crate) fn gates_ok_without_hits(t: &Topic) -> bool {
 #[derive(Clone, Copy)]
 struct Event {
     topic: u32,
-    /// Order of creation (hit order).
-    seq: u32,
     use_: Use,
     hit: Hit,
 }
@@ -104,16 +102,16 @@ pub(crate) fn score_topics(pack: &Pack, table: &Table, hits: &[Hit]) -> Vec<Rule
             if let Some(topic) = u.topic() {
                 events.push(Event {
                     topic,
-                    seq: events.len() as u32,
                     use_: u,
                     hit: *h,
                 });
             }
         }
     }
-    // By topic, in hit order within a topic (a stable sort, without a stable sort's buffer).
-    events.sort_unstable_by_key(|e| (e.topic, e.seq));
+    let events = by_topic(&events, pack.topics.len());
     let mut bufs = Bufs {
+        excluded: Vec::new(),
+        near: NearBufs::default(),
         live: Vec::with_capacity(events.len()),
         terms: Vec::with_capacity(events.len()),
         kept: Vec::with_capacity(events.len()),
@@ -124,8 +122,28 @@ pub(crate) fn score_topics(pack: &Pack, table: &Table, hits: &[Hit]) -> Vec<Rule
         .collect()
 }
 
+/// `events` grouped by topic, in their order within a topic (a stable counting sort).
+fn by_topic(events: &[Event], topics: usize) -> Vec<Event> {
+    let mut next = vec![0u32; topics + 1];
+    for e in events {
+        next[e.topic as usize + 1] += 1;
+    }
+    for t in 1..next.len() {
+        next[t] += next[t - 1];
+    }
+    let mut sorted = events.to_vec();
+    for e in events {
+        let at = &mut next[e.topic as usize];
+        sorted[*at as usize] = *e;
+        *at += 1;
+    }
+    sorted
+}
+
 /// Buffers [`score_topic`] reuses from topic to topic.
 struct Bufs<'a> {
+    excluded: Vec<Hit>,
+    near: NearBufs,
     live: Vec<&'a Event>,
     terms: Vec<(u32, Hit)>,
     kept: Vec<(u32, Hit)>,
@@ -135,13 +153,15 @@ fn score_topic<'a>(pack: &Pack, events: &'a [Event], bufs: &mut Bufs<'a>) -> Rul
     let ti = events[0].topic as usize;
     let t = &pack.topics[ti];
     let is_exclude = |e: &Event| matches!(e.use_, Use::Exclude { .. });
-    let excluded = || events.iter().filter(|e| is_exclude(e)).map(|e| &e.hit);
+    let excluded = &mut bufs.excluded;
+    excluded.clear();
+    excluded.extend(events.iter().filter(|e| is_exclude(e)).map(|e| e.hit));
     let live = &mut bufs.live;
     live.clear();
     live.extend(
         events
             .iter()
-            .filter(|e| !is_exclude(e) && !excluded().any(|x| overlaps(x, &e.hit))),
+            .filter(|e| !is_exclude(e) && !excluded.iter().any(|x| overlaps(x, &e.hit))),
     );
     let mut all_seen = vec![false; t.all.len()];
     let (mut any_seen, mut none_seen) = (false, false);
@@ -164,7 +184,7 @@ fn score_topic<'a>(pack: &Pack, events: &'a [Event], bufs: &mut Bufs<'a>) -> Rul
             &mut bufs.terms,
             &mut bufs.kept,
             &mut evidence,
-        ) + score_near(pack, t, live, &mut evidence)
+        ) + score_near(pack, t, live, &mut bufs.near, &mut evidence)
     } else {
         0.0
     };
@@ -221,23 +241,48 @@ fn score_terms(
     total
 }
 
-fn score_near(pack: &Pack, t: &Topic, live: &[&Event], ev: &mut Vec<Pending>) -> f32 {
+/// Buffers [`score_near`] reuses: the proximity hits of a topic (rule, side, term, hit), and the two
+/// sides of one rule.
+#[derive(Default)]
+struct NearBufs {
+    hits: Vec<(u32, u8, u32, Hit)>,
+    a: Vec<(u32, Hit)>,
+    b: Vec<(u32, Hit)>,
+}
+
+fn score_near(
+    pack: &Pack,
+    t: &Topic,
+    live: &[&Event],
+    bufs: &mut NearBufs,
+    ev: &mut Vec<Pending>,
+) -> f32 {
     let mut total = 0.0;
+    let NearBufs { hits, a, b } = bufs;
+    hits.clear();
+    hits.extend(live.iter().filter_map(|e| match e.use_ {
+        Use::Near {
+            rule, side, term, ..
+        } => Some((rule, side, term, e.hit)),
+        _ => None,
+    }));
+    if hits.is_empty() {
+        return 0.0;
+    }
     for (ri, rule) in t.near.iter().enumerate() {
-        let side = |want: u8| -> Vec<(u32, Hit)> {
-            live.iter()
-                .filter_map(|e| match e.use_ {
-                    Use::Near {
-                        rule, side, term, ..
-                    } if rule as usize == ri && side == want => Some((term, e.hit)),
-                    _ => None,
-                })
-                .collect()
+        let side = |want: u8, out: &mut Vec<(u32, Hit)>| {
+            out.clear();
+            out.extend(
+                hits.iter()
+                    .filter(|&&(r, s, ..)| r as usize == ri && s == want)
+                    .map(|&(_, _, term, hit)| (term, hit)),
+            );
         };
-        let (a, b) = (side(0), side(1));
+        side(0, a);
+        side(1, b);
         let mut best: Option<((u32, Hit), (u32, Hit))> = None;
-        for &(ta, ha) in &a {
-            for &(tb, hb) in &b {
+        for &(ta, ha) in a.iter() {
+            for &(tb, hb) in b.iter() {
                 if ha.field != hb.field || overlaps(&ha, &hb) {
                     continue;
                 }
@@ -289,7 +334,7 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
         a -= 1;
     }
     if a > 0 {
-        if let Some(sp) = text[a..start].find(char::is_whitespace) {
+        if let Some(sp) = find_space(&text[a..start]) {
             a += sp;
         }
     }
@@ -298,7 +343,7 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
         b += 1;
     }
     if b < text.len() {
-        if let Some(sp) = text[end..b].rfind(char::is_whitespace) {
+        if let Some(sp) = rfind_space(&text[end..b]) {
             b = end + sp;
         }
     }
@@ -307,8 +352,10 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
         out.push('…');
     }
     let excerpt = &text[a..b];
-    if is_collapsed(excerpt) {
-        out.push_str(excerpt);
+    // The excerpt usually starts at the space before a word and is otherwise already collapsed.
+    let trimmed = excerpt.strip_prefix(' ').unwrap_or(excerpt);
+    if is_collapsed(trimmed) {
+        out.push_str(trimmed);
     } else {
         for (i, w) in excerpt.split_whitespace().enumerate() {
             if i > 0 {
@@ -321,6 +368,28 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
         out.push('…');
     }
     out
+}
+
+fn is_ascii_space(b: &u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// `s.find(char::is_whitespace)`, a byte at a time when `s` is ASCII.
+fn find_space(s: &str) -> Option<usize> {
+    if s.is_ascii() {
+        s.bytes().position(|b| is_ascii_space(&b))
+    } else {
+        s.find(char::is_whitespace)
+    }
+}
+
+/// `s.rfind(char::is_whitespace)`, a byte at a time when `s` is ASCII.
+fn rfind_space(s: &str) -> Option<usize> {
+    if s.is_ascii() {
+        s.bytes().rposition(|b| is_ascii_space(&b))
+    } else {
+        s.rfind(char::is_whitespace)
+    }
 }
 
 /// Whether `s` has no whitespace (Unicode `White_Space`) but single spaces between words, so that
@@ -405,7 +474,12 @@ mod tests {
             "\u{3001}",
             "x\u{2060}",
         ];
-        let mut cases = vec![String::new()];
+        let mut cases = vec![
+            String::new(),
+            "ab c\td\u{0B}e".into(),
+            "abc".into(),
+            " x ".into(),
+        ];
         for w in words {
             for sp in spaces {
                 cases.push(format!("{w}{sp}{w}"));
@@ -417,6 +491,8 @@ mod tests {
         for s in &cases {
             let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(is_collapsed(s), joined == *s, "{s:?}");
+            assert_eq!(find_space(s), s.find(char::is_whitespace), "{s:?}");
+            assert_eq!(rfind_space(s), s.rfind(char::is_whitespace), "{s:?}");
         }
     }
 }

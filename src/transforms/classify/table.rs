@@ -188,8 +188,12 @@ impl Table {
                 }
             };
             let info = infos[i];
-            check(self.candidates(info.stem), out);
-            check(self.candidates(info.exact), out);
+            for word in [info.stem, info.exact] {
+                let ids = self.candidates(word);
+                if !ids.is_empty() {
+                    check(ids, out);
+                }
+            }
             if toks[i].hyphen_before && i > 0 {
                 // "cease-fire" in the text also matches the closed pattern "ceasefire".
                 joined.clear();
