@@ -21,6 +21,8 @@ const NO_WORD: u32 = u32::MAX;
 pub(crate) struct WordInfo {
     stem: u32,
     exact: u32,
+    /// Whether any pattern starts with this word (as a stem or as an exact form).
+    starts: bool,
 }
 
 impl WordInfo {
@@ -132,7 +134,12 @@ impl Table {
         } else {
             NO_WORD
         };
-        WordInfo { stem, exact }
+        let starts = !self.candidates(stem).is_empty() || !self.candidates(exact).is_empty();
+        WordInfo {
+            stem,
+            exact,
+            starts,
+        }
     }
 
     /// What the table knows of a normalised word, through the scratch's cache.
@@ -167,6 +174,9 @@ impl Table {
         infos.clear();
         infos.extend((0..toks.len()).map(|i| self.info(tokens.norm(i), stemmer, words)));
         for i in 0..toks.len() {
+            if !infos[i].starts && !toks[i].hyphen_before {
+                continue;
+            }
             let check = |ids: &[u32], out: &mut Vec<Hit>| {
                 for &id in ids {
                     let words = &self.patterns[id as usize].0;
