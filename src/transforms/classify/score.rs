@@ -398,6 +398,11 @@ fn is_collapsed(s: &str) -> bool {
     let b = s.as_bytes();
     let mut prev_space = true;
     for (i, &c) in b.iter().enumerate() {
+        let class = WHITE[usize::from(c)];
+        if class == 0 {
+            prev_space = false;
+            continue;
+        }
         let space = match c {
             b' ' => {
                 if prev_space {
@@ -421,6 +426,18 @@ fn is_collapsed(s: &str) -> bool {
     }
     !prev_space || b.is_empty()
 }
+
+/// Bytes [`is_collapsed`] looks at: ASCII whitespace and lead bytes of non-ASCII whitespace.
+static WHITE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let special: [u8; 10] = [b' ', 9, 10, 11, 12, 13, 0xC2, 0xE1, 0xE2, 0xE3];
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = 1;
+        i += 1;
+    }
+    t
+};
 
 /// Entity matches: the longest leftmost name wins where names overlap.
 pub(crate) fn entities(table: &Table, gazetteer: &Gazetteer, hits: &[Hit]) -> Vec<EntityHit> {

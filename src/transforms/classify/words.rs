@@ -54,6 +54,7 @@ fn le32(b: &[u8]) -> u64 {
 }
 
 impl Key {
+    #[inline]
     fn of(w: &[u8]) -> Key {
         let n = w.len();
         let (a, b) = match n {
@@ -92,6 +93,7 @@ impl<V: Copy> WordMap<V> {
     }
 
     /// The value for `word`, computed by `make` (and kept) the first time.
+    #[inline]
     pub fn get_or_insert_with(&mut self, word: &str, make: impl FnOnce() -> V) -> V {
         let key = Key::of(word.as_bytes());
         if !self.slots.is_empty() {
@@ -109,6 +111,12 @@ impl<V: Copy> WordMap<V> {
                 s = (s + 1) & mask;
             }
         }
+        self.insert_new(word, key, make)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert_new(&mut self, word: &str, key: Key, make: impl FnOnce() -> V) -> V {
         let value = make();
         self.insert(word, key, value);
         value
