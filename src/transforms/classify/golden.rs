@@ -254,3 +254,9 @@ fn output_is_unchanged_on_varied_briefs() {
     );
     assert_eq!(format!("{h:016x}"), "0a250cf5ce06b536");
 }
+
+#[test]
+fn classifier_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Classifier>();
+}

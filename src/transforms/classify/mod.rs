@@ -23,6 +23,7 @@ pub mod normalize;
 pub mod pack;
 mod rank;
 mod score;
+mod snippet;
 mod table;
 #[cfg(test)]
 mod tests;
