@@ -1,6 +1,6 @@
-//! The single matching pass: every rule term, group, proximity anchor and gazetteer name of a pack is one
-//! pattern in one table keyed by its first token's stem, so a text is scanned once whatever the number of
-//! topics. Owns term compilation (text → token patterns) and text analysis (tokens + stems); does not score.
+//! Patterns and texts for the single matching pass: term compilation (text → token patterns), what a
+//! pattern is used for, hits, and text analysis (tokens + stems) for models. The pattern table and the
+//! scan itself are in `table`; does not score.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -77,7 +77,11 @@ pub(crate) struct Analyzed {
 impl Analyzed {
     /// Tokenises and stems `text`.
     pub fn new(text: &str, stemmer: &Stemmer) -> Analyzed {
-        let tokens = tokenize(text);
+        Analyzed::from_tokens(tokenize(text), stemmer)
+    }
+
+    /// Stems the tokens of a text.
+    pub fn from_tokens(tokens: Tokens, stemmer: &Stemmer) -> Analyzed {
         let mut stem_buf = String::with_capacity(tokens.buf.len());
         let mut stems = Vec::with_capacity(tokens.len());
         for i in 0..tokens.len() {
@@ -111,7 +115,8 @@ pub(crate) enum CapsReq {
 }
 
 impl CapsReq {
-    fn allows(self, caps: Caps) -> bool {
+    /// Whether a text token capitalised as `caps` satisfies this.
+    pub fn allows(self, caps: Caps) -> bool {
         match self {
             CapsReq::Any => true,
             CapsReq::Capitalized => caps != Caps::Lower,
@@ -237,126 +242,4 @@ pub(crate) struct Hit {
     pub end: usize,
 }
 
-/// Every pattern of a classifier, looked up by the key of its first word.
-#[derive(Debug, Default)]
-pub(crate) struct Table {
-    by_first: FxMap<Box<str>, Vec<u32>>,
-    patterns: Vec<(Variant, Vec<Use>)>,
-    index: FxMap<Variant, u32>,
-    has_exact: bool,
-}
-
-impl Table {
-    /// Adds `variant` for `use_`; identical variants share one pattern.
-    pub fn add(&mut self, variant: &Variant, use_: Use) {
-        let id = match self.index.get(variant) {
-            Some(&id) => id,
-            None => {
-                let id = self.patterns.len() as u32;
-                self.patterns.push((variant.clone(), Vec::new()));
-                self.index.insert(variant.clone(), id);
-                self.by_first
-                    .entry(variant[0].key.clone())
-                    .or_default()
-                    .push(id);
-                self.has_exact |= variant.iter().any(|t| t.key.starts_with('='));
-                id
-            }
-        };
-        let uses = &mut self.patterns[id as usize].1;
-        if !uses.contains(&use_) {
-            uses.push(use_);
-        }
-    }
-
-    /// The rules a pattern serves.
-    pub fn uses(&self, pattern: u32) -> &[Use] {
-        &self.patterns[pattern as usize].1
-    }
-
-    /// Number of distinct patterns.
-    pub fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    fn word_matches(t: &PatTok, a: &Analyzed, i: usize) -> bool {
-        let ok = match t.key.strip_prefix('=') {
-            Some(form) => a.tokens.norm(i) == form,
-            None => a.stem(i) == &*t.key,
-        };
-        ok && t.caps.allows(a.tokens.toks[i].caps)
-    }
-
-    fn candidates<'a>(&'a self, key: &str) -> &'a [u32] {
-        self.by_first.get(key).map_or(&[], Vec::as_slice)
-    }
-
-    /// Appends every pattern occurrence in `a` (one pass over its tokens) to `out`.
-    pub fn scan(&self, field: Field, a: &Analyzed, stemmer: &Stemmer, out: &mut Vec<Hit>) {
-        let toks = &a.tokens.toks;
-        let mut exact_key = String::new();
-        let mut joined = String::new();
-        let mut joined_stem = String::new();
-        for i in 0..toks.len() {
-            let check = |ids: &[u32], out: &mut Vec<Hit>| {
-                for &id in ids {
-                    let variant = &self.patterns[id as usize].0;
-                    let last = i + variant.len();
-                    if last <= toks.len()
-                        && variant
-                            .iter()
-                            .enumerate()
-                            .all(|(k, t)| Self::word_matches(t, a, i + k))
-                    {
-                        out.push(Hit {
-                            pattern: id,
-                            field,
-                            first: i as u32,
-                            last: last as u32,
-                            start: toks[i].start,
-                            end: toks[last - 1].end,
-                        });
-                    }
-                }
-            };
-            check(self.candidates(a.stem(i)), out);
-            if self.has_exact {
-                exact_key.clear();
-                exact_key.push('=');
-                exact_key.push_str(a.tokens.norm(i));
-                check(self.candidates(&exact_key), out);
-            }
-            if toks[i].hyphen_before && i > 0 {
-                // "cease-fire" in the text also matches the closed pattern "ceasefire".
-                joined.clear();
-                joined.push_str(a.tokens.norm(i - 1));
-                joined.push_str(a.tokens.norm(i));
-                joined_stem.clear();
-                stem_into(stemmer, &joined, &mut joined_stem);
-                let caps = toks[i - 1].caps;
-                let ids = self.candidates(&joined_stem).iter();
-                let exact: &[u32] = if self.has_exact {
-                    exact_key.clear();
-                    exact_key.push('=');
-                    exact_key.push_str(&joined);
-                    self.candidates(&exact_key)
-                } else {
-                    &[]
-                };
-                for &id in ids.chain(exact) {
-                    let variant = &self.patterns[id as usize].0;
-                    if variant.len() == 1 && variant[0].caps.allows(caps) {
-                        out.push(Hit {
-                            pattern: id,
-                            field,
-                            first: (i - 1) as u32,
-                            last: (i + 1) as u32,
-                            start: toks[i - 1].start,
-                            end: toks[i].end,
-                        });
-                    }
-                }
-            }
-        }
-    }
-}
+pub(crate) use super::table::{Scratch, Table};

@@ -14,15 +14,21 @@
 //! `score = raw / (raw + threshold)`, so a text that just reaches the topic's threshold scores 0.5.
 
 pub mod entities;
+#[cfg(test)]
+mod golden;
 mod headline;
 pub mod labels;
 mod matcher;
 pub mod model;
 pub mod normalize;
 pub mod pack;
+mod rank;
 mod score;
+mod snippet;
+mod table;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use std::fmt;
 
@@ -37,7 +43,8 @@ pub use labels::{LabelledExample, LabelsError, read_tsv};
 pub use model::{Model, TrainOptions};
 pub use pack::{Pack, PackError, Topic, load_pack, parse_pack};
 
-use matcher::{Analyzed, Hit, Table, Use};
+use matcher::{Hit, Table, Use};
+use normalize::Tokens;
 
 /// The score at or above which a topic is reported, unless a caller sets another.
 pub const DEFAULT_MIN_SCORE: f32 = 0.5;
@@ -254,112 +261,39 @@ impl Classifier {
 
     /// Topics (with evidence) and entities of a brief.
     pub fn classify(&self, title: &str, text: &str) -> Classification {
-        let fields = [
-            Analyzed::new(title, &self.stemmer),
-            Analyzed::new(text, &self.stemmer),
-        ];
-        let mut hits: Vec<Hit> = Vec::new();
-        self.table
-            .scan(Field::Title, &fields[0], &self.stemmer, &mut hits);
-        self.table
-            .scan(Field::Text, &fields[1], &self.stemmer, &mut hits);
-        let rules = score::score_topics(&self.pack, &self.table, &hits, [title, text]);
-        let topics = self.combine(rules, &fields);
+        SCRATCH.with_borrow_mut(|s| self.classify_with(title, text, s))
+    }
+
+    fn classify_with(&self, title: &str, text: &str, s: &mut Scratch) -> Classification {
+        let texts = [title, text];
+        s.hits.clear();
+        for (k, field) in [Field::Title, Field::Text].into_iter().enumerate() {
+            normalize::tokenize_into(texts[k], &mut s.fields[k]);
+            self.table.scan(
+                field,
+                &s.fields[k],
+                &self.stemmer,
+                &mut s.matcher,
+                &mut s.hits,
+            );
+        }
+        let rules = score::score_topics(&self.pack, &self.table, &s.hits);
+        let topics = self.combine(rules, &s.fields, texts);
         Classification {
             topics,
-            entities: score::entities(&self.table, &self.gazetteer, &hits),
+            entities: score::entities(&self.table, &self.gazetteer, &s.hits),
         }
     }
+}
 
-    /// Adds the model's contribution, turns points into scores and keeps what the pack reports.
-    fn combine(&self, rules: Vec<score::RuleScore>, fields: &[Analyzed; 2]) -> Vec<TopicHit> {
-        let probs = self.model.as_ref().map(|(m, map)| {
-            let p = m.predict_analyzed(&[&fields[0], &fields[1]]);
-            map.iter().map(|i| i.map(|i| p[i])).collect::<Vec<_>>()
-        });
-        let mut by_topic: Vec<Option<score::RuleScore>> = Vec::new();
-        let every_topic = probs.is_some() || self.pack.single_label;
-        if every_topic {
-            by_topic.resize_with(self.pack.topics.len(), || None);
-        }
-        let mut candidates = Vec::new();
-        for r in rules {
-            if every_topic {
-                let i = r.topic;
-                by_topic[i] = Some(r);
-            } else {
-                candidates.push(r);
-            }
-        }
-        if every_topic {
-            for (i, r) in by_topic.into_iter().enumerate() {
-                candidates.push(r.unwrap_or_else(|| score::RuleScore {
-                    topic: i,
-                    raw: 0.0,
-                    gates_ok: score::gates_ok_without_hits(&self.pack.topics[i]),
-                    evidence: Vec::new(),
-                }));
-            }
-        }
-        let mut out: Vec<TopicHit> = Vec::with_capacity(candidates.len());
-        for mut r in candidates {
-            if !r.gates_ok {
-                continue;
-            }
-            let t = &self.pack.topics[r.topic];
-            let p = probs.as_ref().and_then(|p| p[r.topic]);
-            if let Some(p) = p {
-                let c = self.pack.model_weight * t.threshold * (2.0 * p - 1.0);
-                r.raw += c;
-                r.evidence.push(Evidence {
-                    term: "model".into(),
-                    field: None,
-                    start: 0,
-                    end: 0,
-                    snippet: String::new(),
-                    weight: c,
-                });
-            }
-            let score = if r.raw > 0.0 {
-                r.raw / (r.raw + t.threshold)
-            } else {
-                0.0
-            };
-            out.push(TopicHit {
-                id: t.id.clone(),
-                score,
-                evidence: r.evidence,
-                model_score: p,
-            });
-        }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
-        if self.pack.single_label {
-            self.single(out)
-        } else {
-            out.retain(|t| t.score > 0.0 && t.score >= self.min_score);
-            out
-        }
-    }
+/// Buffers one thread reuses from brief to brief.
+#[derive(Default)]
+struct Scratch {
+    matcher: matcher::Scratch,
+    fields: [Tokens; 2],
+    hits: Vec<Hit>,
+}
 
-    /// The one topic of a single-label pack: the best scoring, else the model's favourite, else the fallback.
-    fn single(&self, ranked: Vec<TopicHit>) -> Vec<TopicHit> {
-        if ranked.first().is_some_and(|t| t.score > 0.0) {
-            return ranked.into_iter().take(1).collect();
-        }
-        let by_model = ranked
-            .into_iter()
-            .filter(|t| t.model_score.is_some())
-            .max_by(|a, b| {
-                a.model_score
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.model_score.unwrap_or(0.0))
-            });
-        let pick = by_model.unwrap_or_else(|| TopicHit {
-            id: self.pack.topics[self.pack.fallback.unwrap_or(0)].id.clone(),
-            score: 0.0,
-            evidence: Vec::new(),
-            model_score: None,
-        });
-        vec![pick]
-    }
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
 }

@@ -74,12 +74,57 @@ fn is_dash(c: char) -> bool {
     )
 }
 
+/// Byte classes for the ASCII fast path: letter or digit, letter, lower-case letter, capital letter; or
+/// a plain separator (ASCII other than letters, digits, the apostrophe and the hyphen). Non-ASCII is 0.
+const ALNUM: u8 = 1;
+const LETTER: u8 = 2;
+const LOWER: u8 = 4;
+const CAPITAL: u8 = 8;
+const SEPARATOR: u8 = 16;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        t[b as usize] = if b.is_ascii_uppercase() {
+            ALNUM | LETTER | CAPITAL
+        } else if b.is_ascii_lowercase() {
+            ALNUM | LETTER | LOWER
+        } else if b.is_ascii_digit() {
+            ALNUM
+        } else if b == b'\'' || b == b'-' {
+            0
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Capitalisation from what a token's letters were: [`LETTER`] if any, [`LOWER`] if any was not a capital.
+fn caps_of(kinds: u8, first_upper: Option<bool>) -> Caps {
+    if kinds & (LETTER | LOWER) == LETTER {
+        Caps::Upper
+    } else if first_upper == Some(true) {
+        Caps::Capitalized
+    } else {
+        Caps::Lower
+    }
+}
+
+/// Whether the first letter of an ASCII run is a capital (`None` without letters).
+fn first_upper_ascii(run: &str) -> Option<bool> {
+    run.bytes()
+        .find(u8::is_ascii_alphabetic)
+        .map(|c| c.is_ascii_uppercase())
+}
+
 struct Builder {
     out: Tokens,
     /// The token being built.
     open: Option<Token>,
-    letters: u32,
-    uppers: u32,
+    /// [`LETTER`] and [`LOWER`] bits of the open token's letters so far.
+    kinds: u8,
     first_upper: Option<bool>,
     pending_hyphen: bool,
     last_end: usize,
@@ -99,9 +144,8 @@ impl Builder {
         });
         tok.end = end;
         if c.is_alphabetic() {
-            self.letters += 1;
             let up = c.is_uppercase();
-            self.uppers += u32::from(up);
+            self.kinds |= if up { LETTER } else { LETTER | LOWER };
             self.first_upper.get_or_insert(up);
         }
         if c.is_ascii() {
@@ -111,20 +155,54 @@ impl Builder {
         }
     }
 
+    /// Adds a run of ASCII letters and digits starting at byte `at`.
+    fn push_ascii(&mut self, run: &str, at: usize, kinds: u8) {
+        let end = at + run.len();
+        let n = self.out.buf.len();
+        let tok = self.open.get_or_insert(Token {
+            start: at,
+            end,
+            norm: (n as u32, n as u32),
+            caps: Caps::Lower,
+            hyphen_before: self.pending_hyphen && self.last_end == at,
+        });
+        tok.end = end;
+        if self.first_upper.is_none() {
+            self.first_upper = first_upper_ascii(run);
+        }
+        self.kinds |= kinds & (LETTER | LOWER);
+        self.out.buf.push_str(run);
+        if kinds & CAPITAL != 0 {
+            self.out.buf[n..].make_ascii_lowercase();
+        }
+    }
+
+    /// Adds a whole token made of one run of ASCII letters and digits starting at byte `at` and followed
+    /// by a plain separator or the end of the text (no token may be open).
+    fn push_ascii_token(&mut self, run: &str, at: usize, kinds: u8) {
+        debug_assert!(self.open.is_none());
+        let n = self.out.buf.len();
+        self.out.buf.push_str(run);
+        if kinds & CAPITAL != 0 {
+            self.out.buf[n..].make_ascii_lowercase();
+        }
+        self.out.toks.push(Token {
+            start: at,
+            end: at + run.len(),
+            norm: (n as u32, self.out.buf.len() as u32),
+            caps: caps_of(kinds, first_upper_ascii(run)),
+            hyphen_before: self.pending_hyphen && self.last_end == at,
+        });
+        self.pending_hyphen = false;
+    }
+
     /// Ends the open token, if any.
     fn close(&mut self) {
         if let Some(mut tok) = self.open.take() {
             tok.norm.1 = self.out.buf.len() as u32;
-            tok.caps = if self.letters > 0 && self.uppers == self.letters {
-                Caps::Upper
-            } else if self.first_upper == Some(true) {
-                Caps::Capitalized
-            } else {
-                Caps::Lower
-            };
+            tok.caps = caps_of(self.kinds, self.first_upper);
             self.out.toks.push(tok);
-            self.letters = 0;
-            self.uppers = 0;
+            self.kinds = 0;
             self.first_upper = None;
         }
     }
@@ -138,35 +216,76 @@ impl Builder {
 
 /// Splits `text` into normalised tokens that remember their original byte ranges.
 pub fn tokenize(text: &str) -> Tokens {
+    let mut out = Tokens::default();
+    tokenize_into(text, &mut out);
+    out
+}
+
+/// [`tokenize`] into `out` (cleared first), reusing its buffers.
+///
+/// Runs of ASCII letters and digits are handled a run at a time; other characters one by one.
+pub fn tokenize_into(text: &str, out: &mut Tokens) {
+    out.buf.clear();
+    out.toks.clear();
+    out.buf.reserve(text.len());
+    out.toks.reserve(text.len() / 5);
     let mut b = Builder {
-        out: Tokens {
-            buf: String::with_capacity(text.len()),
-            toks: Vec::with_capacity(text.len() / 5),
-        },
+        out: std::mem::take(out),
         open: None,
-        letters: 0,
-        uppers: 0,
+        kinds: 0,
         first_upper: None,
         pending_hyphen: false,
         last_end: usize::MAX,
     };
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let class = CLASS[usize::from(byte)];
+        if class & ALNUM != 0 {
+            let (mut run, mut kinds) = (i, 0);
+            while let Some(&c) = bytes.get(run) {
+                let k = CLASS[usize::from(c)];
+                if k & ALNUM == 0 {
+                    break;
+                }
+                kinds |= k;
+                run += 1;
+            }
+            let next = bytes.get(run).map_or(SEPARATOR, |&c| CLASS[usize::from(c)]);
+            if next == SEPARATOR && b.open.is_none() {
+                // The common case: a whole token, then a separator (skipped too) or the end.
+                b.push_ascii_token(&text[i..run], i, kinds);
+                i = run + 1;
+            } else {
+                b.push_ascii(&text[i..run], i, kinds);
+                i = run;
+            }
+            continue;
+        }
+        if class == SEPARATOR {
+            b.separate();
+            i += 1;
+            continue;
+        }
+        let c = if byte.is_ascii() {
+            char::from(byte)
+        } else {
+            text[i..].chars().next().unwrap_or_default()
+        };
+        let at = i;
         let end = i + c.len_utf8();
-        if c.is_ascii_alphanumeric() {
-            b.push(c, i, end);
-        } else if is_apostrophe(c) {
+        i = end;
+        if is_apostrophe(c) {
             if b.open.is_none() {
                 continue;
             }
-            let next = it.peek().map(|&(_, n)| n);
-            let possessive = matches!(next, Some('s' | 'S'))
-                && text[end..]
-                    .chars()
-                    .nth(1)
-                    .is_none_or(|n| !n.is_alphanumeric());
+            let mut rest = text[end..].chars();
+            let next = rest.next();
+            let possessive =
+                matches!(next, Some('s' | 'S')) && rest.next().is_none_or(|n| !n.is_alphanumeric());
             if possessive {
-                it.next();
+                i = end + 1;
                 b.separate();
             } else if !next.is_some_and(char::is_alphanumeric) {
                 b.separate();
@@ -176,7 +295,7 @@ pub fn tokenize(text: &str) -> Tokens {
             // A soft hyphen only marks where a word may break: the word goes on.
         } else if is_dash(c) {
             // A dash joins the token before it to the token right after it ("cease-fire").
-            let joins = b.open.is_some() || (b.pending_hyphen && b.last_end == i);
+            let joins = b.open.is_some() || (b.pending_hyphen && b.last_end == at);
             b.close();
             b.pending_hyphen = joins;
             b.last_end = end;
@@ -186,7 +305,7 @@ pub fn tokenize(text: &str) -> Tokens {
             decompose_compatible(c, |d| {
                 if is_combining_mark(d) {
                 } else if d.is_alphanumeric() {
-                    b.push(d, i, end);
+                    b.push(d, at, end);
                 } else {
                     b.separate();
                 }
@@ -194,7 +313,7 @@ pub fn tokenize(text: &str) -> Tokens {
         }
     }
     b.close();
-    b.out
+    *out = b.out;
 }
 
 /// The normalised text: tokens joined by single spaces (for tests, diagnostics and training features).
