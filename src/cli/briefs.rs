@@ -10,6 +10,7 @@ use super::{CliError, one_line, printable};
 use crate::config::Config;
 use crate::model::StoredBrief;
 use crate::store::BriefFilter;
+use crate::transforms::classify::{Field, expand_evidence};
 
 /// `briefs` subcommands.
 #[derive(Debug, Subcommand)]
@@ -162,8 +163,7 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
                         serde_json::json!({
                             "id": t.topic,
                             "score": round2(t.score),
-                            "evidence": serde_json::from_str::<serde_json::Value>(&t.evidence)
-                                .unwrap_or(serde_json::Value::Null),
+                            "evidence": expand_evidence(&t.evidence, &b.title, &b.text),
                         })
                     })
                     .collect();
@@ -171,7 +171,7 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
                 println!("{v}");
             } else {
                 print_full(&b, &also);
-                print_tags(&topics, &entities);
+                print_tags(&b, &topics, &entities);
             }
             Ok(())
         }
@@ -270,30 +270,35 @@ fn print_full(b: &StoredBrief, also: &[crate::store::Appearance]) {
 }
 
 /// The topics (with their evidence) and entities of a brief, after its text.
-fn print_tags(topics: &[crate::model::TopicTag], entities: &[crate::model::EntityTag]) {
-    #[derive(serde::Deserialize)]
-    struct Ev {
-        term: String,
-        field: Option<String>,
-        snippet: String,
-        weight: f64,
-    }
+fn print_tags(
+    b: &StoredBrief,
+    topics: &[crate::model::TopicTag],
+    entities: &[crate::model::EntityTag],
+) {
     if !topics.is_empty() {
         println!();
         println!("topics:");
     }
     for t in topics {
         println!("  {} {:.2}", one_line(&t.topic), t.score);
-        let evidence: Vec<Ev> = serde_json::from_str(&t.evidence).unwrap_or_default();
-        for e in evidence {
+        for e in expand_evidence(&t.evidence, &b.title, &b.text) {
             match e.field {
                 Some(field) => println!(
-                    "    {:+.2}  {:?} in {field}: {}",
+                    "    {:+.2}  {:?} in {}: {}",
                     e.weight,
                     one_line(&e.term),
+                    if field == Field::Title {
+                        "title"
+                    } else {
+                        "text"
+                    },
                     one_line(&e.snippet)
                 ),
-                None => println!("    {:+.2}  {}", e.weight, one_line(&e.term)),
+                None => println!(
+                    "    {:+.2}  {} (trained model)",
+                    e.weight,
+                    one_line(&e.term)
+                ),
             }
         }
     }

@@ -25,6 +25,7 @@ pub mod pack;
 mod rank;
 mod score;
 mod snippet;
+pub use snippet::snippet;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -127,19 +128,36 @@ pub struct Classification {
 }
 
 /// Most evidence items kept per stored topic (the strongest); the rest only add to the score.
-pub const STORED_EVIDENCE: usize = 8;
+pub const STORED_EVIDENCE: usize = 5;
+
+/// One evidence item as stored: `[term, field, start, end, weight]` with field `title`, `text` or
+/// `model`. Snippets are not stored: [`snippet`] rebuilds them from the brief's own text.
+pub type StoredEvidence = (String, String, usize, usize, f32);
 
 impl Classification {
-    /// The stored form: topics with their evidence as JSON (strongest [`STORED_EVIDENCE`] items), and
-    /// each entity once.
+    /// The stored form: topics with their strongest [`STORED_EVIDENCE`] evidence items as a compact
+    /// JSON array of [`StoredEvidence`], and each entity once.
     pub fn into_tags(self) -> (Vec<TopicTag>, Vec<EntityTag>) {
         let topics = self
             .topics
             .into_iter()
-            .map(|mut t| {
-                t.evidence.truncate(STORED_EVIDENCE);
+            .map(|t| {
+                let items: Vec<StoredEvidence> = t
+                    .evidence
+                    .into_iter()
+                    .take(STORED_EVIDENCE)
+                    .map(|e| {
+                        let field = match e.field {
+                            Some(Field::Title) => "title",
+                            Some(Field::Text) => "text",
+                            None => "model",
+                        };
+                        let weight = (e.weight * 100.0).round() / 100.0;
+                        (e.term, field.to_string(), e.start, e.end, weight)
+                    })
+                    .collect();
                 TopicTag {
-                    evidence: serde_json::to_string(&t.evidence).unwrap_or_else(|_| "[]".into()),
+                    evidence: serde_json::to_string(&items).unwrap_or_else(|_| "[]".into()),
                     topic: t.id,
                     score: t.score,
                 }
@@ -156,6 +174,33 @@ impl Classification {
         }
         (topics, entities)
     }
+}
+
+/// Stored evidence expanded for output, snippets rebuilt from the brief's `title` and `text`.
+pub fn expand_evidence(stored: &str, title: &str, text: &str) -> Vec<Evidence> {
+    let items: Vec<StoredEvidence> = serde_json::from_str(stored).unwrap_or_default();
+    items
+        .into_iter()
+        .map(|(term, field, start, end, weight)| {
+            let (field, source) = match field.as_str() {
+                "title" => (Some(Field::Title), title),
+                "text" => (Some(Field::Text), text),
+                _ => (None, ""),
+            };
+            Evidence {
+                snippet: if field.is_some() {
+                    snippet(source, start, end)
+                } else {
+                    String::new()
+                },
+                term,
+                field,
+                start,
+                end,
+                weight,
+            }
+        })
+        .collect()
 }
 
 /// A compiled classifier: a pack's rules and a gazetteer in one pattern table, and optionally a model.

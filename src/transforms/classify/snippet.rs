@@ -5,7 +5,15 @@
 const SNIPPET_CONTEXT: usize = 48;
 
 /// A short excerpt around `start..end`, cut at word boundaries, whitespace collapsed, "…" where cut.
-pub(crate) fn snippet(text: &str, start: usize, end: usize) -> String {
+/// Offsets outside `text` or inside a character give an empty excerpt.
+pub fn snippet(text: &str, start: usize, end: usize) -> String {
+    if start > end
+        || end > text.len()
+        || !text.is_char_boundary(start)
+        || !text.is_char_boundary(end)
+    {
+        return String::new();
+    }
     let mut a = start.saturating_sub(SNIPPET_CONTEXT);
     while !text.is_char_boundary(a) {
         a -= 1;
