@@ -89,15 +89,20 @@ impl Store {
             "SELECT {BRIEF_COLUMNS} FROM briefs b JOIN sources s ON s.id = b.source_id
              WHERE (?1 IS NULL OR b.sort_at >= ?1) AND (?2 IS NULL OR s.name = ?2)
                AND (?4 IS NULL OR b.id IN (SELECT brief_id FROM brief_topics WHERE topic = ?4))
-               AND (?5 IS NULL OR b.id IN
-                    (SELECT brief_id FROM brief_entities WHERE entity = ?5 COLLATE NOCASE))
+               AND (?5 IS NULL OR b.id IN (SELECT brief_id FROM brief_entities WHERE entity = ?5))
              ORDER BY b.sort_at DESC, b.id DESC LIMIT ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql).ctx(op)?;
         let limit = f.limit.map(|l| l as i64).unwrap_or(-1);
         let rows = stmt
             .query_map(
-                params![f.since.map(to_ts), f.source, limit, f.topic, f.entity],
+                params![
+                    f.since.map(to_ts),
+                    f.source,
+                    limit,
+                    f.topic,
+                    f.entity.as_deref().map(str::to_lowercase)
+                ],
                 brief_from_row,
             )
             .ctx(op)?;
@@ -258,6 +263,7 @@ impl Store {
                 r.get(0)
             })
             .ctx(op)?;
+        super::topics::remove_tags(&tx, id)?;
         tx.execute("DELETE FROM briefs WHERE id = ?1", [id])
             .ctx(op)?;
         if let Some(story) = story {
@@ -347,8 +353,8 @@ fn ingest_one(
     tx.prepare_cached(
         "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
              author, published_at, updated_at, fetched_at, sort_at, content_hash, signature, story_id,
-             canonical_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             canonical_hash, topics, entities)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )
     .ctx(op)?
     .execute(params![
@@ -370,6 +376,8 @@ fn ingest_one(
         b.signature.as_ref().map(|s| s.to_bytes()),
         placed.story_id,
         canonical_hash,
+        super::topics::topics_column(&b.topics),
+        super::topics::entities_column(&b.entities),
     ])
     .ctx(op)?;
     // The brief row is its first source's sighting; `sightings` holds only the other sources.

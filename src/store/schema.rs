@@ -98,22 +98,25 @@ UPDATE briefs SET story_id = id;
     // 3: topics and entities of briefs (written with the brief, replaced by `reclassify`), labels
     // users give for training, and trained models.
     r#"
+-- A brief's topics (JSON [[topic, score], ...], best first) and entities (JSON [[name, kind], ...])
+-- are kept in its row for display; the two tables below index them for filtering and hold the
+-- evidence. One index row per topic or entity, no foreign keys: the store deletes them with the brief.
+ALTER TABLE briefs ADD COLUMN topics TEXT;
+ALTER TABLE briefs ADD COLUMN entities TEXT;
 CREATE TABLE brief_topics (
-    brief_id INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
     topic    TEXT NOT NULL,
+    brief_id INTEGER NOT NULL,
     score    REAL NOT NULL,
-    -- JSON array of {term, field, start, end, snippet, weight}.
+    -- JSON array of [term, field, start, end, weight] (transforms::classify::StoredEvidence).
     evidence TEXT NOT NULL,
-    PRIMARY KEY (brief_id, topic)
+    PRIMARY KEY (topic, brief_id)
 ) WITHOUT ROWID;
-CREATE INDEX brief_topics_by_topic ON brief_topics (topic, brief_id);
 CREATE TABLE brief_entities (
-    brief_id INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
+    -- Lower-cased canonical name: filters ignore case.
     entity   TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    PRIMARY KEY (brief_id, entity)
+    brief_id INTEGER NOT NULL,
+    PRIMARY KEY (entity, brief_id)
 ) WITHOUT ROWID;
-CREATE INDEX brief_entities_by_entity ON brief_entities (entity, brief_id);
 CREATE TABLE labels (
     brief_id    INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE,
     topic       TEXT NOT NULL,

@@ -44,7 +44,44 @@ pub struct StoredModel {
     pub trained_at: i64,
 }
 
-/// Writes a new brief's topics and entities (inside the brief's transaction).
+/// The brief row's `topics` column: `[[topic, score], ...]`, best first; `None` when there are none.
+pub(super) fn topics_column(topics: &[TopicTag]) -> Option<String> {
+    let pairs: Vec<(&str, f64)> = topics
+        .iter()
+        .map(|t| {
+            (
+                t.topic.as_str(),
+                (f64::from(t.score) * 1000.0).round() / 1000.0,
+            )
+        })
+        .collect();
+    (!pairs.is_empty()).then(|| serde_json::to_string(&pairs).expect("topics serialise"))
+}
+
+/// The brief row's `entities` column: `[[name, kind], ...]`; `None` when there are none.
+pub(super) fn entities_column(entities: &[EntityTag]) -> Option<String> {
+    let pairs: Vec<(&str, &str)> = entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind.as_str()))
+        .collect();
+    (!pairs.is_empty()).then(|| serde_json::to_string(&pairs).expect("entities serialise"))
+}
+
+fn parse_topics(col: Option<String>) -> Vec<(String, f32)> {
+    col.and_then(|c| serde_json::from_str::<Vec<(String, f32)>>(&c).ok())
+        .unwrap_or_default()
+}
+
+fn parse_entities(col: Option<String>) -> Vec<EntityTag> {
+    col.and_then(|c| serde_json::from_str::<Vec<(String, String)>>(&c).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, kind)| EntityTag { name, kind })
+        .collect()
+}
+
+/// Writes the filter index rows of a brief's topics and entities (inside the brief's
+/// transaction; the brief row carries the `topics` and `entities` columns itself).
 pub(super) fn insert_tags(
     tx: &Connection,
     id: BriefId,
@@ -55,24 +92,51 @@ pub(super) fn insert_tags(
     if !topics.is_empty() {
         let mut stmt = tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO brief_topics (brief_id, topic, score, evidence)
+                "INSERT OR REPLACE INTO brief_topics (topic, brief_id, score, evidence)
                  VALUES (?1, ?2, ?3, ?4)",
             )
             .ctx(op)?;
         for t in topics {
-            stmt.execute(params![id, t.topic, f64::from(t.score), t.evidence])
+            stmt.execute(params![t.topic, id, f64::from(t.score), t.evidence])
                 .ctx(op)?;
         }
     }
     if !entities.is_empty() {
         let mut stmt = tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO brief_entities (brief_id, entity, kind) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO brief_entities (entity, brief_id) VALUES (?1, ?2)",
             )
             .ctx(op)?;
         for e in entities {
-            stmt.execute(params![id, e.name, e.kind]).ctx(op)?;
+            stmt.execute(params![e.name.to_lowercase(), id]).ctx(op)?;
         }
+    }
+    Ok(())
+}
+
+/// Deletes the index rows of brief `id`'s topics and entities (found through its row's columns).
+pub(super) fn remove_tags(tx: &Connection, id: BriefId) -> Result<(), StoreError> {
+    let op = "removing a brief's topics";
+    let cols: Option<(Option<String>, Option<String>)> = tx
+        .prepare_cached("SELECT topics, entities FROM briefs WHERE id = ?1")
+        .ctx(op)?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .ctx(op)?;
+    let Some((topics, entities)) = cols else {
+        return Ok(());
+    };
+    let mut del = tx
+        .prepare_cached("DELETE FROM brief_topics WHERE topic = ?1 AND brief_id = ?2")
+        .ctx(op)?;
+    for (topic, _) in parse_topics(topics) {
+        del.execute(params![topic, id]).ctx(op)?;
+    }
+    let mut del = tx
+        .prepare_cached("DELETE FROM brief_entities WHERE entity = ?1 AND brief_id = ?2")
+        .ctx(op)?;
+    for e in parse_entities(entities) {
+        del.execute(params![e.name.to_lowercase(), id]).ctx(op)?;
     }
     Ok(())
 }
@@ -81,43 +145,45 @@ impl Store {
     /// The topics of one brief, best first, with their evidence.
     pub fn brief_topics(&self, id: BriefId) -> Result<Vec<TopicTag>, StoreError> {
         let op = "reading a brief's topics";
+        let col: Option<String> = self
+            .conn
+            .query_row("SELECT topics FROM briefs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx(op)?
+            .flatten();
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT topic, score, evidence FROM brief_topics WHERE brief_id = ?1
-                 ORDER BY score DESC, topic",
-            )
+            .prepare_cached("SELECT evidence FROM brief_topics WHERE topic = ?1 AND brief_id = ?2")
             .ctx(op)?;
-        let rows = stmt
-            .query_map([id], |r| {
+        parse_topics(col)
+            .into_iter()
+            .map(|(topic, score)| {
+                let evidence: Option<String> = stmt
+                    .query_row(params![topic, id], |r| r.get(0))
+                    .optional()
+                    .ctx(op)?;
                 Ok(TopicTag {
-                    topic: r.get(0)?,
-                    score: r.get::<_, f64>(1)? as f32,
-                    evidence: r.get(2)?,
+                    topic,
+                    score,
+                    evidence: evidence.unwrap_or_else(|| "[]".into()),
                 })
             })
-            .ctx(op)?;
-        rows.collect::<Result<_, _>>().ctx(op)
+            .collect()
     }
 
     /// The entities named in one brief.
     pub fn brief_entities(&self, id: BriefId) -> Result<Vec<EntityTag>, StoreError> {
-        let op = "reading a brief's entities";
-        let mut stmt = self
+        let col: Option<String> = self
             .conn
-            .prepare_cached(
-                "SELECT entity, kind FROM brief_entities WHERE brief_id = ?1 ORDER BY kind, entity",
-            )
-            .ctx(op)?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok(EntityTag {
-                    name: r.get(0)?,
-                    kind: r.get(1)?,
-                })
+            .query_row("SELECT entities FROM briefs WHERE id = ?1", [id], |r| {
+                r.get(0)
             })
-            .ctx(op)?;
-        rows.collect::<Result<_, _>>().ctx(op)
+            .optional()
+            .ctx("reading a brief's entities")?
+            .flatten();
+        Ok(parse_entities(col))
     }
 
     /// Topic ids and scores of several briefs (for listings), best first per brief.
@@ -129,15 +195,15 @@ impl Store {
         let mut out: HashMap<BriefId, Vec<(String, f32)>> = HashMap::new();
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT topic, score FROM brief_topics WHERE brief_id = ?1 ORDER BY score DESC, topic",
-            )
+            .prepare_cached("SELECT topics FROM briefs WHERE id = ?1")
             .ctx(op)?;
         for id in ids {
-            let rows = stmt
-                .query_map([id], |r| Ok((r.get(0)?, r.get::<_, f64>(1)? as f32)))
-                .ctx(op)?;
-            let topics: Vec<(String, f32)> = rows.collect::<Result<_, _>>().ctx(op)?;
+            let col: Option<String> = stmt
+                .query_row([id], |r| r.get(0))
+                .optional()
+                .ctx(op)?
+                .flatten();
+            let topics = parse_topics(col);
             if !topics.is_empty() {
                 out.insert(*id, topics);
             }
@@ -183,13 +249,14 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(op)?;
         for (id, topics, entities) in batch {
-            tx.prepare_cached("DELETE FROM brief_topics WHERE brief_id = ?1")
+            remove_tags(&tx, *id)?;
+            tx.prepare_cached("UPDATE briefs SET topics = ?2, entities = ?3 WHERE id = ?1")
                 .ctx(op)?
-                .execute([id])
-                .ctx(op)?;
-            tx.prepare_cached("DELETE FROM brief_entities WHERE brief_id = ?1")
-                .ctx(op)?
-                .execute([id])
+                .execute(params![
+                    id,
+                    topics_column(topics),
+                    entities_column(entities)
+                ])
                 .ctx(op)?;
             insert_tags(&tx, *id, topics, entities)?;
         }
@@ -293,7 +360,7 @@ mod tests {
             )
             .unwrap();
         let tx = store.conn.transaction().unwrap();
-        let topics = vec![
+        let topics: Vec<TopicTag> = vec![
             TopicTag {
                 topic: "ceasefire".into(),
                 score: 0.9,
@@ -309,6 +376,11 @@ mod tests {
             name: "Qatar".into(),
             kind: "country".into(),
         }];
+        tx.execute(
+            "UPDATE briefs SET topics = ?2, entities = ?3 WHERE id = ?1",
+            params![7, topics_column(&topics), entities_column(&entities)],
+        )
+        .unwrap();
         insert_tags(&tx, 7, &topics, &entities).unwrap();
         tx.commit().unwrap();
         (dir, store, 7)
@@ -324,9 +396,11 @@ mod tests {
         let scores = store.topic_scores(&[id, 99]).unwrap();
         assert_eq!(scores[&id][1].0, "diplomacy");
         assert!(!scores.contains_key(&99));
+        assert_eq!(index_rows(&store), (2, 1));
         store.replace_tags(&[(id, Vec::new(), Vec::new())]).unwrap();
         assert!(store.brief_topics(id).unwrap().is_empty());
         assert!(store.brief_entities(id).unwrap().is_empty());
+        assert_eq!(index_rows(&store), (0, 0), "filter index rows left behind");
     }
 
     #[test]
@@ -336,6 +410,18 @@ mod tests {
         store.delete_brief(id).unwrap();
         assert!(store.brief_topics(id).unwrap().is_empty());
         assert!(store.labels().unwrap().is_empty());
+        assert_eq!(index_rows(&store), (0, 0), "filter index rows left behind");
+    }
+
+    fn index_rows(store: &Store) -> (i64, i64) {
+        store
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM brief_topics), (SELECT count(*) FROM brief_entities)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
     }
 
     #[test]
