@@ -86,6 +86,22 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
 /// How far apart two briefs may be published and still be one story, unless configured.
 pub const DEFAULT_STORY_WINDOW: Duration = Duration::from_secs(7 * 86_400);
 
+/// Turns off SQLite's memory-usage statistics, once per process and before the first connection:
+/// they take a global mutex on every allocation, which the single writer pays for on every row.
+fn disable_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called before any connection is opened (the Once runs first);
+        // if SQLite was already initialised it returns SQLITE_MISUSE and changes nothing.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            );
+        }
+    });
+}
+
 /// Size figures of a database file, from [`Store::size_stats`].
 #[derive(Debug, Clone, Copy)]
 pub struct SizeStats {
@@ -114,6 +130,7 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
         }
+        disable_memory_statistics();
         let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
         let mut store = Store {
             conn,
