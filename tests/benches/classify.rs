@@ -14,18 +14,9 @@ use std::time::Instant;
 
 use briefwatch::transforms::classify::{Classifier, Pack};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
-    }
+/// Picks one of `xs` (a seeded generator keeps runs comparable).
+fn pick<'a>(rng: &mut fastrand::Rng, xs: &[&'a str]) -> &'a str {
+    xs[rng.usize(..xs.len())]
 }
 
 const COMMON: &[&str] = &[
@@ -163,24 +154,24 @@ const TOPICAL: &[&str] = &[
     "displaced",
 ];
 
-fn brief(rng: &mut Rng) -> (String, String) {
+fn brief(rng: &mut fastrand::Rng) -> (String, String) {
     let title = format!(
         "{} {} {} {}",
-        rng.pick(NAMES),
-        rng.pick(COMMON),
-        rng.pick(TOPICAL),
-        rng.pick(COMMON)
+        pick(rng, NAMES),
+        pick(rng, COMMON),
+        pick(rng, TOPICAL),
+        pick(rng, COMMON)
     );
-    let words = 150 + (rng.next() % 250) as usize;
+    let words = 150 + rng.usize(..250);
     let mut text = String::with_capacity(words * 8);
     for i in 0..words {
-        let r = rng.next() % 100;
+        let r = rng.u32(..100);
         let w = if r < 7 {
-            rng.pick(TOPICAL)
+            pick(rng, TOPICAL)
         } else if r < 13 {
-            rng.pick(NAMES)
+            pick(rng, NAMES)
         } else {
-            rng.pick(COMMON)
+            pick(rng, COMMON)
         };
         if i % 18 == 0 && i > 0 {
             text.push_str(". ");
@@ -200,7 +191,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     let briefs: Vec<(String, String)> = (0..n).map(|_| brief(&mut rng)).collect();
     let bytes: usize = briefs.iter().map(|(t, x)| t.len() + x.len()).sum();
     let classifier = Classifier::new(Pack::default_pack(), None);

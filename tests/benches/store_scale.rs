@@ -22,20 +22,6 @@ use briefwatch::model::{
 use briefwatch::store::Store;
 use briefwatch::transforms::normalize::normalize;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 const PLACES: [&str; 12] = [
     "Tehran", "Gaza", "Kyiv", "Moscow", "Beirut", "Damascus", "Doha", "Cairo", "Riyadh", "Ankara",
     "Baghdad", "Sanaa",
@@ -57,19 +43,24 @@ fn vocabulary() -> Vec<String> {
         .collect()
 }
 
-fn body(rng: &mut Rng, vocab: &[String], words: usize) -> String {
+fn body(rng: &mut fastrand::Rng, vocab: &[String], words: usize) -> String {
     (0..words)
-        .map(|_| vocab[rng.below(vocab.len() as u64) as usize].as_str())
+        .map(|_| vocab[rng.u64(..vocab.len() as u64) as usize].as_str())
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn brief(i: u64, rng: &mut Rng, vocab: &[String], earlier: Option<&(String, String)>) -> Brief {
+fn brief(
+    i: u64,
+    rng: &mut fastrand::Rng,
+    vocab: &[String],
+    earlier: Option<&(String, String)>,
+) -> Brief {
     let (title, text) = match earlier {
         Some((t, b)) => {
             let mut words: Vec<&str> = b.split(' ').collect();
             for _ in 0..words.len() / 20 {
-                let k = rng.below(words.len() as u64) as usize;
+                let k = rng.u64(..words.len() as u64) as usize;
                 words[k] = "changed";
             }
             (format!("UPDATE: {t}"), words.join(" "))
@@ -77,7 +68,7 @@ fn brief(i: u64, rng: &mut Rng, vocab: &[String], earlier: Option<&(String, Stri
         None => (
             format!(
                 "{}: talks reported as ministers meet ({i})",
-                PLACES[rng.below(12) as usize]
+                PLACES[rng.u64(..12) as usize]
             ),
             body(rng, vocab, 60),
         ),
@@ -153,12 +144,12 @@ fn main() {
         .map(|s| s.id)
         .collect();
     let vocab = vocabulary();
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
     let mut recent: Vec<(String, String)> = Vec::new();
-    let mut make = |i: u64, rng: &mut Rng| {
-        let copy = i > 100 && rng.below(10) == 0;
+    let mut make = |i: u64, rng: &mut fastrand::Rng| {
+        let copy = i > 100 && rng.u64(..10) == 0;
         let b = if copy {
-            let k = recent.len() - 1 - rng.below(recent.len().min(50) as u64) as usize;
+            let k = recent.len() - 1 - rng.u64(..recent.len().min(50) as u64) as usize;
             brief(i, rng, &vocab, Some(&recent[k]))
         } else {
             let b = brief(i, rng, &vocab, None);
