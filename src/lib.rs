@@ -5,10 +5,13 @@
 //! - [`config`]: raw TOML shape → validated [`config::Config`]; the only place that reads the config file.
 //! - [`model`]: plain data shared by every stage (sources, briefs, fetch outcomes); no I/O.
 //! - [`scheduler`]: when each source is next due (intervals, backoff, jitter); no HTTP, no SQL.
-//! - [`sources`]: fetch bytes over HTTP and parse them into raw briefs; never writes SQL.
-//! - [`transforms`]: pure, synchronous functions over owned data (HTML → text, sanitising).
+//! - [`sources`]: fetch bytes over HTTP and parse them (feeds, listing and article pages) into raw
+//!   briefs; never writes SQL.
+//! - [`transforms`]: pure, synchronous functions over owned data (HTML → text, sanitising, canonical
+//!   URLs, fingerprints, topic classification, article extraction).
 //! - [`store`]: the only module that speaks SQL.
-//! - [`pipeline`]: one poll of a set of sources: fetch → parse → normalise → persist.
+//! - [`pipeline`]: one poll of a set of sources: fetch → parse (→ article pages) → normalise →
+//!   classify → persist.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
 //! - [`cli`]: the command-line interface over the same data.
