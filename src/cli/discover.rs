@@ -8,12 +8,9 @@ use url::Url;
 
 use super::{CliError, one_line};
 use crate::config::{Config, FetchConfig};
-use crate::model::Validators;
 use crate::sources::discover::{COMMON_FEED_PATHS, announced_feeds, propose_links_selector};
 use crate::sources::feed::parse_feed;
-use crate::sources::http::{
-    ACCEPT_FEED, ACCEPT_HTML, FetchRequest, FetchResponse, Fetched, HttpClient,
-};
+use crate::sources::http::{ACCEPT_FEED, ACCEPT_HTML, HttpClient};
 use crate::transforms::extract::decode_html;
 
 /// A feed found for a site.
@@ -32,25 +29,9 @@ fn client_for(config: &Path) -> Result<HttpClient, CliError> {
     HttpClient::new(&fetch).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
 }
 
-async fn get(client: &HttpClient, url: &Url, accept: &'static str) -> Result<Fetched, String> {
-    let validators = Validators::default();
-    let req = FetchRequest {
-        url,
-        validators: &validators,
-        accept,
-    };
-    match client.fetch(req).await {
-        Ok(FetchResponse::Fetched(f)) => Ok(*f),
-        Ok(FetchResponse::NotModified) => {
-            Err(format!("{url}: 304 Not Modified without validators"))
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 /// The feed at `url`, if it is one with entries.
 async fn try_feed(client: &HttpClient, url: &Url) -> Option<Found> {
-    let f = get(client, url, ACCEPT_FEED).await.ok()?;
+    let f = client.get(url, ACCEPT_FEED).await.ok()?;
     let parsed = parse_feed(&f.body, f.content_type.as_deref(), &f.url).ok()?;
     (!parsed.entries.is_empty()).then_some(Found {
         url: f.url,
@@ -62,9 +43,10 @@ async fn try_feed(client: &HttpClient, url: &Url) -> Option<Found> {
 pub(super) async fn discover(config: &Path, page: &str, json_out: bool) -> Result<(), CliError> {
     let page = crate::config::parse_source_url(page).map_err(CliError::Usage)?;
     let client = client_for(config)?;
-    let first = get(&client, &page, ACCEPT_HTML)
+    let first = client
+        .get(&page, ACCEPT_HTML)
         .await
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| CliError::Other(e.into()))?;
     // The address may itself be a feed.
     if let Ok(parsed) = parse_feed(&first.body, first.content_type.as_deref(), &first.url)
         && !parsed.entries.is_empty()

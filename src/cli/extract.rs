@@ -9,8 +9,7 @@ use url::Url;
 
 use super::{CliError, printable};
 use crate::config::{Config, FetchConfig};
-use crate::model::Validators;
-use crate::sources::http::{ACCEPT_HTML, FetchRequest, FetchResponse, HttpClient};
+use crate::sources::http::{ACCEPT_HTML, HttpClient};
 use crate::transforms::extract::{Article, decode_html, extract};
 
 /// Arguments of `extract`.
@@ -99,17 +98,11 @@ fn fetch_config(path: &Path) -> FetchConfig {
 }
 
 async fn fetch_page(client: &HttpClient, url: &Url) -> Result<String, String> {
-    let validators = Validators::default();
-    let req = FetchRequest {
-        url,
-        validators: &validators,
-        accept: ACCEPT_HTML,
-    };
-    match client.fetch(req).await {
-        Ok(FetchResponse::Fetched(f)) => Ok(decode_html(&f.body, f.content_type.as_deref())),
-        Ok(FetchResponse::NotModified) => Err(format!("{url}: HTTP 304 without validators")),
-        Err(e) => Err(e.to_string()),
-    }
+    let f = client
+        .get(url, ACCEPT_HTML)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(decode_html(&f.body, f.content_type.as_deref()))
 }
 
 fn read_page(path: &str) -> Result<String, String> {

@@ -9,7 +9,7 @@ use crate::model::{Markup, RawBrief, SourceState, Validators};
 use crate::sources::html::{
     ListingLink, article_brief, article_selectors, listing_selectors, parse_listing,
 };
-use crate::sources::http::{ACCEPT_HTML, FetchRequest, FetchResponse, Fetched, HttpClient};
+use crate::sources::http::{ACCEPT_HTML, Fetched, HttpClient};
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::canonicalize::canonicalize;
@@ -197,19 +197,11 @@ async fn link_states<'a>(
 /// A plain GET of a page; failures are logged with the source and URL and skipped (the link stays
 /// new, so the next poll tries again).
 async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Option<Fetched> {
-    let req = FetchRequest {
-        url,
-        validators: &Validators::default(),
-        accept: ACCEPT_HTML,
-    };
-    match client.fetch(req).await {
-        Ok(FetchResponse::Fetched(f)) => Some(*f),
-        Ok(FetchResponse::NotModified) => None,
-        Err(e) => {
-            tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed");
-            None
-        }
-    }
+    client
+        .get(url, ACCEPT_HTML)
+        .await
+        .map_err(|e| tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed"))
+        .ok()
 }
 
 /// A brief for a link that another source already stored: enough for the store to record this

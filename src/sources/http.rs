@@ -363,6 +363,24 @@ impl HttpClient {
             .clone()
     }
 
+    /// An unconditional GET (no validators): pages, discovery, previews. A 304 to it is an error.
+    pub async fn get(&self, url: &Url, accept: &'static str) -> Result<Fetched, FetchError> {
+        let validators = Validators::default();
+        let req = FetchRequest {
+            url,
+            validators: &validators,
+            accept,
+        };
+        match self.fetch(req).await? {
+            FetchResponse::Fetched(f) => Ok(*f),
+            FetchResponse::NotModified => Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+                retry_after: None,
+            }),
+        }
+    }
+
     /// Fetches one URL with a conditional GET, within the configured limits.
     pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
         let url = req.url;
