@@ -98,13 +98,16 @@ fn document_base(doc: &Html, page_url: &Url) -> Url {
         .unwrap_or_else(|| page_url.clone())
 }
 
+/// `a[href]`, compiled once rather than per link.
+static ANCHOR: std::sync::LazyLock<Selector> =
+    std::sync::LazyLock::new(|| Selector::parse("a[href]").expect("valid selector"));
+
 /// The absolute http(s) URL and text of an `<a href>` element, or of the first one inside `el`.
 fn link_of(el: ElementRef<'_>, base: &Url) -> Option<(Url, String)> {
     let a = if el.value().name() == "a" && el.value().attr("href").is_some() {
         el
     } else {
-        let sel = Selector::parse("a[href]").expect("valid selector");
-        el.select(&sel).next()?
+        el.select(&ANCHOR).next()?
     };
     let href = a.value().attr("href")?.trim();
     if href.is_empty() || href.starts_with('#') {

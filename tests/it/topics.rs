@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::harness::{
-    ConfigSpec, RSS, SourceSpec, Workspace, by_title, fixture, id_arg, str_field,
+    ConfigSpec, RSS, SourceSpec, Workspace, by_title, fixture, id_arg, str_field, titles,
 };
 use crate::server::FeedServer;
 
@@ -93,21 +93,13 @@ async fn polled_briefs_carry_topics_with_evidence_and_entities() {
         .bw(&["briefs", "list", "--topic", "ceasefire", "--json"])
         .await;
     run.assert_success();
-    let listed: Vec<String> = run
-        .json_lines()
-        .iter()
-        .map(|b| str_field(b, "title").to_string())
-        .collect();
+    let listed = titles(&run.json_lines());
     assert_eq!(listed, [CEASEFIRE]);
     let run = ws
         .bw(&["briefs", "list", "--entity", "iran", "--json"])
         .await;
     run.assert_success();
-    let listed: Vec<String> = run
-        .json_lines()
-        .iter()
-        .map(|b| str_field(b, "title").to_string())
-        .collect();
+    let listed = titles(&run.json_lines());
     assert_eq!(listed, [PLOT]);
 }
 

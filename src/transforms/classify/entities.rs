@@ -79,13 +79,7 @@ impl Gazetteer {
 
     /// Reads and compiles a gazetteer file.
     pub fn load(path: &Path) -> Result<Gazetteer, PackError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PackError {
-            file: file.clone(),
-            topic: None,
-            rule: None,
-            reason: format!("cannot read: {e}"),
-        })?;
+        let (text, file) = super::pack::read_file(path)?;
         Gazetteer::parse(&text, &file)
     }
 

@@ -173,14 +173,22 @@ impl Pack {
 
 /// Reads and compiles the pack file at `path`.
 pub fn load_pack(path: &Path) -> Result<Pack, PackError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| PackError {
-        file: file.clone(),
-        topic: None,
-        rule: None,
-        reason: format!("cannot read: {e}"),
-    })?;
+    let (text, file) = read_file(path)?;
     parse_pack(&text, &file)
+}
+
+/// A pack or gazetteer file's text and its name for errors.
+pub(crate) fn read_file(path: &Path) -> Result<(String, String), PackError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((text, file)),
+        Err(e) => Err(PackError {
+            file,
+            topic: None,
+            rule: None,
+            reason: format!("cannot read: {e}"),
+        }),
+    }
 }
 
 /// Compiles pack text; `file_label` names it in errors.
