@@ -166,7 +166,7 @@ pub(super) fn reclassify(config: &Path) -> Result<(), CliError> {
         let batch: Vec<_> = page
             .iter()
             .map(|b| {
-                let (t, e) = classifier.classify(&b.title, &b.text).into_tags();
+                let (t, e) = classifier.tags(&b.title, &b.text);
                 topics += t.len();
                 entities += e.len();
                 (b.id, t, e)

@@ -151,7 +151,7 @@ async fn fetch_and_parse(
         .into_iter()
         .map(|raw| {
             let mut b = normalize(raw);
-            (b.topics, b.entities) = classifier.classify(&b.title, &b.text).into_tags();
+            (b.topics, b.entities) = classifier.tags(&b.title, &b.text);
             b
         })
         .collect();

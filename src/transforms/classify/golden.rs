@@ -238,6 +238,11 @@ fn output_is_unchanged_on_varied_briefs() {
     for (ci, c) in classifiers.iter().enumerate() {
         for (t, x) in &briefs {
             let out = c.classify(t, x);
+            assert_eq!(
+                c.tags(t, x),
+                out.clone().into_tags(),
+                "the ingest path stores what classify shows: classifier {ci}, {t:?}"
+            );
             topics += out.topics.len();
             let json = serde_json::to_string(&out).expect("json");
             fnv(&mut h, json.as_bytes());

@@ -311,9 +311,61 @@ impl Classifier {
 
     fn classify_with(&self, title: &str, text: &str, s: &mut Scratch) -> Classification {
         let texts = [title, text];
+        self.scan(title, text, s);
+        let rules = score::score_topics(&self.pack, &self.table, &s.hits);
+        let ranked = self.combine(rules, &s.fields);
+        Classification {
+            topics: self.hits(ranked, texts),
+            entities: score::entities(&self.table, &self.gazetteer, &s.hits),
+        }
+    }
+
+    /// What [`Classifier::classify`] then [`Classification::into_tags`] give, without writing out
+    /// evidence that is not stored (snippets, evidence past [`STORED_EVIDENCE`]): the ingest path.
+    pub fn tags(&self, title: &str, text: &str) -> (Vec<TopicTag>, Vec<EntityTag>) {
+        SCRATCH.with_borrow_mut(|s| {
+            self.scan(title, text, s);
+            let rules = score::score_topics(&self.pack, &self.table, &s.hits);
+            let topics = self
+                .combine(rules, &s.fields)
+                .into_iter()
+                .map(|r| {
+                    let t = &self.pack.topics[r.topic];
+                    let items: Vec<_> = r
+                        .evidence
+                        .iter()
+                        .take(STORED_EVIDENCE)
+                        .map(|e| e.stored(t))
+                        .collect();
+                    TopicTag {
+                        topic: t.id.clone(),
+                        score: r.score,
+                        evidence: serde_json::to_string(&items).unwrap_or_else(|_| "[]".into()),
+                    }
+                })
+                .collect();
+            let mut entities: Vec<EntityTag> = Vec::new();
+            score::each_entity(&self.table, &s.hits, |ei, _| {
+                let e = &self.gazetteer.entities[ei as usize];
+                if !entities.iter().any(|x| x.name == e.name) {
+                    entities.push(EntityTag {
+                        name: e.name.clone(),
+                        kind: e.kind.as_str().to_string(),
+                    });
+                }
+            });
+            (topics, entities)
+        })
+    }
+
+    /// Tokenises both fields into the scratch buffers and collects every pattern hit.
+    fn scan(&self, title: &str, text: &str, s: &mut Scratch) {
         s.hits.clear();
-        for (k, field) in [Field::Title, Field::Text].into_iter().enumerate() {
-            normalize::tokenize_into(texts[k], &mut s.fields[k]);
+        for (k, (field, source)) in [(Field::Title, title), (Field::Text, text)]
+            .into_iter()
+            .enumerate()
+        {
+            normalize::tokenize_into(source, &mut s.fields[k]);
             self.table.scan(
                 field,
                 &s.fields[k],
@@ -321,12 +373,6 @@ impl Classifier {
                 &mut s.matcher,
                 &mut s.hits,
             );
-        }
-        let rules = score::score_topics(&self.pack, &self.table, &s.hits);
-        let topics = self.combine(rules, &s.fields, texts);
-        Classification {
-            topics,
-            entities: score::entities(&self.table, &self.gazetteer, &s.hits),
         }
     }
 }

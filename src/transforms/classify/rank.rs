@@ -7,21 +7,33 @@ use super::score::{self, Pending, RuleScore, Said};
 use super::{Classifier, Field, TopicHit};
 
 /// A scored topic whose evidence is not written out yet.
-struct Ranked {
-    topic: usize,
-    score: f32,
-    evidence: Vec<Pending>,
-    model_score: Option<f32>,
+pub(super) struct Ranked {
+    pub topic: usize,
+    pub score: f32,
+    pub evidence: Vec<Pending>,
+    pub model_score: Option<f32>,
 }
 
 impl Classifier {
-    /// Adds the model's contribution, turns points into scores and keeps what the pack reports.
-    pub(super) fn combine(
-        &self,
-        rules: Vec<RuleScore>,
-        fields: &[Tokens; 2],
-        texts: [&str; 2],
-    ) -> Vec<TopicHit> {
+    /// The reported topics with their evidence written out in full (snippets included).
+    pub(super) fn hits(&self, ranked: Vec<Ranked>, texts: [&str; 2]) -> Vec<TopicHit> {
+        ranked
+            .into_iter()
+            .map(|r| {
+                let t = &self.pack.topics[r.topic];
+                TopicHit {
+                    id: t.id.clone(),
+                    score: r.score,
+                    evidence: r.evidence.iter().map(|e| e.evidence(t, texts)).collect(),
+                    model_score: r.model_score,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds the model's contribution, turns points into scores and keeps what the pack reports, best
+    /// first.
+    pub(super) fn combine(&self, rules: Vec<RuleScore>, fields: &[Tokens; 2]) -> Vec<Ranked> {
         let probs = self.model.as_ref().map(|(m, map)| {
             let a = fields
                 .clone()
@@ -94,17 +106,7 @@ impl Classifier {
         } else {
             out.retain(|t| t.score > 0.0 && t.score >= self.min_score);
         }
-        out.into_iter()
-            .map(|r| {
-                let t = &self.pack.topics[r.topic];
-                TopicHit {
-                    id: t.id.clone(),
-                    score: r.score,
-                    evidence: r.evidence.iter().map(|e| e.evidence(t, texts)).collect(),
-                    model_score: r.model_score,
-                }
-            })
-            .collect()
+        out
     }
 
     /// The one topic of a single-label pack: the best scoring, else the model's favourite, else the fallback.

@@ -45,6 +45,30 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// The evidence in its stored form ([`super::StoredEvidence`], borrowed where it can be).
+    pub fn stored<'a>(
+        &self,
+        t: &'a Topic,
+    ) -> (std::borrow::Cow<'a, str>, &'static str, usize, usize, f32) {
+        let weight = (self.weight * 100.0).round() / 100.0;
+        let term = match self.said {
+            Said::Term(i) => std::borrow::Cow::Borrowed(t.terms[i as usize].text.as_str()),
+            Said::Near { rule, a, b } => {
+                let r = &t.near[rule as usize];
+                std::borrow::Cow::Owned(format!(
+                    "{} ~ {}",
+                    r.a[a as usize].text, r.b[b as usize].text
+                ))
+            }
+            Said::Model => return ("model".into(), "model", 0, 0, weight),
+        };
+        let field = match self.hit.field {
+            Field::Title => "title",
+            Field::Text => "text",
+        };
+        (term, field, self.hit.start, self.hit.end, weight)
+    }
+
     /// The evidence in full, for topic `t`; `texts` are the original title and text.
     pub fn evidence(&self, t: &Topic, texts: [&str; 2]) -> Evidence {
         let term = match self.said {
@@ -328,6 +352,23 @@ fn score_near(
 
 /// Entity matches: the longest leftmost name wins where names overlap.
 pub(crate) fn entities(table: &Table, gazetteer: &Gazetteer, hits: &[Hit]) -> Vec<EntityHit> {
+    let mut out: Vec<EntityHit> = Vec::new();
+    each_entity(table, hits, |entity, h| {
+        let e = &gazetteer.entities[entity as usize];
+        out.push(EntityHit {
+            name: e.name.clone(),
+            kind: e.kind,
+            field: h.field,
+            start: h.start,
+            end: h.end,
+        });
+    });
+    out
+}
+
+/// Calls `f` with each entity match (gazetteer index and hit) in title then text order, the longest
+/// leftmost name winning where names overlap.
+pub(crate) fn each_entity(table: &Table, hits: &[Hit], mut f: impl FnMut(u32, &Hit)) {
     let mut found: Vec<(u32, Hit)> = hits
         .iter()
         .flat_map(|h| {
@@ -338,21 +379,12 @@ pub(crate) fn entities(table: &Table, gazetteer: &Gazetteer, hits: &[Hit]) -> Ve
         })
         .collect();
     found.sort_by_key(|(_, h)| (h.field as u8, h.first, u32::MAX - (h.last - h.first)));
-    let mut out: Vec<EntityHit> = Vec::new();
     let mut last: Option<Hit> = None;
     for (entity, h) in found {
         if last.is_some_and(|l| overlaps(&l, &h)) {
             continue;
         }
         last = Some(h);
-        let e = &gazetteer.entities[entity as usize];
-        out.push(EntityHit {
-            name: e.name.clone(),
-            kind: e.kind,
-            field: h.field,
-            start: h.start,
-            end: h.end,
-        });
+        f(entity, &h);
     }
-    out
 }
