@@ -154,6 +154,9 @@ pub struct SourceState {
     pub next_check_at: Option<DateTime<Utc>>,
     /// Consecutive failures; zero after any success.
     pub failures: u32,
+    /// Whether a poll of this source has succeeded before, so that some of its entries may be
+    /// stored: the pipeline then asks the store which entries it knows before processing them.
+    pub fetched_before: bool,
 }
 
 /// Text as a source delivered it: plain, or HTML that still needs cleaning.
@@ -293,8 +296,12 @@ pub struct StoredBrief {
 pub enum FetchOutcome {
     /// New content was fetched and parsed.
     Fetched {
-        /// Every entry of the document, normalised.
+        /// The entries of the document, normalised, except those the store was already known to
+        /// hold (see `known`).
         briefs: Vec<Brief>,
+        /// Entries skipped before processing because this source's brief, sighting or deletion
+        /// tombstone with the same guid was already stored.
+        known: usize,
         /// Validators to send next time.
         validators: Validators,
         /// HTTP status of the response.

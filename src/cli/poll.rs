@@ -17,7 +17,8 @@ pub struct PollArgs {
     /// Poll once and exit (the only mode of `poll`; the daemon is `run`).
     #[arg(long)]
     pub once: bool,
-    /// Print one JSON summary object: sources, fetched, not_modified, errors, new_briefs, elapsed_ms.
+    /// Print one JSON summary object: sources, fetched, not_modified, errors, new_briefs,
+    /// known_entries, elapsed_ms.
     #[arg(long)]
     pub json: bool,
 }
@@ -51,12 +52,13 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
         );
     } else {
         println!(
-            "{} sources: {} fetched, {} not modified, {} failed; {} new briefs in {} ms",
+            "{} sources: {} fetched, {} not modified, {} failed; {} new briefs ({} known entries skipped) in {} ms",
             summary.sources,
             summary.fetched,
             summary.not_modified,
             summary.errors,
             summary.new_briefs,
+            summary.known_entries,
             summary.elapsed_ms
         );
     }

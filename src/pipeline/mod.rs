@@ -13,14 +13,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FetchOutcome, SourceKind, SourceReport, SourceState, Validators};
+use crate::model::{FetchOutcome, RawBrief, SourceKind, SourceReport, SourceState, Validators};
 use crate::scheduler::{self, Outcome};
 use crate::sources::feed::parse_feed;
 use crate::sources::http::{ACCEPT_FEED, ACCEPT_HTML, FetchRequest, FetchResponse, HttpClient};
-use crate::store::NewBrief;
 use crate::store::writer::WriterHandle;
+use crate::store::{LinkState, NewBrief};
 use crate::transforms::classify::Classifier;
-use crate::transforms::normalize::normalize;
+use crate::transforms::normalize::{guid_of, normalize};
 
 mod pages;
 
@@ -44,6 +44,8 @@ pub struct SourcePoll {
     pub kind: PollKind,
     /// Briefs stored by this poll.
     pub new: Vec<NewBrief>,
+    /// Entries (or listing links) of the fetched document skipped as already stored.
+    pub known: usize,
 }
 
 /// The summary `poll --once --json` prints.
@@ -59,6 +61,9 @@ pub struct PollSummary {
     pub errors: usize,
     /// Briefs stored.
     pub new_briefs: usize,
+    /// Entries of fetched documents skipped without processing because they were already stored
+    /// (a source's first successful poll skips none: it asks nothing).
+    pub known_entries: usize,
     /// Wall time of the whole poll.
     pub elapsed_ms: u64,
 }
@@ -73,6 +78,7 @@ impl PollSummary {
             PollKind::Failed => self.errors += 1,
         }
         self.new_briefs += p.new.len();
+        self.known_entries += p.known;
     }
 }
 
@@ -122,12 +128,24 @@ async fn fetch_and_parse(
         }
     };
     let mut complete = true;
+    let mut known = 0;
     let raws = match src.spec.kind {
         SourceKind::Feed => match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
-            Ok(parsed) if src.spec.settings.fetch_full_article => {
-                pages::full_articles(client, writer, src, parsed.entries).await
+            Ok(parsed) => {
+                let entries = match writer.filter(|_| src.fetched_before) {
+                    Some(w) => {
+                        let (entries, k) = drop_known(w, src, parsed.entries).await;
+                        known = k;
+                        entries
+                    }
+                    None => parsed.entries,
+                };
+                if src.spec.settings.fetch_full_article {
+                    pages::full_articles(client, writer, src, entries).await
+                } else {
+                    entries
+                }
             }
-            Ok(parsed) => parsed.entries,
             Err(e) => {
                 return (
                     FetchOutcome::Failed {
@@ -142,8 +160,9 @@ async fn fetch_and_parse(
             }
         },
         SourceKind::Html => {
-            let (raws, done) = pages::html_source(client, writer, src, &f).await;
+            let (raws, done, k) = pages::html_source(client, writer, src, &f).await;
             complete = done;
+            known = k;
             raws
         }
     };
@@ -158,6 +177,7 @@ async fn fetch_and_parse(
     (
         FetchOutcome::Fetched {
             briefs,
+            known,
             // Links left for later need the page read again, changed or not.
             validators: if complete {
                 f.validators
@@ -168,6 +188,35 @@ async fn fetch_and_parse(
         },
         Outcome::Success { max_age: f.max_age },
     )
+}
+
+/// `entries` without those this source's store rows (briefs, sightings, tombstones) already cover,
+/// matched by guid, and how many were dropped. Skipping them here saves normalising, fingerprinting
+/// and classifying what the writer would discard: a feed without validators, or one whose document
+/// changed, repeats mostly known entries at every poll. The writer still checks every brief it gets.
+async fn drop_known(
+    writer: &WriterHandle,
+    src: &SourceState,
+    entries: Vec<RawBrief>,
+) -> (Vec<RawBrief>, usize) {
+    let keys = entries.iter().map(|e| (guid_of(e), None)).collect();
+    match writer.link_states(src.id, keys).await {
+        Ok(states) => {
+            let before = entries.len();
+            let kept: Vec<RawBrief> = entries
+                .into_iter()
+                .zip(states)
+                .filter(|(_, s)| *s != LinkState::Known)
+                .map(|(e, _)| e)
+                .collect();
+            let known = before - kept.len();
+            (kept, known)
+        }
+        Err(e) => {
+            tracing::warn!(source = %src.spec.name, error = %e, "looking up known entries failed; processing them all");
+            (entries, 0)
+        }
+    }
 }
 
 /// What a source yields right now, fetched in full (no validators) and not stored: `sources test`.
@@ -208,8 +257,16 @@ pub async fn poll_source(
     let next = scheduler::next_check(now, src.spec.interval, sched);
     let name = src.spec.name.clone();
     let url = src.spec.url.to_string();
+    let mut known = 0;
     let (mut kind, validators) = match &outcome {
-        FetchOutcome::Fetched { validators, .. } => (PollKind::Fetched, Some(validators.clone())),
+        FetchOutcome::Fetched {
+            validators,
+            known: k,
+            ..
+        } => {
+            known = *k;
+            (PollKind::Fetched, Some(validators.clone()))
+        }
         FetchOutcome::NotModified => (PollKind::NotModified, None),
         FetchOutcome::Failed { error, .. } => {
             tracing::warn!(source = %name, url = %url, error = %error, "poll failed");
@@ -233,7 +290,10 @@ pub async fn poll_source(
     src.next_check_at = Some(next);
     match kind {
         PollKind::Failed => src.failures += 1,
-        _ => src.failures = 0,
+        _ => {
+            src.failures = 0;
+            src.fetched_before = true;
+        }
     }
     if let Some(v) = validators.filter(|_| kind == PollKind::Fetched) {
         src.validators = v;
@@ -247,6 +307,7 @@ pub async fn poll_source(
         source: src,
         kind,
         new,
+        known,
     })
 }
 

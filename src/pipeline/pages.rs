@@ -24,15 +24,15 @@ pub(super) async fn html_source(
     writer: Option<&WriterHandle>,
     src: &SourceState,
     first: &Fetched,
-) -> (Vec<RawBrief>, bool) {
+) -> (Vec<RawBrief>, bool, usize) {
     let name = &src.spec.name;
     let Some(settings) = src.spec.settings.html.as_ref() else {
         tracing::error!(source = %name, "html source without [sources.html] settings; nothing to read");
-        return (Vec::new(), true);
+        return (Vec::new(), true, 0);
     };
     let Some(selectors) = listing_selectors(settings) else {
         tracing::error!(source = %name, selector = %settings.links, "invalid links selector");
-        return (Vec::new(), true);
+        return (Vec::new(), true, 0);
     };
     let mut found: Vec<(ListingLink, LinkState)> = Vec::new();
     let mut listing = parse_listing(
@@ -45,13 +45,17 @@ pub(super) async fn html_source(
     // every listing page then; otherwise stop at the first page that brings nothing new.
     let thorough = src.validators == Validators::default();
     let mut pages = 1;
+    let mut known = 0;
     loop {
         let states = match link_states(writer, src, listing.links.iter().map(|l| &l.url)).await {
             Some(s) => s,
-            None => return (Vec::new(), false),
+            None => return (Vec::new(), false, 0),
         };
         let any_new = states.contains(&LinkState::New);
         for (link, state) in listing.links.into_iter().zip(states) {
+            if state == LinkState::Known {
+                known += 1;
+            }
             if state != LinkState::Known && !found.iter().any(|(f, _)| f.url == link.url) {
                 found.push((link, state));
             }
@@ -102,7 +106,7 @@ pub(super) async fn html_source(
         }
     }
     tracing::debug!(source = %name, pages, articles = fetched, waiting, "html source read");
-    (out, waiting == 0)
+    (out, waiting == 0, known)
 }
 
 /// Feed entries with their pages' articles in place of teasers, for entries the store does not have

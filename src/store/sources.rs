@@ -173,7 +173,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, name, kind, url, interval_secs, origin, etag, last_modified,
-                        next_check_at, failures, settings
+                        next_check_at, failures, settings, last_success_at IS NOT NULL
                  FROM sources WHERE enabled = 1 ORDER BY name",
             )
             .ctx("listing sources")?;
@@ -193,13 +193,25 @@ impl Store {
                     r.get::<_, Option<i64>>(8)?,
                     r.get::<_, i64>(9)?,
                     r.get::<_, String>(10)?,
+                    r.get::<_, bool>(11)?,
                 ))
             })
             .ctx("listing sources")?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, kind, url, interval, origin, validators, next, failures, settings) =
-                row.ctx("listing sources")?;
+            let (
+                id,
+                name,
+                kind,
+                url,
+                interval,
+                origin,
+                validators,
+                next,
+                failures,
+                settings,
+                fetched_before,
+            ) = row.ctx("listing sources")?;
             let settings = settings_from_json(&name, &settings);
             let Ok(url) = Url::parse(&url) else {
                 tracing::error!(source = %name, url = %url, "stored source URL is invalid; skipped");
@@ -222,6 +234,7 @@ impl Store {
                 validators,
                 next_check_at: next.map(from_ts),
                 failures: failures as u32,
+                fetched_before,
             });
         }
         Ok(out)

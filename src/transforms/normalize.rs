@@ -11,11 +11,7 @@ use crate::transforms::fingerprint;
 
 /// Normalises one raw entry.
 pub fn normalize(raw: RawBrief) -> Brief {
-    let title = match &raw.title {
-        Some(Markup::Text(t)) => collapse_plain(t),
-        Some(Markup::Html(h)) => html_to_text(h),
-        None => String::new(),
-    };
+    let title = plain_title(&raw);
     let body = raw
         .content
         .as_ref()
@@ -29,7 +25,7 @@ pub fn normalize(raw: RawBrief) -> Brief {
     let url = raw.link.as_ref().map(|u| u.to_string());
     let canonical_url = raw.link.as_ref().map(|u| canonicalize(u).to_string());
     let signature = fingerprint::signature(&title, &text);
-    let guid = stable_guid(&raw, url.as_deref(), &title);
+    let guid = stable_guid(&raw, url.as_deref(), || title.clone());
     let content_hash = content_hash(&title, &text);
     let author = (!raw.authors.is_empty()).then(|| raw.authors.join(", "));
     Brief {
@@ -55,8 +51,24 @@ fn markup_is_blank(m: &Markup) -> bool {
     }
 }
 
+fn plain_title(raw: &RawBrief) -> String {
+    match &raw.title {
+        Some(Markup::Text(t)) => collapse_plain(t),
+        Some(Markup::Html(h)) => html_to_text(h),
+        None => String::new(),
+    }
+}
+
+/// The guid [`normalize`] gives `raw`, without normalising the rest of it (cheap unless the entry
+/// has neither an id nor a link): for asking the store whether an entry is known before
+/// processing it.
+pub fn guid_of(raw: &RawBrief) -> String {
+    let url = raw.link.as_ref().map(|u| u.to_string());
+    stable_guid(raw, url.as_deref(), || plain_title(raw))
+}
+
 /// The publisher's id when it has one, else the link, else a hash of title and date.
-fn stable_guid(raw: &RawBrief, url: Option<&str>, title: &str) -> String {
+fn stable_guid(raw: &RawBrief, url: Option<&str>, title: impl FnOnce() -> String) -> String {
     if let Some(g) = raw.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
         return g.to_string();
     }
@@ -68,6 +80,7 @@ fn stable_guid(raw: &RawBrief, url: Option<&str>, title: &str) -> String {
         .or(raw.updated)
         .map(|d| d.to_rfc3339())
         .unwrap_or_default();
+    let title = title();
     format!(
         "urn:briefwatch:{:016x}",
         xxh3_64(format!("{title}\u{1f}{date}").as_bytes())
@@ -126,6 +139,18 @@ mod tests {
         assert_eq!(normalize(r.clone()).guid, "https://example.org/a");
         r.guid = Some(" tag:example.org,2026:1 ".into());
         assert_eq!(normalize(r).guid, "tag:example.org,2026:1");
+    }
+
+    #[test]
+    fn guid_of_is_the_guid_normalize_gives() {
+        let mut r = raw();
+        assert_eq!(guid_of(&r), normalize(r.clone()).guid, "hashed");
+        r.link = Some(Url::parse("https://example.org/a?b=1#c").unwrap());
+        assert_eq!(guid_of(&r), normalize(r.clone()).guid, "link");
+        r.guid = Some("  ".into());
+        assert_eq!(guid_of(&r), normalize(r.clone()).guid, "blank id");
+        r.guid = Some("id-1".into());
+        assert_eq!(guid_of(&r), normalize(r).guid, "id");
     }
 
     #[test]

@@ -98,6 +98,7 @@ fn report(source_id: i64, briefs: Vec<Brief>) -> SourceReport {
         source_id,
         outcome: FetchOutcome::Fetched {
             briefs,
+            known: 0,
             validators: Validators::default(),
             status: 200,
         },

@@ -51,6 +51,7 @@ async fn first_poll_stores_every_entry_with_absolute_urls_and_plain_text_titles(
         ("not_modified", 0),
         ("errors", 0),
         ("new_briefs", STANDARD_ENTRIES as u64),
+        ("known_entries", 0),
     ]);
     summary.get("elapsed_ms");
 
@@ -240,6 +241,8 @@ async fn changed_feed_with_one_new_entry_stores_exactly_one_brief() {
         ("not_modified", 2),
         ("errors", 0),
         ("new_briefs", 1),
+        // The feed's other entries are recognised before they are processed.
+        ("known_entries", ALPHA_ENTRIES as u64),
     ]);
 
     let after = ws.briefs().await;
@@ -300,6 +303,7 @@ async fn restart_keeps_briefs_and_a_later_poll_stores_nothing_new() {
         ("not_modified", 0),
         ("errors", 0),
         ("new_briefs", 0),
+        ("known_entries", STANDARD_ENTRIES as u64),
     ]);
     let last = ws.briefs().await;
     assert_eq!(
@@ -326,9 +330,12 @@ async fn deleted_brief_stays_deleted_when_its_feed_is_fetched_again() {
 
     // Fresh validators: every feed comes back whole, the deleted entry included.
     server.republish_all_with_new_validators();
-    ws.poll()
-        .await
-        .assert_counts(&[("errors", 0), ("new_briefs", 0)]);
+    // The tombstone makes the deleted entry as known as the stored ones.
+    ws.poll().await.assert_counts(&[
+        ("errors", 0),
+        ("new_briefs", 0),
+        ("known_entries", STANDARD_ENTRIES as u64),
+    ]);
     let last = ws.briefs().await;
     assert_eq!(last.len(), before.len() - 1, "the deleted brief came back");
     assert!(!last.iter().any(|b| b["guid"] == victim["guid"]));
