@@ -15,7 +15,7 @@ use crate::model::{BriefId, SourceId};
 use crate::transforms::cluster::Candidate;
 use crate::transforms::fingerprint::{BANDS, Signature, band_keys};
 
-/// Band keys are already well-mixed hashes: use them as they are.
+/// Content hashes are already well-mixed: use them as they are.
 #[derive(Default)]
 struct KeyHasher(u64);
 
@@ -36,6 +36,10 @@ impl Hasher for KeyHasher {
 
 const NONE: u32 = u32::MAX;
 
+/// Buckets per band of an empty index (grows by doubling, keeping at most one entry per bucket on
+/// average).
+const MIN_BUCKETS: usize = 1024;
+
 /// A brief in the index.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Entry {
@@ -46,13 +50,22 @@ pub(super) struct Entry {
     pub content_hash: i64,
 }
 
+/// The band keys of every entry, chained by bucket: a flat table per band instead of one hash map
+/// of all keys, about a third of the memory (4 bytes per bucket and 8 per entry and band, no
+/// load-factor slack) and an array write per key instead of a hash-map insert.
 pub(super) struct StoryIndex {
-    /// Band key (its low 32 bits: a rare collision only adds a candidate, which the similarity
-    /// check then rejects) → the newest entry with that key.
-    heads: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
-    entries: Vec<Entry>,
-    /// `next[e * BANDS + band]`: the previous entry with the same key in that band.
+    /// `buckets` heads per band: `heads[band * buckets + (key & mask)]` is the newest entry whose
+    /// key in that band falls in the bucket.
+    heads: Vec<u32>,
+    buckets: usize,
+    /// `keys[e * BANDS + band]`: entry `e`'s key in that band (its low 32 bits: a rare collision
+    /// only adds a candidate, which the similarity check then rejects).
+    keys: Vec<u32>,
+    /// `next[e * BANDS + band]`: the previous entry in the same bucket of that band.
     next: Vec<u32>,
+    /// Whether entry `e` has band keys (a brief too short for a fingerprint has none).
+    keyed: Vec<bool>,
+    entries: Vec<Entry>,
     /// Content hash → the newest entry with that exact title and text.
     by_content: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
     /// `next_content[e]`: the previous entry with the same content hash.
@@ -74,16 +87,9 @@ impl StoryIndex {
                 r.get(0)
             })
             .ctx(op)?;
-        let mut idx = StoryIndex {
-            heads: HashMap::default(),
-            entries: Vec::new(),
-            next: Vec::new(),
-            by_content: HashMap::default(),
-            next_content: Vec::new(),
-            horizon: newest.saturating_sub(window_secs.saturating_mul(2)),
-            newest,
-            window_secs,
-        };
+        let mut idx = StoryIndex::empty(window_secs);
+        idx.newest = newest;
+        idx.horizon = newest.saturating_sub(window_secs.saturating_mul(2));
         let mut stmt = conn
             .prepare(
                 "SELECT id, story_id, sort_at, source_id, content_hash, signature FROM briefs
@@ -108,6 +114,23 @@ impl StoryIndex {
         Ok(idx)
     }
 
+    /// An empty index for a story window of `window_secs`.
+    fn empty(window_secs: i64) -> StoryIndex {
+        StoryIndex {
+            heads: vec![NONE; BANDS * MIN_BUCKETS],
+            buckets: MIN_BUCKETS,
+            keys: Vec::new(),
+            next: Vec::new(),
+            keyed: Vec::new(),
+            entries: Vec::new(),
+            by_content: HashMap::default(),
+            next_content: Vec::new(),
+            horizon: i64::MIN,
+            newest: 0,
+            window_secs,
+        }
+    }
+
     /// Entries sharing at least one band key, each once, with their fingerprints (read from the
     /// database: candidates are few, mostly true copies).
     pub fn candidates(
@@ -115,18 +138,9 @@ impl StoryIndex {
         conn: &Connection,
         keys: &[i64; BANDS],
     ) -> Result<Vec<Candidate>, StoreError> {
-        let mut seen: Vec<u32> = Vec::new();
-        for (band, key) in keys.iter().enumerate() {
-            let mut e = self.heads.get(&(*key as u32)).copied().unwrap_or(NONE);
-            while e != NONE {
-                if !seen.contains(&e) {
-                    seen.push(e);
-                }
-                e = self.next[e as usize * BANDS + band];
-            }
-        }
-        let mut out = Vec::with_capacity(seen.len());
-        for e in seen {
+        let found = self.sharing(keys);
+        let mut out = Vec::with_capacity(found.len());
+        for e in found {
             let entry = self.entries[e as usize];
             if let Some(signature) = signature_of(conn, entry.brief_id)? {
                 out.push(Candidate {
@@ -138,6 +152,24 @@ impl StoryIndex {
             }
         }
         Ok(out)
+    }
+
+    /// The entries (positions) with at least one band key equal to one of `keys`, each once.
+    fn sharing(&self, keys: &[i64; BANDS]) -> Vec<u32> {
+        let mask = self.buckets - 1;
+        let mut seen: Vec<u32> = Vec::new();
+        for (band, key) in keys.iter().enumerate() {
+            let key = *key as u32;
+            let mut e = self.heads[band * self.buckets + (key as usize & mask)];
+            while e != NONE {
+                let slot = e as usize * BANDS + band;
+                if self.keys[slot] == key && !seen.contains(&e) {
+                    seen.push(e);
+                }
+                e = self.next[slot];
+            }
+        }
+        seen
     }
 
     /// Entries with exactly this title and text (content hash), newest first.
@@ -160,7 +192,10 @@ impl StoryIndex {
 
     /// Adds a placed brief, with the band keys of its fingerprint when it has one.
     pub fn insert(&mut self, entry: Entry, keys: Option<&[i64; BANDS]>) {
-        let e = u32::try_from(self.entries.len()).expect("fewer than 4 billion briefs in a window");
+        let e = u32::try_from(self.entries.len())
+            .ok()
+            .filter(|&e| e != NONE)
+            .expect("fewer than 4 billion briefs in a window");
         self.newest = self.newest.max(entry.at);
         self.entries.push(entry);
         let prev = self
@@ -168,14 +203,44 @@ impl StoryIndex {
             .insert(entry.content_hash as u32, e)
             .unwrap_or(NONE);
         self.next_content.push(prev);
+        self.keyed.push(keys.is_some());
         match keys {
             Some(keys) => {
-                for key in keys {
-                    let prev = self.heads.insert(*key as u32, e).unwrap_or(NONE);
-                    self.next.push(prev);
+                for (band, key) in keys.iter().enumerate() {
+                    self.keys.push(*key as u32);
+                    let head = &mut self.heads
+                        [band * self.buckets + (*key as u32 as usize & (self.buckets - 1))];
+                    self.next.push(*head);
+                    *head = e;
                 }
             }
-            None => self.next.extend([NONE; BANDS]),
+            None => {
+                // Never a candidate: chained nowhere.
+                self.keys.extend([0; BANDS]);
+                self.next.extend([NONE; BANDS]);
+            }
+        }
+        if self.entries.len() > self.buckets {
+            self.grow();
+        }
+    }
+
+    /// Doubles the buckets per band and chains every keyed entry again, oldest first, so that each
+    /// chain stays newest first.
+    fn grow(&mut self) {
+        self.buckets *= 2;
+        let mask = self.buckets - 1;
+        self.heads = vec![NONE; BANDS * self.buckets];
+        for e in 0..self.entries.len() {
+            if !self.keyed[e] {
+                continue;
+            }
+            for band in 0..BANDS {
+                let slot = e * BANDS + band;
+                let head = &mut self.heads[band * self.buckets + (self.keys[slot] as usize & mask)];
+                self.next[slot] = *head;
+                *head = e as u32;
+            }
         }
     }
 
@@ -200,4 +265,62 @@ fn signature_of(conn: &Connection, id: BriefId) -> Result<Option<Signature>, Sto
         .query_row([id], |r| r.get(0))
         .ctx("reading a fingerprint")?;
     Ok(blob.and_then(|b| Signature::from_bytes(&b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: i64) -> Entry {
+        Entry {
+            brief_id: i,
+            story_id: i,
+            at: i,
+            source_id: 1,
+            content_hash: i,
+        }
+    }
+
+    /// Keys for entry `i`: unique per entry and band, except band `shared_band` which carries
+    /// `shared` when given.
+    fn keys(i: u64, shared: Option<(usize, i64)>) -> [i64; BANDS] {
+        std::array::from_fn(|band| match shared {
+            Some((b, k)) if b == band => k,
+            _ => (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (band as u64) << 40) as i64,
+        })
+    }
+
+    #[test]
+    fn finds_exactly_the_entries_sharing_a_band_key_across_growth() {
+        let mut idx = StoryIndex::empty(86_400);
+        let n = 5 * MIN_BUCKETS as u64; // several doublings
+        for i in 0..n {
+            // Every 100th entry shares key 7 in band 3; entry 50 has no fingerprint.
+            let shared = (i % 100 == 0).then_some((3, 7));
+            if i == 50 {
+                idx.insert(entry(i as i64), None);
+            } else {
+                idx.insert(entry(i as i64), Some(&keys(i, shared)));
+            }
+        }
+        assert!(idx.buckets >= n as usize, "grew: {}", idx.buckets);
+        let mut probe = keys(u64::MAX, Some((3, 7)));
+        let found = idx.sharing(&probe);
+        let expected: Vec<u32> = (0..n)
+            .filter(|i| i % 100 == 0)
+            .rev()
+            .map(|i| i as u32)
+            .collect();
+        assert_eq!(found, expected, "newest first, each once");
+        // An entry's own keys find it (and only it: the others differ in every band).
+        probe = keys(1234, None);
+        assert_eq!(idx.sharing(&probe), vec![1234]);
+        // Equal low bits (same bucket) but a different key is not a candidate.
+        let own = keys(1234, None);
+        let mut near: [i64; BANDS] = keys(u64::MAX - 1, None);
+        near[0] = own[0] ^ (1 << 31);
+        assert!(idx.sharing(&near).is_empty());
+        // The entry without a fingerprint is in the content index only.
+        assert_eq!(idx.same_text(50).len(), 1);
+    }
 }
