@@ -260,7 +260,8 @@ fn foreign_atom_namespace(head: &[u8]) -> Option<&[u8]> {
 
 /// Rewrites Atom text-construct types that feed-rs rejects (failing the whole document) into ones it
 /// reads: `application/octet-stream` (base64, decoded by `feed_extras`) and `text/plain` become
-/// `text`, `application/xhtml+xml` becomes `xhtml`.
+/// `text`, `application/xhtml+xml` becomes `xhtml`. Out-of-line content (`<content src=...>`) keeps
+/// its type: there it is a MIME type, which feed-rs reads as one.
 fn text_types(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
     const RULES: &[(&str, &str)] = &[
         ("type=\"application/octet-stream\"", "type=\"text\""),
@@ -279,7 +280,18 @@ fn text_types(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
     };
     let mut out = text.to_string();
     for (from, to) in present {
-        out = out.replace(from, to);
+        let mut rewritten = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(from) {
+            let tag_start = rest[..at].rfind('<').unwrap_or(0);
+            let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+            let out_of_line = rest[tag_start..tag_end].contains(" src=");
+            rewritten.push_str(&rest[..at]);
+            rewritten.push_str(if out_of_line { from } else { to });
+            rest = &rest[at + from.len()..];
+        }
+        rewritten.push_str(rest);
+        out = rewritten;
     }
     std::borrow::Cow::Owned(out.into_bytes())
 }
@@ -572,6 +584,21 @@ mod tests {
         let f = parse_feed(doc, None, &url()).unwrap();
         let titles: Vec<String> = f.entries.into_iter().map(|e| normalize(e).title).collect();
         assert_eq!(titles, ["Example Atom", "Plain"]);
+    }
+
+    #[test]
+    fn out_of_line_plain_text_content_keeps_its_mime_type() {
+        // A real blog's feed: the body is a .txt file elsewhere, the summary says what it is.
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title>
+            <entry><id>urn:1</id><title type="text/plain">Certificates</title>
+            <content src="https://blog.example.org/certs.txt" type="text/plain"/>
+            <link href="https://blog.example.org/certs.txt"/>
+            <summary>How certificates work.</summary></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(b.title, "Certificates");
+        assert_eq!(b.text, "How certificates work.");
+        assert_eq!(b.url.as_deref(), Some("https://blog.example.org/certs.txt"));
     }
 
     #[test]
