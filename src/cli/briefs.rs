@@ -139,6 +139,14 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
             entity,
             json,
         } => {
+            // Briefs are indexed under the canonical name: "IAEA" finds "International Atomic
+            // Energy Agency".
+            let entity = entity.map(|e| {
+                cfg.classify
+                    .gazetteer
+                    .canonical(&e)
+                    .map_or(e.clone(), str::to_string)
+            });
             let filter = BriefFilter {
                 limit: (limit > 0).then_some(limit),
                 since,

@@ -101,6 +101,18 @@ async fn polled_briefs_carry_topics_with_evidence_and_entities() {
     run.assert_success();
     let listed = titles(&run.json_lines());
     assert_eq!(listed, [PLOT]);
+    // Another name of the entity finds the same briefs.
+    let run = ws
+        .bw(&[
+            "briefs",
+            "list",
+            "--entity",
+            "Islamic Republic of Iran",
+            "--json",
+        ])
+        .await;
+    run.assert_success();
+    assert_eq!(titles(&run.json_lines()), [PLOT]);
 }
 
 #[tokio::test]

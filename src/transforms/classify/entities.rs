@@ -133,6 +133,16 @@ impl Gazetteer {
         }
     }
 
+    /// The canonical name of the entity `name` is one of the names of (ignoring case and surrounding
+    /// space): "IAEA" gives "International Atomic Energy Agency".
+    pub fn canonical(&self, name: &str) -> Option<&str> {
+        let name = name.trim().to_lowercase();
+        self.entities
+            .iter()
+            .find(|e| e.aliases.iter().any(|(a, _)| a.to_lowercase() == name))
+            .map(|e| e.name.as_str())
+    }
+
     /// This gazetteer with `other`'s entities added (aliases of an entity both name are merged).
     pub fn extended(mut self, other: Gazetteer) -> Gazetteer {
         for e in other.entities {

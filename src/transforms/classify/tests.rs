@@ -361,3 +361,15 @@ fn entities_report_kind_and_offsets_longest_first() {
         ]
     );
 }
+
+#[test]
+fn any_name_of_an_entity_gives_its_canonical_name() {
+    let g = Gazetteer::builtin();
+    assert_eq!(
+        g.canonical(" iaea "),
+        Some("International Atomic Energy Agency")
+    );
+    assert_eq!(g.canonical("Islamic Republic of Iran"), Some("Iran"));
+    assert_eq!(g.canonical("iran"), Some("Iran"));
+    assert_eq!(g.canonical("Atlantis"), None);
+}
