@@ -176,6 +176,7 @@ impl Daemon {
         if let Some(s) = self.sources.get_mut(&p.source.id) {
             s.next_check_at = p.source.next_check_at;
             s.failures = p.source.failures;
+            s.fetched_before |= p.source.fetched_before;
             if s.spec.url == p.source.spec.url {
                 s.validators = p.source.validators;
             }

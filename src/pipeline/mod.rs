@@ -299,9 +299,9 @@ pub async fn poll_source(
         src.validators = v;
     }
     if !new.is_empty() {
-        tracing::info!(source = %name, new_briefs = new.len(), elapsed_ms = started.elapsed().as_millis() as u64, "new briefs stored");
+        tracing::info!(source = %name, new_briefs = new.len(), known_entries = known, elapsed_ms = started.elapsed().as_millis() as u64, "new briefs stored");
     } else {
-        tracing::debug!(source = %name, kind = ?kind, elapsed_ms = started.elapsed().as_millis() as u64, "polled");
+        tracing::debug!(source = %name, kind = ?kind, known_entries = known, elapsed_ms = started.elapsed().as_millis() as u64, "polled");
     }
     Some(SourcePoll {
         source: src,

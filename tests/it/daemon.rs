@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::harness::{
-    ConfigSpec, Daemon, STANDARD_ENTRIES, Workspace, serve_standard_feeds, titles,
+    ALPHA_ENTRIES, ConfigSpec, Daemon, STANDARD_ENTRIES, Workspace, serve_standard_feeds, titles,
 };
 use crate::server::{FeedServer, Mode};
 
@@ -75,6 +75,46 @@ async fn daemon_polls_on_a_1s_interval_and_exits_0_on_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_polls_on_a_1s_interval_and_exits_0_on_sigint() {
     daemon_polls_then_exits_zero_on("INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_skips_stored_entries_when_a_feed_comes_back_whole() {
+    let server = FeedServer::start().await;
+    let sources = serve_standard_feeds(&server)
+        .into_iter()
+        .map(|s| s.interval("1s"));
+    let ws = Workspace::with_config(&ConfigSpec::for_server(&server).sources(sources));
+    let mut daemon = ws.spawn_env(&["run"], &[("BRIEFWATCH_LOG", "briefwatch=debug")]);
+    wait_for_requests(&server, &mut daemon, 1).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while ws.briefs().await.len() < STANDARD_ENTRIES {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first poll not stored\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Same documents, fresh validators: every feed answers 200 with entries already stored,
+    // which this daemon (not a restarted one) must recognise before processing them.
+    server.republish_all_with_new_validators();
+    let n = PATHS.iter().map(|p| server.hits(p)).max().unwrap_or(0) + 1;
+    wait_for_requests(&server, &mut daemon, n).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    daemon.signal("TERM");
+    let Some((status, _, stderr)) = daemon.wait_exit(Duration::from_secs(10)).await else {
+        panic!("daemon did not exit\n{}", daemon.output_so_far());
+    };
+    assert!(status.success(), "{stderr}");
+    let want = format!("known_entries={ALPHA_ENTRIES}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("source=alpha") && l.contains(&want)),
+        "no poll of alpha skipped its {ALPHA_ENTRIES} stored entries:\n{stderr}"
+    );
+    assert_eq!(ws.briefs().await.len(), STANDARD_ENTRIES);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

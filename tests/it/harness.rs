@@ -240,11 +240,17 @@ impl Workspace {
 
     /// Starts `briefwatch --config <bw.toml> <args>` as a long-running child.
     pub fn spawn(&self, args: &[&str]) -> Daemon {
+        self.spawn_env(args, &[])
+    }
+
+    /// [`Workspace::spawn`] with extra environment variables.
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut cmd = base_command();
         cmd.current_dir(self.cwd.path())
             .arg("--config")
             .arg(&self.config)
-            .args(args);
+            .args(args)
+            .envs(env.iter().copied());
         Daemon::spawn(cmd)
     }
 }
