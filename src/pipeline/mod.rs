@@ -141,7 +141,9 @@ async fn fetch_and_parse(
                     None => parsed.entries,
                 };
                 if src.spec.settings.fetch_full_article {
-                    pages::full_articles(client, writer, src, entries).await
+                    let (entries, done) = pages::full_articles(client, writer, src, entries).await;
+                    complete = done;
+                    entries
                 } else {
                     entries
                 }

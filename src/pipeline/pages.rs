@@ -9,7 +9,7 @@ use crate::model::{Markup, RawBrief, SourceState, Validators};
 use crate::sources::html::{
     ListingLink, article_brief, article_selectors, listing_selectors, parse_listing,
 };
-use crate::sources::http::{ACCEPT_HTML, Fetched, HttpClient};
+use crate::sources::http::{ACCEPT_HTML, FetchError, Fetched, HttpClient};
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::canonicalize::canonicalize;
@@ -64,7 +64,7 @@ pub(super) async fn html_source(
             Some(next) if (any_new || thorough) && pages < settings.max_pages => next,
             _ => break,
         };
-        let Some(page) = fetch_page(client, &next, name).await else {
+        let Ok(page) = fetch_page(client, &next, name).await else {
             break;
         };
         pages += 1;
@@ -86,7 +86,7 @@ pub(super) async fn html_source(
             LinkState::Elsewhere => out.push(stub(&link.url, &link.text)),
             LinkState::New if fetched < src.spec.settings.max_articles => {
                 fetched += 1;
-                let Some(page) = fetch_page(client, &link.url, name).await else {
+                let Ok(page) = fetch_page(client, &link.url, name).await else {
                     waiting += 1;
                     continue;
                 };
@@ -110,13 +110,16 @@ pub(super) async fn html_source(
 }
 
 /// Feed entries with their pages' articles in place of teasers, for entries the store does not have
-/// yet (at most `max_articles` pages; the rest keep what the feed gave).
+/// yet, at most `max_articles` pages a poll. New entries over that number, and those whose page
+/// could not be fetched for a reason that may pass (a timeout, a 503), are left out for the next
+/// poll, which then reads the feed again (`false`: drop its validators); an entry whose page is gone
+/// for good (404, 410, refused) keeps the feed's text.
 pub(super) async fn full_articles(
     client: &HttpClient,
     writer: Option<&WriterHandle>,
     src: &SourceState,
     mut entries: Vec<RawBrief>,
-) -> Vec<RawBrief> {
+) -> (Vec<RawBrief>, bool) {
     let links: Vec<(usize, Url)> = entries
         .iter()
         .enumerate()
@@ -140,19 +143,28 @@ pub(super) async fn full_articles(
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
-                return entries;
+                return (entries, true);
             }
         },
     };
     let selectors = article_selectors(src.spec.settings.html.as_ref());
     let mut fetched = 0;
+    let mut later = vec![false; entries.len()];
     for ((i, link), state) in links.into_iter().zip(states) {
-        if state != LinkState::New || fetched >= src.spec.settings.max_articles {
+        if state != LinkState::New {
+            continue;
+        }
+        if fetched >= src.spec.settings.max_articles {
+            later[i] = true;
             continue;
         }
         fetched += 1;
-        let Some(page) = fetch_page(client, &link, &src.spec.name).await else {
-            continue;
+        let page = match fetch_page(client, &link, &src.spec.name).await {
+            Ok(page) => page,
+            Err(e) => {
+                later[i] = e.should_retry();
+                continue;
+            }
         };
         let a = article_brief(
             &page.body,
@@ -173,7 +185,13 @@ pub(super) async fn full_articles(
         }
         e.published = e.published.or(a.published);
     }
-    entries
+    let waiting = later.iter().filter(|&&l| l).count();
+    if waiting > 0 {
+        tracing::debug!(source = %src.spec.name, articles = fetched, waiting, "entries left for the next poll");
+        let mut keep = later.into_iter().map(|l| !l);
+        entries.retain(|_| keep.next().unwrap_or(true));
+    }
+    (entries, waiting == 0)
 }
 
 /// The store's view of `urls` for this source (all new without a store: `sources test`); `None`
@@ -198,14 +216,11 @@ async fn link_states<'a>(
     }
 }
 
-/// A plain GET of a page; failures are logged with the source and URL and skipped (the link stays
-/// new, so the next poll tries again).
-async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Option<Fetched> {
-    client
-        .get(url, ACCEPT_HTML)
-        .await
-        .map_err(|e| tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed"))
-        .ok()
+/// A plain GET of a page; failures are logged with the source and URL.
+async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Result<Fetched, FetchError> {
+    client.get(url, ACCEPT_HTML).await.inspect_err(
+        |e| tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed"),
+    )
 }
 
 /// A brief for a link that another source already stored: enough for the store to record this

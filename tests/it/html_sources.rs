@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::harness::{ConfigSpec, RSS, Workspace, by_title, str_field};
-use crate::server::FeedServer;
+use crate::server::{FeedServer, Mode};
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -279,6 +279,102 @@ async fn teaser_feed_with_fetch_full_article_stores_the_article_text() {
     assert!(!body.contains("Read more"), "{body}");
     ws.poll().await;
     assert_eq!(server.hits("/briefs/1"), 1, "article fetched again");
+}
+
+/// A workspace with one `fetch_full_article` feed whose entries tease `BRIEFS[..n]` (the site must
+/// be published separately); `extra` is appended to the source's table.
+fn teaser_workspace(server: &FeedServer, n: usize, extra: &str) -> Workspace {
+    let items: String = BRIEFS[..n]
+        .iter()
+        .map(|b| {
+            format!(
+                "<item><title>{}</title><link>{}</link><guid>teaser-{}</guid>\
+                 <description>Read more on our site.</description></item>\n",
+                b.title,
+                server.url(&format!("/briefs/{}", b.n)),
+                b.n
+            )
+        })
+        .collect();
+    let feed = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Teasers</title>
+{items}</channel></rss>"#
+    );
+    server.publish("/teasers.rss", feed, RSS);
+    let text = format!(
+        "{}\n[[sources]]\nname = \"teasers\"\nurl = \"{}\"\nfetch_full_article = true\n{extra}",
+        ConfigSpec::for_server(server).render(),
+        server.url("/teasers.rss")
+    );
+    let ws = Workspace::new();
+    ws.write_config(&text);
+    ws
+}
+
+#[tokio::test]
+async fn teaser_entries_over_max_articles_wait_for_the_next_poll_and_get_their_article() {
+    let server = FeedServer::start().await;
+    publish_site(&server, 3);
+    let ws = teaser_workspace(&server, 3, "max_articles = 2\n");
+    ws.poll().await.assert_counts(&[("new_briefs", 2)]);
+    // The feed has not changed, but an entry is waiting: the feed is read again, the two stored
+    // entries are skipped and the third gets its article, not the teaser.
+    ws.poll()
+        .await
+        .assert_counts(&[("fetched", 1), ("new_briefs", 1), ("known_entries", 2)]);
+    let briefs = ws.briefs().await;
+    assert_eq!(briefs.len(), 3);
+    for b in &BRIEFS[..3] {
+        let shown = ws.show(by_title(&briefs, b.title)).await;
+        let body = str_field(&shown, "text");
+        assert!(body.contains(b.body[1]), "{}: {body}", b.title);
+        assert!(
+            !body.contains("Read more"),
+            "{}: teaser stored: {body}",
+            b.title
+        );
+        assert_eq!(server.hits(&format!("/briefs/{}", b.n)), 1);
+    }
+    ws.poll()
+        .await
+        .assert_counts(&[("not_modified", 1), ("new_briefs", 0)]);
+}
+
+#[tokio::test]
+async fn a_teaser_whose_page_fails_for_now_waits_and_one_whose_page_is_gone_keeps_its_teaser() {
+    let server = FeedServer::start().await;
+    publish_site(&server, 3);
+    let ws = teaser_workspace(&server, 3, "");
+    server.set_mode("/briefs/2", Mode::Status(503));
+    server.set_mode("/briefs/3", Mode::Status(404));
+    ws.poll()
+        .await
+        .assert_counts(&[("errors", 0), ("new_briefs", 2)]);
+    let briefs = ws.briefs().await;
+    assert!(
+        !briefs
+            .iter()
+            .any(|b| str_field(b, "title") == BRIEFS[1].title),
+        "the entry whose page answered 503 was stored with its teaser"
+    );
+    let gone = ws.show(by_title(&briefs, BRIEFS[2].title)).await;
+    assert!(str_field(&gone, "text").contains("Read more"), "{gone}");
+
+    server.set_mode("/briefs/2", Mode::Serve);
+    ws.poll()
+        .await
+        .assert_counts(&[("fetched", 1), ("new_briefs", 1), ("known_entries", 2)]);
+    let briefs = ws.briefs().await;
+    let back = ws.show(by_title(&briefs, BRIEFS[1].title)).await;
+    assert!(
+        str_field(&back, "text").contains(BRIEFS[1].body[1]),
+        "{back}"
+    );
+    assert_eq!(
+        server.hits("/briefs/3"),
+        1,
+        "a gone page is not asked for again"
+    );
 }
 
 #[tokio::test]
