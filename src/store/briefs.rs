@@ -338,13 +338,13 @@ fn ingest_one(
         return Ok(None);
     }
     if let Some(existing) = same_url {
-        super::stories::add_sighting(tx, source_id, gh, existing, fetched)?;
+        super::stories::add_sighting(tx, source_id, gh, existing, b.url.as_deref(), fetched)?;
         return Ok(None);
     }
     let same_text = super::stories::same_text(tx, stories, b)?;
     if let Some(dup) = same_text.iter().find(|d| d.source_id == source_id) {
         let dup = dup.brief_id;
-        super::stories::add_sighting(tx, source_id, gh, dup, fetched)?;
+        super::stories::add_sighting(tx, source_id, gh, dup, b.url.as_deref(), fetched)?;
         return Ok(None);
     }
     let published = b.published.map(to_ts);

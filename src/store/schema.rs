@@ -132,4 +132,9 @@ CREATE TABLE models (
     body       TEXT NOT NULL
 );
 "#,
+    // 4: the link a sighting's source gave (it may differ from the stored brief's: same canonical
+    // URL with other tracking parameters, or the same text under another address).
+    r#"
+ALTER TABLE sightings ADD COLUMN url TEXT;
+"#,
 ];

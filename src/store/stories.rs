@@ -194,20 +194,22 @@ fn refresh_source_count(tx: &Connection, story_id: i64) -> Result<(), StoreError
     Ok(())
 }
 
-/// Records that `source_id` also carried the stored brief `brief_id` (under its own guid).
+/// Records that `source_id` also carried the stored brief `brief_id` (under its own guid, at `url`).
 pub(super) fn add_sighting(
     tx: &Connection,
     source_id: SourceId,
     guid_hash: i64,
     brief_id: BriefId,
+    url: Option<&str>,
     seen_at: i64,
 ) -> Result<(), StoreError> {
     let op = "recording a sighting";
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO sightings (source_id, guid_hash, brief_id, seen_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO sightings (source_id, guid_hash, brief_id, seen_at, url)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .ctx(op)?
-    .execute(params![source_id, guid_hash, brief_id, seen_at])
+    .execute(params![source_id, guid_hash, brief_id, seen_at, url])
     .ctx(op)?;
     let story: Option<i64> = tx
         .query_row(
@@ -287,7 +289,7 @@ impl Store {
                    JOIN sources so ON so.id = b.source_id
                  WHERE b.story_id = (SELECT story_id FROM briefs WHERE id = ?1) AND b.id <> ?1
                  UNION ALL
-                 SELECT b.id, so.name, b.url, b.title, s.seen_at FROM sightings s
+                 SELECT b.id, so.name, coalesce(s.url, b.url), b.title, s.seen_at FROM sightings s
                    JOIN briefs b ON b.id = s.brief_id JOIN sources so ON so.id = s.source_id
                  WHERE b.story_id = (SELECT story_id FROM briefs WHERE id = ?1)
                    AND s.source_id <> b.source_id

@@ -280,6 +280,16 @@ async fn same_article_behind_tracking_parameters_and_amp_is_one_brief_seen_by_ev
             Some(brief_id(article)),
             "the story has one brief, yet also_in points elsewhere: {e}"
         );
+        // Each source's entry shows the link that source gave, not the stored brief's.
+        let mark = match str_field(e, "source") {
+            "wire" => "utm_source",
+            "courier" => "fbclid",
+            _ => "/amp",
+        };
+        assert!(
+            str_field(e, "url").contains(mark),
+            "also_in url is not its source's own link: {e}"
+        );
     }
 
     let all = stories(&ws, None).await;
