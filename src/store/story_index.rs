@@ -50,19 +50,25 @@ pub(super) struct Entry {
     pub content_hash: i64,
 }
 
+/// One entry's place in one band: its key (the low 32 bits: a rare collision only adds a candidate,
+/// which the similarity check then rejects) and the previous entry in the same bucket.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    key: u32,
+    next: u32,
+}
+
 /// The band keys of every entry, chained by bucket: a flat table per band instead of one hash map
-/// of all keys, about a third of the memory (4 bytes per bucket and 8 per entry and band, no
+/// of all keys, about half the memory (4 bytes per bucket and 8 per entry and band, no
 /// load-factor slack) and an array write per key instead of a hash-map insert.
 pub(super) struct StoryIndex {
     /// `buckets` heads per band: `heads[band * buckets + (key & mask)]` is the newest entry whose
     /// key in that band falls in the bucket.
     heads: Vec<u32>,
     buckets: usize,
-    /// `keys[e * BANDS + band]`: entry `e`'s key in that band (its low 32 bits: a rare collision
-    /// only adds a candidate, which the similarity check then rejects).
-    keys: Vec<u32>,
-    /// `next[e * BANDS + band]`: the previous entry in the same bucket of that band.
-    next: Vec<u32>,
+    /// `links[e * BANDS + band]`: entry `e`'s key in that band and the previous entry in the same
+    /// bucket, side by side so that walking a chain costs one memory access per entry.
+    links: Vec<Link>,
     /// Whether entry `e` has band keys (a brief too short for a fingerprint has none).
     keyed: Vec<bool>,
     entries: Vec<Entry>,
@@ -119,8 +125,7 @@ impl StoryIndex {
         StoryIndex {
             heads: vec![NONE; BANDS * MIN_BUCKETS],
             buckets: MIN_BUCKETS,
-            keys: Vec::new(),
-            next: Vec::new(),
+            links: Vec::new(),
             keyed: Vec::new(),
             entries: Vec::new(),
             by_content: HashMap::default(),
@@ -162,11 +167,11 @@ impl StoryIndex {
             let key = *key as u32;
             let mut e = self.heads[band * self.buckets + (key as usize & mask)];
             while e != NONE {
-                let slot = e as usize * BANDS + band;
-                if self.keys[slot] == key && !seen.contains(&e) {
+                let link = self.links[e as usize * BANDS + band];
+                if link.key == key && !seen.contains(&e) {
                     seen.push(e);
                 }
-                e = self.next[slot];
+                e = link.next;
             }
         }
         seen
@@ -207,17 +212,18 @@ impl StoryIndex {
         match keys {
             Some(keys) => {
                 for (band, key) in keys.iter().enumerate() {
-                    self.keys.push(*key as u32);
                     let head = &mut self.heads
                         [band * self.buckets + (*key as u32 as usize & (self.buckets - 1))];
-                    self.next.push(*head);
+                    self.links.push(Link {
+                        key: *key as u32,
+                        next: *head,
+                    });
                     *head = e;
                 }
             }
             None => {
                 // Never a candidate: chained nowhere.
-                self.keys.extend([0; BANDS]);
-                self.next.extend([NONE; BANDS]);
+                self.links.extend([Link { key: 0, next: NONE }; BANDS]);
             }
         }
         if self.entries.len() > self.buckets {
@@ -237,8 +243,9 @@ impl StoryIndex {
             }
             for band in 0..BANDS {
                 let slot = e * BANDS + band;
-                let head = &mut self.heads[band * self.buckets + (self.keys[slot] as usize & mask)];
-                self.next[slot] = *head;
+                let link = &mut self.links[slot];
+                let head = &mut self.heads[band * self.buckets + (link.key as usize & mask)];
+                link.next = *head;
                 *head = e as u32;
             }
         }
