@@ -131,23 +131,22 @@ async fn fetch_and_parse(
     let mut known = 0;
     let raws = match src.spec.kind {
         SourceKind::Feed => match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
-            Ok(parsed) => {
-                let entries = match writer.filter(|_| src.fetched_before) {
-                    Some(w) => {
-                        let (entries, k) = drop_known(w, src, parsed.entries).await;
-                        known = k;
-                        entries
-                    }
-                    None => parsed.entries,
-                };
-                if src.spec.settings.fetch_full_article {
-                    let (entries, done) = pages::full_articles(client, writer, src, entries).await;
-                    complete = done;
-                    entries
-                } else {
+            // Article pages are looked up in the store anyway: that lookup also drops known entries.
+            Ok(parsed) if src.spec.settings.fetch_full_article => {
+                let (entries, done, k) =
+                    pages::full_articles(client, writer, src, parsed.entries).await;
+                complete = done;
+                known = k;
+                entries
+            }
+            Ok(parsed) => match writer.filter(|_| src.fetched_before) {
+                Some(w) => {
+                    let (entries, k) = drop_known(w, src, parsed.entries).await;
+                    known = k;
                     entries
                 }
-            }
+                None => parsed.entries,
+            },
             Err(e) => {
                 return (
                     FetchOutcome::Failed {
@@ -259,16 +258,12 @@ pub async fn poll_source(
     let next = scheduler::next_check(now, src.spec.interval, sched);
     let name = src.spec.name.clone();
     let url = src.spec.url.to_string();
-    let mut known = 0;
+    let known = match &outcome {
+        FetchOutcome::Fetched { known, .. } => *known,
+        _ => 0,
+    };
     let (mut kind, validators) = match &outcome {
-        FetchOutcome::Fetched {
-            validators,
-            known: k,
-            ..
-        } => {
-            known = *k;
-            (PollKind::Fetched, Some(validators.clone()))
-        }
+        FetchOutcome::Fetched { validators, .. } => (PollKind::Fetched, Some(validators.clone())),
         FetchOutcome::NotModified => (PollKind::NotModified, None),
         FetchOutcome::Failed { error, .. } => {
             tracing::warn!(source = %name, url = %url, error = %error, "poll failed");

@@ -13,6 +13,7 @@ use crate::sources::http::{ACCEPT_HTML, FetchError, Fetched, HttpClient};
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::canonicalize::canonicalize;
+use crate::transforms::normalize::guid_of;
 
 /// The raw briefs of an HTML source whose listing page `first` was just fetched: the listing's new
 /// links (following `next_page` while pages still bring new ones), each new article fetched and
@@ -113,13 +114,14 @@ pub(super) async fn html_source(
 /// yet, at most `max_articles` pages a poll. New entries over that number, and those whose page
 /// could not be fetched for a reason that may pass (a timeout, a 503), are left out for the next
 /// poll, which then reads the feed again (`false`: drop its validators); an entry whose page is gone
-/// for good (404, 410, refused) keeps the feed's text.
+/// for good (404, 410, refused) keeps the feed's text. Entries this source already stored are
+/// dropped; their number is the third value.
 pub(super) async fn full_articles(
     client: &HttpClient,
     writer: Option<&WriterHandle>,
     src: &SourceState,
     mut entries: Vec<RawBrief>,
-) -> (Vec<RawBrief>, bool) {
+) -> (Vec<RawBrief>, bool, usize) {
     let links: Vec<(usize, Url)> = entries
         .iter()
         .enumerate()
@@ -127,15 +129,7 @@ pub(super) async fn full_articles(
         .collect();
     let keyed: Vec<(String, Option<String>)> = links
         .iter()
-        .map(|(i, l)| {
-            let guid = entries[*i]
-                .guid
-                .as_deref()
-                .map(str::trim)
-                .filter(|g| !g.is_empty())
-                .map_or_else(|| l.to_string(), str::to_string);
-            (guid, Some(canonicalize(l).to_string()))
-        })
+        .map(|(i, l)| (guid_of(&entries[*i]), Some(canonicalize(l).to_string())))
         .collect();
     let states = match writer {
         None => vec![LinkState::New; keyed.len()],
@@ -143,14 +137,19 @@ pub(super) async fn full_articles(
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
-                return (entries, true);
+                return (entries, true, 0);
             }
         },
     };
     let selectors = article_selectors(src.spec.settings.html.as_ref());
     let mut fetched = 0;
+    // Entries left for the next poll, and entries already stored: both are dropped.
     let mut later = vec![false; entries.len()];
+    let mut known = vec![false; entries.len()];
     for ((i, link), state) in links.into_iter().zip(states) {
+        if state == LinkState::Known {
+            known[i] = true;
+        }
         if state != LinkState::New {
             continue;
         }
@@ -186,12 +185,13 @@ pub(super) async fn full_articles(
         e.published = e.published.or(a.published);
     }
     let waiting = later.iter().filter(|&&l| l).count();
+    let stored = known.iter().filter(|&&k| k).count();
     if waiting > 0 {
         tracing::debug!(source = %src.spec.name, articles = fetched, waiting, "entries left for the next poll");
-        let mut keep = later.into_iter().map(|l| !l);
-        entries.retain(|_| keep.next().unwrap_or(true));
     }
-    (entries, waiting == 0)
+    let mut drop = later.into_iter().zip(known).map(|(l, k)| l || k);
+    entries.retain(|_| !drop.next().unwrap_or(false));
+    (entries, waiting == 0, stored)
 }
 
 /// The store's view of `urls` for this source (all new without a store: `sources test`); `None`
