@@ -4,6 +4,8 @@
 //!
 //! - [`config`]: raw TOML shape → validated [`config::Config`]; the only place that reads the config file.
 //! - [`model`]: plain data shared by every stage (sources, briefs, fetch outcomes); no I/O.
+//! - [`decode`]: bytes in any character set to UTF-8, feed and page dates to UTC; below sources and
+//!   transforms.
 //! - [`scheduler`]: when each source is next due (intervals, backoff, jitter); no HTTP, no SQL.
 //! - [`sources`]: fetch bytes over HTTP and parse them (feeds, listing and article pages) into raw
 //!   briefs; never writes SQL.
@@ -19,6 +21,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod model;
 pub mod opml;
 pub mod pipeline;

@@ -223,7 +223,7 @@ pub struct Brief {
     /// Plain-text body with paragraph breaks.
     pub text: String,
     /// Sanitised HTML body (allow-listed tags, absolute links); `None` when it is exactly the text's
-    /// paragraphs ([`crate::transforms::normalize::paragraphs_html`]), which readers rebuild.
+    /// paragraphs (`transforms::normalize::paragraphs_html`), which readers rebuild.
     pub html: Option<String>,
     /// Authors, comma-separated.
     pub author: Option<String>,
@@ -235,7 +235,7 @@ pub struct Brief {
     pub content_hash: i64,
     /// Near-duplicate fingerprint; `None` when there is too little text to compare.
     #[serde(skip)]
-    pub signature: Option<crate::transforms::fingerprint::Signature>,
+    pub signature: Option<Signature>,
     /// Topics the classifier gave it, best first.
     pub topics: Vec<TopicTag>,
     /// Entities named in it.
@@ -360,4 +360,34 @@ pub struct SourceStatus {
     pub next_check: Option<DateTime<Utc>>,
     /// Number of stored briefs.
     pub briefs: u64,
+}
+
+/// Values in a near-duplicate [`Signature`] (MinHash bins).
+pub const SIGNATURE_LEN: usize = 126;
+
+/// A MinHash signature: for each of the [`SIGNATURE_LEN`] bins, the smallest (16-bit) value of the
+/// brief's shingles that fell into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(pub [u32; SIGNATURE_LEN]);
+
+impl Signature {
+    /// The values as `2 · SIGNATURE_LEN` little-endian bytes (values are 16-bit, see the fingerprint transform's `min_hashes`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0
+            .iter()
+            .flat_map(|v| (*v as u16).to_le_bytes())
+            .collect()
+    }
+
+    /// The inverse of [`Signature::to_bytes`]; `None` unless `b` is exactly `2 · SIGNATURE_LEN` long.
+    pub fn from_bytes(b: &[u8]) -> Option<Signature> {
+        if b.len() != 2 * SIGNATURE_LEN {
+            return None;
+        }
+        let mut values = [0u32; SIGNATURE_LEN];
+        for (v, chunk) in values.iter_mut().zip(b.chunks_exact(2)) {
+            *v = u32::from(u16::from_le_bytes(chunk.try_into().ok()?));
+        }
+        Some(Signature(values))
+    }
 }

@@ -1,5 +1,6 @@
-//! One poll of one or many sources: fetch → parse (→ article pages) → normalise → classify → persist,
-//! with bounded concurrency.
+//! One poll of one or many sources, with bounded concurrency, in named steps: `fetch` the document,
+//! `parse` it, `expand` it (article and further listing pages, stored entries dropped), `process` the
+//! rest (normalise, fingerprint, classify), `persist` through the writer.
 //!
 //! Owns no state between polls; the caller (the daemon or `poll --once`) keeps the schedule. Fetching
 //! and parsing can be cancelled; a write that has started always finishes.
@@ -13,16 +14,18 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FetchOutcome, RawBrief, SourceKind, SourceReport, SourceState, Validators};
+use crate::model::{Brief, FetchOutcome, SourceReport, SourceState, Validators};
 use crate::scheduler::{self, Outcome};
-use crate::sources::feed::parse_feed;
-use crate::sources::http::{ACCEPT_FEED, ACCEPT_HTML, FetchRequest, FetchResponse, HttpClient};
+use crate::sources::http::HttpClient;
+use crate::store::NewBrief;
 use crate::store::writer::WriterHandle;
-use crate::store::{LinkState, NewBrief};
 use crate::transforms::classify::Classifier;
-use crate::transforms::normalize::{guid_of, normalize};
 
-mod pages;
+mod expand;
+mod read;
+
+pub use expand::Expanded;
+pub use read::{Parsed, Read, ReadError, expand, fetch, parse, process, read_source};
 
 /// How one source's poll ended, for the caller's bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,156 +85,56 @@ impl PollSummary {
     }
 }
 
-/// Fetches and parses one source (and, for HTML sources and full-article feeds, its new article
-/// pages). Returns the report to persist plus the cache hint for scheduling.
-async fn fetch_and_parse(
-    client: &HttpClient,
-    classifier: &Classifier,
-    writer: Option<&WriterHandle>,
-    src: &SourceState,
-) -> (FetchOutcome, Outcome) {
-    let accept = match src.spec.kind {
-        SourceKind::Feed => ACCEPT_FEED,
-        SourceKind::Html => ACCEPT_HTML,
-    };
-    let req = FetchRequest {
-        url: &src.spec.url,
-        validators: &src.validators,
-        accept,
-    };
-    let failures = src.failures + 1;
-    let f = match client.fetch(req).await {
-        Ok(FetchResponse::NotModified) => {
-            return (
-                FetchOutcome::NotModified,
-                Outcome::Success { max_age: None },
-            );
-        }
-        Ok(FetchResponse::Fetched(f)) => f,
-        Err(e) => {
-            return (
-                FetchOutcome::Failed {
-                    error: e.to_string(),
-                    status: e.status(),
-                },
-                Outcome::Failure {
-                    // A failure that retrying will not fix (404, 410, a refused address) backs off as
-                    // if it had already failed a few times; fixing the URL in the config resets it.
-                    failures: if e.should_retry() {
-                        failures
-                    } else {
-                        failures.max(5)
-                    },
-                    retry_after: e.retry_after(),
-                },
-            );
-        }
-    };
-    let mut complete = true;
-    let mut known = 0;
-    let raws = match src.spec.kind {
-        SourceKind::Feed => match parse_feed(&f.body, f.content_type.as_deref(), &f.url) {
-            // Article pages are looked up in the store anyway: that lookup also drops known entries.
-            Ok(parsed) if src.spec.settings.fetch_full_article => {
-                let (entries, done, k) =
-                    pages::full_articles(client, writer, src, parsed.entries).await;
-                complete = done;
-                known = k;
-                entries
-            }
-            Ok(parsed) => match writer.filter(|_| src.fetched_before) {
-                Some(w) => {
-                    let (entries, k) = drop_known(w, src, parsed.entries).await;
-                    known = k;
-                    entries
-                }
-                None => parsed.entries,
-            },
-            Err(e) => {
-                return (
-                    FetchOutcome::Failed {
-                        error: e.to_string(),
-                        status: Some(f.status),
-                    },
-                    Outcome::Failure {
-                        failures,
-                        retry_after: None,
-                    },
-                );
-            }
-        },
-        SourceKind::Html => {
-            let (raws, done, k) = pages::html_source(client, writer, src, &f).await;
-            complete = done;
-            known = k;
-            raws
-        }
-    };
-    let briefs = raws
-        .into_iter()
-        .map(|raw| {
-            let mut b = normalize(raw);
-            (b.topics, b.entities) = classifier.tags(&b.title, &b.text);
-            b
-        })
-        .collect();
-    (
-        FetchOutcome::Fetched {
-            briefs,
-            known,
-            // Links left for later need the page read again, changed or not.
-            validators: if complete {
-                f.validators
-            } else {
-                Validators::default()
-            },
-            status: f.status,
-        },
-        Outcome::Success { max_age: f.max_age },
-    )
-}
-
-/// `entries` without those this source's store rows (briefs, sightings, tombstones) already cover,
-/// matched by guid, and how many were dropped. Skipping them here saves normalising, fingerprinting
-/// and classifying what the writer would discard: a feed without validators, or one whose document
-/// changed, repeats mostly known entries at every poll. The writer still checks every brief it gets.
-async fn drop_known(
-    writer: &WriterHandle,
-    src: &SourceState,
-    entries: Vec<RawBrief>,
-) -> (Vec<RawBrief>, usize) {
-    let keys = entries.iter().map(|e| (guid_of(e), None)).collect();
-    match writer.link_states(src.id, keys).await {
-        Ok(states) => {
-            let before = entries.len();
-            let kept: Vec<RawBrief> = entries
-                .into_iter()
-                .zip(states)
-                .filter(|(_, s)| *s != LinkState::Known)
-                .map(|(e, _)| e)
-                .collect();
-            let known = before - kept.len();
-            (kept, known)
-        }
-        Err(e) => {
-            tracing::warn!(source = %src.spec.name, error = %e, "looking up known entries failed; processing them all");
-            (entries, 0)
-        }
-    }
-}
-
 /// What a source yields right now, fetched in full (no validators) and not stored: `sources test`.
 pub async fn preview(
     client: &HttpClient,
     classifier: &Classifier,
     src: &SourceState,
-) -> Result<Vec<crate::model::Brief>, String> {
+) -> Result<Vec<Brief>, ReadError> {
     let mut src = src.clone();
     src.validators = Validators::default();
-    match fetch_and_parse(client, classifier, None, &src).await.0 {
-        FetchOutcome::Fetched { briefs, .. } => Ok(briefs),
-        FetchOutcome::NotModified => Ok(Vec::new()),
-        FetchOutcome::Failed { error, .. } => Err(error),
+    Ok(read_source(client, classifier, None, &src)
+        .await?
+        .map(|r| r.briefs)
+        .unwrap_or_default())
+}
+
+/// The store's record of a read and the scheduler's view of it. `failures` counts this poll's
+/// failure, if it is one.
+fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutcome, Outcome) {
+    match read {
+        Ok(None) => (
+            FetchOutcome::NotModified,
+            Outcome::Success { max_age: None },
+        ),
+        Ok(Some(r)) => (
+            FetchOutcome::Fetched {
+                briefs: r.briefs,
+                known: r.known,
+                validators: r.validators,
+                status: r.status,
+            },
+            Outcome::Success { max_age: r.max_age },
+        ),
+        Err(e) => {
+            let outcome = Outcome::Failure {
+                // A failure that retrying will not fix (404, 410, a refused address) backs off as
+                // if it had already failed a few times; fixing the URL in the config resets it.
+                failures: if e.should_retry() {
+                    failures
+                } else {
+                    failures.max(5)
+                },
+                retry_after: e.retry_after(),
+            };
+            (
+                FetchOutcome::Failed {
+                    error: e.to_string(),
+                    status: e.status(),
+                },
+                outcome,
+            )
+        }
     }
 }
 
@@ -242,32 +145,46 @@ pub async fn poll_source(
     client: &HttpClient,
     classifier: &Classifier,
     writer: &WriterHandle,
-    mut src: SourceState,
+    src: SourceState,
     fetch_slots: &Semaphore,
     cancel: &CancellationToken,
 ) -> Option<SourcePoll> {
     let started = Instant::now();
-    let (outcome, sched) = tokio::select! {
+    let read = tokio::select! {
         r = async {
             let _slot = fetch_slots.acquire().await.ok()?;
-            Some(fetch_and_parse(client, classifier, Some(writer), &src).await)
+            Some(read_source(client, classifier, Some(writer), &src).await)
         } => r?,
         () = cancel.cancelled() => return None,
     };
+    let poll = persist(writer, src, read).await;
+    let (name, elapsed_ms) = (&poll.source.spec.name, started.elapsed().as_millis() as u64);
+    if !poll.new.is_empty() {
+        tracing::info!(source = %name, new_briefs = poll.new.len(), known_entries = poll.known, elapsed_ms, "new briefs stored");
+    } else {
+        tracing::debug!(source = %name, kind = ?poll.kind, known_entries = poll.known, elapsed_ms, "polled");
+    }
+    Some(poll)
+}
+
+/// Step 5: records a read (or its failure) through the writer, which always completes, and brings
+/// the source's scheduling state (next check, failures, validators) up to date.
+async fn persist(
+    writer: &WriterHandle,
+    mut src: SourceState,
+    read: Result<Option<Read>, ReadError>,
+) -> SourcePoll {
+    let (outcome, sched) = outcomes(read, src.failures + 1);
     let now = Utc::now();
     let next = scheduler::next_check(now, src.spec.interval, sched);
-    let name = src.spec.name.clone();
-    let url = src.spec.url.to_string();
-    let known = match &outcome {
-        FetchOutcome::Fetched { known, .. } => *known,
-        _ => 0,
-    };
-    let (mut kind, validators) = match &outcome {
-        FetchOutcome::Fetched { validators, .. } => (PollKind::Fetched, Some(validators.clone())),
-        FetchOutcome::NotModified => (PollKind::NotModified, None),
+    let (mut kind, validators, known) = match &outcome {
+        FetchOutcome::Fetched {
+            validators, known, ..
+        } => (PollKind::Fetched, Some(validators.clone()), *known),
+        FetchOutcome::NotModified => (PollKind::NotModified, None, 0),
         FetchOutcome::Failed { error, .. } => {
-            tracing::warn!(source = %name, url = %url, error = %error, "poll failed");
-            (PollKind::Failed, None)
+            tracing::warn!(source = %src.spec.name, url = %src.spec.url, error = %error, "poll failed");
+            (PollKind::Failed, None, 0)
         }
     };
     let report = SourceReport {
@@ -279,7 +196,7 @@ pub async fn poll_source(
     let new = match writer.persist(report).await {
         Ok(r) => r.new,
         Err(e) => {
-            tracing::error!(source = %name, url = %url, error = %e, "storing poll results failed");
+            tracing::error!(source = %src.spec.name, url = %src.spec.url, error = %e, "storing poll results failed");
             kind = PollKind::Failed;
             Vec::new()
         }
@@ -295,17 +212,12 @@ pub async fn poll_source(
     if let Some(v) = validators.filter(|_| kind == PollKind::Fetched) {
         src.validators = v;
     }
-    if !new.is_empty() {
-        tracing::info!(source = %name, new_briefs = new.len(), known_entries = known, elapsed_ms = started.elapsed().as_millis() as u64, "new briefs stored");
-    } else {
-        tracing::debug!(source = %name, kind = ?kind, known_entries = known, elapsed_ms = started.elapsed().as_millis() as u64, "polled");
-    }
-    Some(SourcePoll {
+    SourcePoll {
         source: src,
         kind,
         new,
         known,
-    })
+    }
 }
 
 /// Polls every source once, at most `concurrency` at a time, and sums up.

@@ -6,9 +6,9 @@
 use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
+use crate::decode::{charset, dates};
 use crate::model::{Markup, RawBrief};
 use crate::sources::feed_extras::{self, ItemExtras};
-use crate::sources::{charset, dates};
 
 /// A document that could not be read as a feed.
 #[derive(Debug, thiserror::Error)]

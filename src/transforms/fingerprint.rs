@@ -50,10 +50,12 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+pub use crate::model::{SIGNATURE_LEN, Signature};
+
 /// Words per shingle.
 pub const SHINGLE_WORDS: usize = 3;
 /// MinHash values per signature.
-pub const NUM_HASHES: usize = 126;
+pub const NUM_HASHES: usize = SIGNATURE_LEN;
 /// LSH bands: two briefs are candidates when all the rows of at least one band are equal.
 pub const BANDS: usize = 42;
 /// MinHash values per band.
@@ -72,33 +74,6 @@ const _: () = assert!(NUM_HASHES % BANDS == 0);
 const BODY_SEED: u64 = 0x6272_6965_6662_6f64;
 const TITLE_SEED: u64 = 0x6272_6965_6674_746c;
 const BAND_SEED: u64 = 0x6272_6965_6662_6e64;
-
-/// A MinHash signature: for each of the [`NUM_HASHES`] bins, the smallest (16-bit) value of the
-/// brief's shingles that fell into it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signature(pub [u32; NUM_HASHES]);
-
-impl Signature {
-    /// The values as `2 · NUM_HASHES` little-endian bytes (values are 16-bit, see `min_hashes`).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.0
-            .iter()
-            .flat_map(|v| (*v as u16).to_le_bytes())
-            .collect()
-    }
-
-    /// The inverse of [`Signature::to_bytes`]; `None` unless `b` is exactly `2 · NUM_HASHES` long.
-    pub fn from_bytes(b: &[u8]) -> Option<Signature> {
-        if b.len() != 2 * NUM_HASHES {
-            return None;
-        }
-        let mut values = [0u32; NUM_HASHES];
-        for (v, chunk) in values.iter_mut().zip(b.chunks_exact(2)) {
-            *v = u32::from(u16::from_le_bytes(chunk.try_into().ok()?));
-        }
-        Some(Signature(values))
-    }
-}
 
 /// The fingerprint of a brief, or `None` when its body has fewer than [`MIN_SHINGLES`] distinct
 /// shingles (the caller then gives it a story of its own).

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
 use super::meta::PageMeta;
-use crate::sources::dates::parse_feed_date;
+use crate::decode::dates::parse_feed_date;
 
 /// `@type`s whose JSON-LD objects describe the article itself.
 const ARTICLE_TYPES: &[&str] = &[

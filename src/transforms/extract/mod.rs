@@ -273,7 +273,7 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
         return enc.decode_without_bom_handling(&body[bom..]).0.into_owned();
     }
     let declared = content_type
-        .and_then(crate::sources::charset::http_charset)
+        .and_then(crate::decode::charset::http_charset)
         .or_else(|| meta_charset(&body[..body.len().min(1024)]));
     let enc = declared.unwrap_or(UTF_8);
     enc.decode_without_bom_handling(body).0.into_owned()

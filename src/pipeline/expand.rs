@@ -1,13 +1,14 @@
-//! Web pages beyond a source's own document: the further listing pages of an HTML source, and the
-//! article pages behind new links (HTML sources, and feeds with `fetch_full_article`). A page whose
-//! link the store already has is never fetched again; at most `max_articles` are fetched per poll.
-//! Without a store (`sources test`) every link counts as new.
+//! The expand step: the web pages beyond a source's own document. For an HTML source, its further
+//! listing pages and the article pages behind new links; for a `fetch_full_article` feed, the
+//! article pages of new entries. A page whose link the store already has is never fetched again;
+//! at most `max_articles` are fetched per poll. Without a store (`sources test`) every link counts
+//! as new.
 
 use url::Url;
 
-use crate::model::{Markup, RawBrief, SourceState, Validators};
+use crate::model::{HtmlSettings, Markup, RawBrief, SourceState, Validators};
 use crate::sources::html::{
-    ListingLink, article_brief, article_selectors, listing_selectors, parse_listing,
+    Listing, ListingLink, ListingSelectors, article_brief, article_selectors, parse_listing,
 };
 use crate::sources::http::{ACCEPT_HTML, FetchError, Fetched, HttpClient};
 use crate::store::LinkState;
@@ -15,43 +16,85 @@ use crate::store::writer::WriterHandle;
 use crate::transforms::canonicalize::canonicalize;
 use crate::transforms::normalize::guid_of;
 
-/// The raw briefs of an HTML source whose listing page `first` was just fetched: the listing's new
+/// What the expand step leaves to process.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Raw briefs to process and persist (links another source stored come as sighting stubs).
+    pub entries: Vec<RawBrief>,
+    /// False when new entries or links were left for the next poll (over `max_articles`, or their
+    /// page failed for now): the document must then be read again even if it has not changed.
+    pub complete: bool,
+    /// Entries or listing links skipped because this source already stored them.
+    pub known: usize,
+}
+
+impl Expanded {
+    /// Every entry, none known, nothing left for later.
+    pub fn all(entries: Vec<RawBrief>) -> Expanded {
+        Expanded {
+            entries,
+            complete: true,
+            known: 0,
+        }
+    }
+}
+
+/// The raw briefs of an HTML source whose first listing page was just parsed: the listing's new
 /// links (following `next_page` while pages still bring new ones), each new article fetched and
-/// extracted, and links already stored by another source passed on as sightings. The flag is false
-/// when new links were left for later (over `max_articles`, or their page failed): the listing must
-/// then be read again next time even if it has not changed.
+/// extracted, and links already stored by another source passed on as sightings.
 pub(super) async fn html_source(
     client: &HttpClient,
     writer: Option<&WriterHandle>,
     src: &SourceState,
-    first: &Fetched,
-) -> (Vec<RawBrief>, bool, usize) {
-    let name = &src.spec.name;
+    first: Listing,
+    selectors: &ListingSelectors,
+) -> Expanded {
     let Some(settings) = src.spec.settings.html.as_ref() else {
-        tracing::error!(source = %name, "html source without [sources.html] settings; nothing to read");
-        return (Vec::new(), true, 0);
+        return Expanded::all(Vec::new());
     };
-    let Some(selectors) = listing_selectors(settings) else {
-        tracing::error!(source = %name, selector = %settings.links, "invalid links selector");
-        return (Vec::new(), true, 0);
+    let Some(links) = new_links(client, writer, src, settings, first, selectors).await else {
+        return Expanded {
+            complete: false,
+            ..Expanded::default()
+        };
     };
+    let (entries, waiting) = articles(client, src, settings, links.found).await;
+    Expanded {
+        entries,
+        complete: waiting == 0,
+        known: links.known,
+    }
+}
+
+/// The links of a listing worth following, with what the store knows of each.
+struct NewLinks {
+    /// Links not stored by this source, each once, in listing order.
+    found: Vec<(ListingLink, LinkState)>,
+    /// Links this source already stored.
+    known: usize,
+}
+
+/// Reads the listing from its first page on: every page on a first read (no validators), otherwise
+/// until a page brings nothing new; at most `max_pages`. `None` (logged) when the store cannot say
+/// which links it has.
+async fn new_links(
+    client: &HttpClient,
+    writer: Option<&WriterHandle>,
+    src: &SourceState,
+    settings: &HtmlSettings,
+    first: Listing,
+    selectors: &ListingSelectors,
+) -> Option<NewLinks> {
+    let name = &src.spec.name;
     let mut found: Vec<(ListingLink, LinkState)> = Vec::new();
-    let mut listing = parse_listing(
-        &first.body,
-        first.content_type.as_deref(),
-        &first.url,
-        &selectors,
-    );
+    let mut listing = first;
     // Without validators this is a first read, or the last poll left new links for later: read
     // every listing page then; otherwise stop at the first page that brings nothing new.
     let thorough = src.validators == Validators::default();
     let mut pages = 1;
     let mut known = 0;
     loop {
-        let states = match link_states(writer, src, listing.links.iter().map(|l| &l.url)).await {
-            Some(s) => s,
-            None => return (Vec::new(), false, 0),
-        };
+        let states = link_states(writer, src, listing.links.iter().map(|l| &l.url)).await?;
         let any_new = states.contains(&LinkState::New);
         for (link, state) in listing.links.into_iter().zip(states) {
             if state == LinkState::Known {
@@ -73,12 +116,25 @@ pub(super) async fn html_source(
             &page.body,
             page.content_type.as_deref(),
             &page.url,
-            &selectors,
+            selectors,
         );
     }
     if found.is_empty() {
         tracing::debug!(source = %name, pages, "no new links on the listing");
     }
+    Some(NewLinks { found, known })
+}
+
+/// The raw briefs behind a listing's links: new ones fetched and extracted (at most
+/// `max_articles`), those another source stored as sighting stubs. Also returns how many new links
+/// wait for the next poll.
+async fn articles(
+    client: &HttpClient,
+    src: &SourceState,
+    settings: &HtmlSettings,
+    found: Vec<(ListingLink, LinkState)>,
+) -> (Vec<RawBrief>, usize) {
+    let name = &src.spec.name;
     let article = article_selectors(Some(settings));
     let mut out = Vec::new();
     let (mut fetched, mut waiting) = (0, 0);
@@ -106,22 +162,22 @@ pub(super) async fn html_source(
             LinkState::Known => {}
         }
     }
-    tracing::debug!(source = %name, pages, articles = fetched, waiting, "html source read");
-    (out, waiting == 0, known)
+    tracing::debug!(source = %name, articles = fetched, waiting, "html source read");
+    (out, waiting)
 }
 
 /// Feed entries with their pages' articles in place of teasers, for entries the store does not have
 /// yet, at most `max_articles` pages a poll. New entries over that number, and those whose page
 /// could not be fetched for a reason that may pass (a timeout, a 503), are left out for the next
-/// poll, which then reads the feed again (`false`: drop its validators); an entry whose page is gone
-/// for good (404, 410, refused) keeps the feed's text. Entries this source already stored are
-/// dropped; their number is the third value.
+/// poll, which then reads the feed again (not `complete`: drop its validators); an entry whose page
+/// is gone for good (404, 410, refused) keeps the feed's text. Entries this source already stored
+/// are dropped and counted as known.
 pub(super) async fn full_articles(
     client: &HttpClient,
     writer: Option<&WriterHandle>,
     src: &SourceState,
     mut entries: Vec<RawBrief>,
-) -> (Vec<RawBrief>, bool, usize) {
+) -> Expanded {
     let links: Vec<(usize, Url)> = entries
         .iter()
         .enumerate()
@@ -137,7 +193,7 @@ pub(super) async fn full_articles(
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
-                return (entries, true, 0);
+                return Expanded::all(entries);
             }
         },
     };
@@ -191,7 +247,11 @@ pub(super) async fn full_articles(
     }
     let mut drop = later.into_iter().zip(known).map(|(l, k)| l || k);
     entries.retain(|_| !drop.next().unwrap_or(false));
-    (entries, waiting == 0, stored)
+    Expanded {
+        entries,
+        complete: waiting == 0,
+        known: stored,
+    }
 }
 
 /// The store's view of `urls` for this source (all new without a store: `sources test`); `None`

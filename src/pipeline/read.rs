@@ -1,0 +1,238 @@
+//! Reading one source, as named steps that pass structs: [`fetch`] its document, [`parse`] it into
+//! entries (a feed) or links (a listing page), [`expand`] them (article pages, further listing pages,
+//! entries already stored dropped), and [`process`] what is left into classified briefs. Persisting
+//! is the caller's last step (`poll_source`). Nothing here writes; the writer is only asked what it
+//! already holds.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::expand::{self, Expanded};
+use crate::model::{Brief, RawBrief, SourceKind, SourceState, Validators};
+use crate::sources::feed::{ParseError, parse_feed};
+use crate::sources::html::{Listing, ListingSelectors, listing_selectors, parse_listing};
+use crate::sources::http::{
+    ACCEPT_FEED, ACCEPT_HTML, FetchError, FetchRequest, FetchResponse, Fetched, HttpClient,
+};
+use crate::store::LinkState;
+use crate::store::writer::WriterHandle;
+use crate::transforms::classify::Classifier;
+use crate::transforms::normalize::{guid_of, normalize};
+
+/// Why reading a source failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The source's document could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The document was fetched but is not a feed.
+    #[error("{error}")]
+    Parse {
+        /// What the parser said.
+        error: ParseError,
+        /// The HTTP status of the response that carried it.
+        status: u16,
+    },
+}
+
+impl ReadError {
+    /// The HTTP status the origin answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ReadError::Fetch(e) => e.status(),
+            ReadError::Parse { status, .. } => Some(*status),
+        }
+    }
+
+    /// `Retry-After`, when the origin sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ReadError::Fetch(e) => e.retry_after(),
+            ReadError::Parse { .. } => None,
+        }
+    }
+
+    /// Whether polling again soon may succeed (false for a 404, 410 or a refused address).
+    pub fn should_retry(&self) -> bool {
+        match self {
+            ReadError::Fetch(e) => e.should_retry(),
+            ReadError::Parse { .. } => true,
+        }
+    }
+}
+
+/// A source read in full: the briefs to persist and what the next poll needs.
+#[derive(Debug)]
+pub struct Read {
+    /// New entries, normalised and classified.
+    pub briefs: Vec<Brief>,
+    /// Entries (or listing links) skipped because the store already holds them.
+    pub known: usize,
+    /// Validators to send next time (empty when entries were left for the next poll, so that the
+    /// document is read again even if it has not changed).
+    pub validators: Validators,
+    /// HTTP status of the source's document.
+    pub status: u16,
+    /// `Cache-Control: max-age` of the source's document.
+    pub max_age: Option<Duration>,
+}
+
+/// Reads one source through every step. `Ok(None)`: the origin answered 304. Without a writer
+/// (`sources test`) every entry counts as new.
+pub async fn read_source(
+    client: &HttpClient,
+    classifier: &Classifier,
+    writer: Option<&WriterHandle>,
+    src: &SourceState,
+) -> Result<Option<Read>, ReadError> {
+    let Some(doc) = fetch(client, src).await? else {
+        return Ok(None);
+    };
+    let parsed = parse(src, &doc).map_err(|error| ReadError::Parse {
+        error,
+        status: doc.status,
+    })?;
+    let expanded = expand(client, writer, src, parsed).await;
+    let briefs = process(classifier, expanded.entries);
+    Ok(Some(Read {
+        briefs,
+        known: expanded.known,
+        validators: if expanded.complete {
+            doc.validators
+        } else {
+            Validators::default()
+        },
+        status: doc.status,
+        max_age: doc.max_age,
+    }))
+}
+
+/// Step 1: a conditional GET of the source's document; `None` when it has not changed.
+pub async fn fetch(client: &HttpClient, src: &SourceState) -> Result<Option<Fetched>, FetchError> {
+    let accept = match src.spec.kind {
+        SourceKind::Feed => ACCEPT_FEED,
+        SourceKind::Html => ACCEPT_HTML,
+    };
+    let req = FetchRequest {
+        url: &src.spec.url,
+        validators: &src.validators,
+        accept,
+    };
+    Ok(match client.fetch(req).await? {
+        FetchResponse::NotModified => None,
+        FetchResponse::Fetched(f) => Some(*f),
+    })
+}
+
+/// A source's document, parsed.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A feed's entries, in document order.
+    Feed(Vec<RawBrief>),
+    /// The first page of an HTML source's listing.
+    Listing {
+        /// Its links and next page.
+        listing: Listing,
+        /// The compiled selectors, for the further pages.
+        selectors: ListingSelectors,
+    },
+    /// An HTML source whose listing cannot be read (no or invalid settings; logged). The config
+    /// loader refuses such sources, so only a database edited by hand gets here.
+    Unreadable,
+}
+
+/// Step 2: the document as feed entries or listing links.
+pub fn parse(src: &SourceState, doc: &Fetched) -> Result<Parsed, ParseError> {
+    match src.spec.kind {
+        SourceKind::Feed => parse_feed(&doc.body, doc.content_type.as_deref(), &doc.url)
+            .map(|f| Parsed::Feed(f.entries)),
+        SourceKind::Html => Ok(parse_html(
+            src,
+            &doc.body,
+            doc.content_type.as_deref(),
+            &doc.url,
+        )),
+    }
+}
+
+fn parse_html(src: &SourceState, body: &[u8], content_type: Option<&str>, url: &Url) -> Parsed {
+    let name = &src.spec.name;
+    let Some(settings) = src.spec.settings.html.as_ref() else {
+        tracing::error!(source = %name, "html source without [sources.html] settings; nothing to read");
+        return Parsed::Unreadable;
+    };
+    let Some(selectors) = listing_selectors(settings) else {
+        tracing::error!(source = %name, selector = %settings.links, "invalid links selector");
+        return Parsed::Unreadable;
+    };
+    Parsed::Listing {
+        listing: parse_listing(body, content_type, url, &selectors),
+        selectors,
+    }
+}
+
+/// Step 3: from parsed entries or links to the raw briefs worth processing: entries the store holds
+/// dropped, article pages fetched (HTML sources, `fetch_full_article` feeds), further listing pages
+/// followed while they bring new links.
+pub async fn expand(
+    client: &HttpClient,
+    writer: Option<&WriterHandle>,
+    src: &SourceState,
+    parsed: Parsed,
+) -> Expanded {
+    match parsed {
+        // Article pages are looked up in the store anyway: that lookup also drops known entries.
+        Parsed::Feed(entries) if src.spec.settings.fetch_full_article => {
+            expand::full_articles(client, writer, src, entries).await
+        }
+        Parsed::Feed(entries) => match writer.filter(|_| src.fetched_before) {
+            Some(w) => drop_known(w, src, entries).await,
+            None => Expanded::all(entries),
+        },
+        Parsed::Listing { listing, selectors } => {
+            expand::html_source(client, writer, src, listing, &selectors).await
+        }
+        Parsed::Unreadable => Expanded::all(Vec::new()),
+    }
+}
+
+/// Step 4: raw briefs to clean, fingerprinted, classified briefs (pure).
+pub fn process(classifier: &Classifier, entries: Vec<RawBrief>) -> Vec<Brief> {
+    entries
+        .into_iter()
+        .map(|raw| {
+            let mut b = normalize(raw);
+            (b.topics, b.entities) = classifier.tags(&b.title, &b.text);
+            b
+        })
+        .collect()
+}
+
+/// `entries` without those this source's store rows (briefs, sightings, tombstones) already cover,
+/// matched by guid. Skipping them here saves normalising, fingerprinting and classifying what the
+/// writer would discard: a feed without validators, or one whose document changed, repeats mostly
+/// known entries at every poll. The writer still checks every brief it gets.
+async fn drop_known(writer: &WriterHandle, src: &SourceState, entries: Vec<RawBrief>) -> Expanded {
+    let keys = entries.iter().map(|e| (guid_of(e), None)).collect();
+    match writer.link_states(src.id, keys).await {
+        Ok(states) => {
+            let before = entries.len();
+            let kept: Vec<RawBrief> = entries
+                .into_iter()
+                .zip(states)
+                .filter(|(_, s)| *s != LinkState::Known)
+                .map(|(e, _)| e)
+                .collect();
+            Expanded {
+                known: before - kept.len(),
+                entries: kept,
+                complete: true,
+            }
+        }
+        Err(e) => {
+            tracing::warn!(source = %src.spec.name, error = %e, "looking up known entries failed; processing them all");
+            Expanded::all(entries)
+        }
+    }
+}
