@@ -15,6 +15,7 @@
 //! - [`pipeline`]: one poll of a set of sources: fetch → parse (→ article pages) → normalise →
 //!   classify → persist.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
 //! - [`cli`]: the command-line interface over the same data.
 
@@ -22,6 +23,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod errors;
 pub mod model;
 pub mod opml;
 pub mod pipeline;

@@ -6,6 +6,7 @@
 
 use url::Url;
 
+use crate::errors::chain;
 use crate::model::{HtmlSettings, Markup, RawBrief, SourceState, Validators};
 use crate::sources::html::{
     Listing, ListingLink, ListingSelectors, article_brief, article_selectors, parse_listing,
@@ -192,7 +193,7 @@ pub(super) async fn full_articles(
         Some(w) => match w.link_states(src.id, keyed).await {
             Ok(s) => s,
             Err(e) => {
-                tracing::error!(source = %src.spec.name, error = %e, "looking up entries failed; keeping teasers");
+                tracing::error!(source = %src.spec.name, error = %chain(&e), "looking up entries failed; keeping teasers");
                 return Expanded::all(entries);
             }
         },
@@ -270,7 +271,7 @@ async fn link_states<'a>(
     match writer.link_states(src.id, keyed).await {
         Ok(s) => Some(s),
         Err(e) => {
-            tracing::error!(source = %src.spec.name, error = %e, "looking up links failed; fetching nothing");
+            tracing::error!(source = %src.spec.name, error = %chain(&e), "looking up links failed; fetching nothing");
             None
         }
     }
@@ -279,7 +280,7 @@ async fn link_states<'a>(
 /// A plain GET of a page; failures are logged with the source and URL.
 async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Result<Fetched, FetchError> {
     client.get(url, ACCEPT_HTML).await.inspect_err(
-        |e| tracing::warn!(source = %source, url = %url, error = %e, "page fetch failed"),
+        |e| tracing::warn!(source = %source, url = %url, error = %chain(e), "page fetch failed"),
     )
 }
 

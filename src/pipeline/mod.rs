@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::errors::chain;
 use crate::model::{Brief, FetchOutcome, SourceReport, SourceState, Validators};
 use crate::scheduler::{self, Outcome};
 use crate::sources::http::HttpClient;
@@ -129,7 +130,7 @@ fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutco
             };
             (
                 FetchOutcome::Failed {
-                    error: e.to_string(),
+                    error: chain(&e).to_string(),
                     status: e.status(),
                 },
                 outcome,
@@ -196,7 +197,7 @@ async fn persist(
     let new = match writer.persist(report).await {
         Ok(r) => r.new,
         Err(e) => {
-            tracing::error!(source = %src.spec.name, url = %src.spec.url, error = %e, "storing poll results failed");
+            tracing::error!(source = %src.spec.name, url = %src.spec.url, error = %chain(&e), "storing poll results failed");
             kind = PollKind::Failed;
             Vec::new()
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::expand::{self, Expanded};
+use crate::errors::chain;
 use crate::model::{Brief, RawBrief, SourceKind, SourceState, Validators};
 use crate::sources::feed::{ParseError, parse_feed};
 use crate::sources::html::{Listing, ListingSelectors, listing_selectors, parse_listing};
@@ -231,7 +232,7 @@ async fn drop_known(writer: &WriterHandle, src: &SourceState, entries: Vec<RawBr
             }
         }
         Err(e) => {
-            tracing::warn!(source = %src.spec.name, error = %e, "looking up known entries failed; processing them all");
+            tracing::warn!(source = %src.spec.name, error = %chain(&e), "looking up known entries failed; processing them all");
             Expanded::all(entries)
         }
     }

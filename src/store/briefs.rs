@@ -68,15 +68,44 @@ fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
 impl Store {
     /// Persists one poll's results in a single transaction and returns only the new briefs.
     pub fn persist(&mut self, report: &SourceReport) -> Result<InsertReport, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting a write")?;
-        let out = persist_in(&tx, report, &mut self.stories).and_then(|out| {
+        Ok(self
+            .persist_group(std::iter::once(report))?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// Persists several polls' results in one transaction (the writer's group commit): all of them
+    /// or, on error, none. Returns each report's new briefs, in order.
+    pub fn persist_group<'a>(
+        &mut self,
+        reports: impl IntoIterator<Item = &'a SourceReport>,
+    ) -> Result<Vec<InsertReport>, StoreError> {
+        if self
+            .stories
+            .index
+            .as_ref()
+            .is_some_and(|i| i.wants_rebuild())
+        {
+            // Rebuilt from the database at the next placement, without the briefs that left the window.
+            self.stories.index = None;
+        }
+        let out = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .ctx("starting a write")?;
+            let results = reports
+                .into_iter()
+                .map(|r| {
+                    persist_in(&tx, r, &mut self.stories)
+                        .map_err(|e| e.about(|| format!("source {}", r.source_id)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit().ctx("committing briefs")?;
-            Ok(out)
-        });
+            Ok(results)
+        })();
         if out.is_err() {
+            // The in-memory story index may hold placements that were rolled back.
             self.stories.index = None;
         }
         out
@@ -117,7 +146,8 @@ impl Store {
         self.conn
             .query_row(&sql, [id], brief_from_row)
             .optional()
-            .ctx("reading a brief")?
+            .ctx("reading a brief")
+            .map_err(|e| e.about(|| format!("brief {id}")))?
             .ok_or_else(|| StoreError::NotFound {
                 what: format!("brief {id}"),
             })
@@ -173,8 +203,8 @@ impl Store {
             tracing::debug!(briefs = caught_up, "search index caught up");
         }
         match self.search_raw(query, limit) {
-            Err(StoreError::Query { detail, .. })
-                if detail.contains("fts5") || detail.contains("syntax") =>
+            Err(StoreError::Query { source, .. })
+                if source.to_string().contains("fts5") || source.to_string().contains("syntax") =>
             {
                 let quoted = quote_terms(query);
                 if quoted.is_empty() {
@@ -183,7 +213,7 @@ impl Store {
                 self.search_raw(&quoted, limit)
                     .map_err(|e| StoreError::BadQuery {
                         query: query.to_string(),
-                        detail: e.to_string(),
+                        source: Box::new(e),
                     })
             }
             other => other,
@@ -211,6 +241,11 @@ impl Store {
 
     /// Deletes a brief and leaves a tombstone so that the next poll does not bring it back.
     pub fn delete_brief(&mut self, id: BriefId) -> Result<(), StoreError> {
+        self.delete_brief_in(id)
+            .map_err(|e| e.about(|| format!("brief {id}")))
+    }
+
+    fn delete_brief_in(&mut self, id: BriefId) -> Result<(), StoreError> {
         let op = "deleting a brief";
         let tx = self
             .conn
@@ -317,23 +352,9 @@ fn ingest_one(
 ) -> Result<Option<NewBrief>, StoreError> {
     let op = "inserting a brief";
     let gh = guid_hash(&b.guid);
-    // One statement: seen before from this source (or deleted), and the brief with the same
-    // canonical URL from any source.
+    let (known, same_url) =
+        known_and_same_url(tx, source_id, gh, b.canonical_url.as_deref()).ctx(op)?;
     let canonical_hash = b.canonical_url.as_deref().map(url_hash);
-    let (known, same_url): (bool, Option<BriefId>) = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
-                 OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
-                 OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
-                 (SELECT id FROM briefs WHERE canonical_hash = ?3
-                      AND coalesce(canonical_url, url) = ?4 LIMIT 1)",
-        )
-        .ctx(op)?
-        .query_row(
-            params![source_id, gh, canonical_hash, b.canonical_url],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ctx(op)?;
     if known {
         return Ok(None);
     }
@@ -412,33 +433,19 @@ impl Store {
         links: &[(String, Option<String>)],
     ) -> Result<Vec<LinkState>, StoreError> {
         let op = "looking up links";
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
-                     OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
-                     OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
-                     EXISTS (SELECT 1 FROM briefs WHERE canonical_hash = ?3
-                          AND coalesce(canonical_url, url) = ?4)",
-            )
-            .ctx(op)?;
         links
             .iter()
             .map(|(guid, canonical)| {
-                let (known, elsewhere): (bool, bool) = stmt
-                    .query_row(
-                        params![
-                            source_id,
-                            guid_hash(guid),
-                            canonical.as_deref().map(url_hash),
-                            canonical
-                        ],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .ctx(op)?;
+                let (known, elsewhere) = known_and_same_url(
+                    &self.conn,
+                    source_id,
+                    guid_hash(guid),
+                    canonical.as_deref(),
+                )
+                .ctx(op)?;
                 Ok(if known {
                     LinkState::Known
-                } else if elsewhere {
+                } else if elsewhere.is_some() {
                     LinkState::Elsewhere
                 } else {
                     LinkState::New
@@ -446,6 +453,28 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// One statement for the two questions asked of every entry: has this source stored, seen or
+/// deleted this guid (a brief, sighting or tombstone), and which brief, from any source, has this
+/// canonical URL.
+fn known_and_same_url(
+    conn: &Connection,
+    source_id: SourceId,
+    guid_hash: i64,
+    canonical: Option<&str>,
+) -> rusqlite::Result<(bool, Option<BriefId>)> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM briefs WHERE source_id = ?1 AND guid_hash = ?2)
+             OR EXISTS (SELECT 1 FROM sightings WHERE source_id = ?1 AND guid_hash = ?2)
+             OR EXISTS (SELECT 1 FROM tombstones WHERE source_id = ?1 AND guid_hash = ?2),
+             (SELECT id FROM briefs WHERE canonical_hash = ?3
+                  AND coalesce(canonical_url, url) = ?4 LIMIT 1)",
+    )?
+    .query_row(
+        params![source_id, guid_hash, canonical.map(url_hash), canonical],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Key of the canonical-URL index (the URL itself is compared too).

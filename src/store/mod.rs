@@ -19,21 +19,25 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+use crate::errors::Cause;
+
 pub use briefs::{BriefFilter, InsertReport, LinkState, NewBrief};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};
 
-/// A store operation that failed.
+/// A store operation that failed. Causes (SQLite's, the file system's) are kept as `source()`, boxed so
+/// that `rusqlite` types stay inside this module; `crate::errors::chain` shows them on one line.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file could not be opened or prepared.
-    #[error("cannot open database {path}: {detail}")]
+    #[error("cannot open database {path}")]
     Open {
         /// The database file.
         path: PathBuf,
-        /// What SQLite said.
-        detail: String,
+        /// Why.
+        #[source]
+        source: Cause,
     },
     /// The database was written by a newer briefwatch.
     #[error("database {path} has schema version {found}; this briefwatch knows up to {known}")]
@@ -46,12 +50,15 @@ pub enum StoreError {
         known: i64,
     },
     /// A query failed.
-    #[error("database error while {op}: {detail}")]
+    #[error("database error while {op}{}", subject.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
     Query {
         /// What the store was doing.
         op: &'static str,
-        /// What SQLite said.
-        detail: String,
+        /// What it was working on, when known: `source 3`, `brief 12`.
+        subject: Option<String>,
+        /// What SQLite (or the writer) said.
+        #[source]
+        source: Cause,
     },
     /// A record that was asked for does not exist.
     #[error("{what} not found")]
@@ -60,13 +67,42 @@ pub enum StoreError {
         what: String,
     },
     /// A search query that FTS5 cannot parse even after quoting.
-    #[error("invalid search query {query:?}: {detail}")]
+    #[error("invalid search query {query:?}")]
     BadQuery {
         /// The query.
         query: String,
         /// What FTS5 said.
-        detail: String,
+        #[source]
+        source: Cause,
     },
+}
+
+impl StoreError {
+    /// A query error from a plain message (the writer's own failures).
+    pub(crate) fn query(op: &'static str, detail: impl Into<String>) -> StoreError {
+        StoreError::Query {
+            op,
+            subject: None,
+            source: detail.into().into(),
+        }
+    }
+
+    /// The same error, naming what the store was working on (`source 3`, `brief 12`), unless it
+    /// already names something.
+    pub fn about(self, what: impl FnOnce() -> String) -> StoreError {
+        match self {
+            StoreError::Query {
+                op,
+                subject: None,
+                source,
+            } => StoreError::Query {
+                op,
+                subject: Some(what()),
+                source,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Attaches the operation name to a `rusqlite` error.
@@ -78,7 +114,8 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
     fn ctx(self, op: &'static str) -> Result<T, StoreError> {
         self.map_err(|e| StoreError::Query {
             op,
-            detail: e.to_string(),
+            subject: None,
+            source: Box::new(e),
         })
     }
 }
@@ -122,16 +159,16 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |detail: String| StoreError::Open {
+        let open_err = |source: Cause| StoreError::Open {
             path: path.to_path_buf(),
-            detail,
+            source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display()).into()))?;
         }
         disable_memory_statistics();
-        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
         let mut store = Store {
             conn,
             stories: stories::StoryState {
@@ -139,7 +176,7 @@ impl Store {
                 index: None,
             },
         };
-        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store.configure().map_err(|e| open_err(Box::new(e)))?;
         store.migrate(path)?;
         Ok(store)
     }
@@ -212,7 +249,7 @@ impl Store {
                 .map(|m| m.len())
                 .map_err(|e| StoreError::Open {
                     path: path.to_path_buf(),
-                    detail: e.to_string(),
+                    source: Box::new(e),
                 })?;
         Ok(SizeStats {
             briefs: briefs as u64,

@@ -84,9 +84,11 @@ impl WriterHandle {
     /// Persists one report; resolves when it is committed.
     pub async fn persist(&self, report: SourceReport) -> Result<InsertReport, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let gone = || StoreError::Query {
-            op: "handing results to the writer",
-            detail: "the writer thread has stopped".into(),
+        let gone = || {
+            StoreError::query(
+                "handing results to the writer",
+                "the writer thread has stopped",
+            )
         };
         self.tx
             .send(Msg::Persist(Job { report, reply }))
@@ -107,10 +109,7 @@ impl WriterHandle {
         links: Vec<(String, Option<String>)>,
     ) -> Result<Vec<LinkState>, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let gone = || StoreError::Query {
-            op: "asking the writer",
-            detail: "the writer thread has stopped".into(),
-        };
+        let gone = || StoreError::query("asking the writer", "the writer thread has stopped");
         self.tx
             .send(Msg::Lookup(Lookup {
                 source_id,
@@ -207,10 +206,8 @@ fn commit_group(store: &mut Store, group: Vec<Job>) {
             store.stories.index = None;
             tracing::error!(error = %e, reports = group.len(), "write transaction failed; nothing of it was stored");
             for job in group {
-                let err = StoreError::Query {
-                    op: "committing briefs",
-                    detail: e.to_string(),
-                };
+                let err =
+                    StoreError::query("committing briefs", crate::errors::chain(&e).to_string());
                 let _ = job.reply.send((Err(err), job.report));
             }
         }
