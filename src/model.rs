@@ -263,7 +263,7 @@ pub struct EntityTag {
 }
 
 /// A brief as read back from the store.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StoredBrief {
     /// Row id.
     pub id: BriefId,
@@ -332,7 +332,7 @@ pub struct SourceReport {
 }
 
 /// The fetch state of a source as `sources list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SourceStatus {
     /// Unique name.
     pub name: String,

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
-use serde::Serialize;
 
+use super::output::{self, ListLine};
 use super::{CliError, one_line, printable};
 use crate::config::Config;
 use crate::model::StoredBrief;
@@ -63,57 +63,6 @@ pub enum BriefsCmd {
     },
 }
 
-/// One line of `briefs list --json`.
-#[derive(Serialize)]
-struct ListLine<'a> {
-    id: i64,
-    source: &'a str,
-    url: Option<&'a str>,
-    title: &'a str,
-    published: Option<String>,
-    topics: Vec<TopicScore<'a>>,
-    story_id: Option<i64>,
-    author: Option<&'a str>,
-    guid: &'a str,
-}
-
-/// A topic and its score in listings.
-#[derive(Serialize)]
-struct TopicScore<'a> {
-    id: &'a str,
-    score: f64,
-}
-
-impl<'a> ListLine<'a> {
-    fn new(b: &'a StoredBrief, topics: Option<&'a Vec<(String, f32)>>) -> Self {
-        ListLine {
-            id: b.id,
-            source: &b.source,
-            url: b.url.as_deref(),
-            title: &b.title,
-            published: b
-                .published
-                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            topics: topics
-                .into_iter()
-                .flatten()
-                .map(|(id, score)| TopicScore {
-                    id,
-                    score: round2(*score),
-                })
-                .collect(),
-            story_id: b.story_id,
-            author: b.author.as_deref(),
-            guid: &b.guid,
-        }
-    }
-}
-
-/// A score rounded to two decimals for output.
-fn round2(score: f32) -> f64 {
-    (f64::from(score) * 100.0).round() / 100.0
-}
-
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(d.with_timezone(&Utc));
@@ -163,20 +112,11 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
             let topics = store.brief_topics(id)?;
             let entities = store.brief_entities(id)?;
             if json {
-                let mut v = serde_json::to_value(&b).map_err(anyhow::Error::from)?;
-                v["also_in"] = serde_json::to_value(&also).map_err(anyhow::Error::from)?;
-                v["topics"] = topics
-                    .iter()
-                    .map(|t| {
-                        serde_json::json!({
-                            "id": t.topic,
-                            "score": round2(t.score),
-                            "evidence": expand_evidence(&t.evidence, &b.title, &b.text),
-                        })
-                    })
-                    .collect();
-                v["entities"] = serde_json::to_value(&entities).map_err(anyhow::Error::from)?;
-                println!("{v}");
+                let out = output::BriefShow::new(&b, &also, &topics, &entities);
+                println!(
+                    "{}",
+                    serde_json::to_string(&out).map_err(anyhow::Error::from)?
+                );
             } else {
                 print_full(&b, &also);
                 print_tags(&b, &topics, &entities);

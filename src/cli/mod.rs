@@ -4,6 +4,7 @@ mod briefs;
 mod classify;
 mod discover;
 mod extract;
+mod output;
 mod poll;
 mod sources;
 mod stories;

@@ -144,7 +144,11 @@ fn source_name(title: &str, url: &url::Url) -> String {
 fn print_list(list: &[SourceStatus], json: bool, detail: bool) -> Result<(), CliError> {
     if json {
         for s in list {
-            println!("{}", serde_json::to_string(s).map_err(anyhow::Error::from)?);
+            println!(
+                "{}",
+                serde_json::to_string(&super::output::SourceLine::new(s))
+                    .map_err(anyhow::Error::from)?
+            );
         }
         return Ok(());
     }

@@ -36,7 +36,11 @@ pub(super) fn run(config: &Path, cmd: StoriesCmd) -> Result<(), CliError> {
             let stories = store.list_stories((limit > 0).then_some(limit), min_sources)?;
             for s in &stories {
                 if json {
-                    println!("{}", serde_json::to_string(s).map_err(anyhow::Error::from)?);
+                    println!(
+                        "{}",
+                        serde_json::to_string(&super::output::StoryLine::new(s))
+                            .map_err(anyhow::Error::from)?
+                    );
                 } else {
                     println!(
                         "{:>6}  {}  {} briefs, {} sources  {}",

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde::Serialize;
 
 use super::story_index::{Entry, StoryIndex};
 use super::{Context, Store, StoreError, from_ts};
@@ -20,7 +19,7 @@ pub(super) struct Placed {
 }
 
 /// A story as `stories list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StorySummary {
     /// Story id (stable).
     pub id: i64,
@@ -37,7 +36,7 @@ pub struct StorySummary {
 }
 
 /// Another place where the story of a brief appeared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Appearance {
     /// The brief (the same one when another source carried the very same article).
     pub brief_id: BriefId,
