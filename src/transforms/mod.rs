@@ -1,7 +1,17 @@
-//! Pure, synchronous transforms over owned data: cleaning HTML, extracting articles from pages and
-//! normalising raw entries into briefs.
+//! Pure, synchronous transforms over owned data: no I/O, no SQL, no clock reads that matter. The
+//! pipeline calls them between fetching and persisting; their inputs (topic packs, gazetteers) are
+//! read by the config stage and handed in as parsed values.
 //!
-//! Nothing here does I/O; the pipeline calls these between fetching and persisting.
+//! The order a raw entry goes through them (`normalize` drives the first four):
+//!
+//! 1. [`clean`]: HTML → sanitised HTML and plain text (entities decoded, scripts dropped, links
+//!    made absolute). [`extract`] does the same for a whole article page, finding its main content.
+//! 2. [`normalize`]: a raw entry → a [`crate::model::Brief`] (title, text, dates, guid, content hash).
+//! 3. [`canonicalize`]: the brief's URL → its canonical form (tracking parameters, AMP, index pages).
+//! 4. [`fingerprint`]: a MinHash signature of title and text, for near-duplicate detection.
+//! 5. [`classify`]: topics with evidence, and the entities named.
+//! 6. [`cluster`]: which story a brief joins, given the candidates the store's index found (the
+//!    store calls it at insert, inside the write transaction).
 
 pub mod canonicalize;
 pub mod classify;

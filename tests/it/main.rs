@@ -19,11 +19,13 @@
 //! - [`extract`]: `extract --json` over a file and a loopback URL; a bad input does not stop the rest.
 //! - [`topics`]: topics with evidence and entities on polled briefs, `--topic` filters, `classify`,
 //!   `reclassify`, labels and training, broken rules.
+//! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
 mod server;
 
+mod architecture;
 mod check_config;
 mod daemon;
 mod extract;

@@ -15,7 +15,7 @@
 
 pub mod entities;
 #[cfg(test)]
-mod golden;
+mod golden_tests;
 mod headline;
 pub mod labels;
 mod matcher;

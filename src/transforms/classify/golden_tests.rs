@@ -3,8 +3,11 @@
 //!
 //! The vocabulary is drawn from the packs' own terms and the gazetteer's names, mixed with news words,
 //! and then mangled: capitals, possessives (straight and curly), hyphens, dashes, soft hyphens,
-//! diacritics, full-width letters and ligatures. The digest covers the serde_json of every
-//! `Classification`. Set `GOLDEN_DUMP=path` to write the JSON lines for diffing.
+//! diacritics, full-width letters and ligatures. The expected output is `tests/golden/classify.tsv`:
+//! a line per (classifier, brief) with the topics and scores, the number of entities, and a digest of the whole
+//! `Classification` JSON (evidence included). A failure prints the lines that differ with the brief
+//! and the new JSON. After an intended change, `GOLDEN_UPDATE=1 cargo test golden` rewrites the file;
+//! review its diff before committing it.
 
 use super::*;
 
@@ -230,13 +233,10 @@ fn output_is_unchanged_on_varied_briefs() {
         Classifier::new(acled, Some(acled_model)),
         Classifier::with_gazetteer(default, Gazetteer::empty(), None).with_min_score(0.0),
     ];
-    let mut dump = std::env::var("GOLDEN_DUMP")
-        .ok()
-        .map(|p| std::io::BufWriter::new(std::fs::File::create(p).expect("dump file")));
-    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    let mut lines = Vec::new();
     let mut topics = 0;
     for (ci, c) in classifiers.iter().enumerate() {
-        for (t, x) in &briefs {
+        for (bi, (t, x)) in briefs.iter().enumerate() {
             let out = c.classify(t, x);
             assert_eq!(
                 c.tags(t, x),
@@ -245,19 +245,89 @@ fn output_is_unchanged_on_varied_briefs() {
             );
             topics += out.topics.len();
             let json = serde_json::to_string(&out).expect("json");
-            fnv(&mut h, json.as_bytes());
-            fnv(&mut h, b"\n");
-            if let Some(d) = dump.as_mut() {
-                use std::io::Write;
-                writeln!(d, "{ci}\t{json}").expect("dump");
-            }
+            lines.push(Line {
+                key: format!("{ci}\t{bi}"),
+                summary: summary(&out, &json),
+                brief: (t.clone(), x.clone()),
+                json,
+            });
         }
     }
     assert!(
         topics > 1000,
         "too few topics to be a useful test: {topics}"
     );
-    assert_eq!(format!("{h:016x}"), "87caac161047c922");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/classify.tsv");
+    let actual: String = lines
+        .iter()
+        .map(|l| format!("{}\t{}\n", l.key, l.summary))
+        .collect();
+    if std::env::var_os("GOLDEN_UPDATE").is_some() {
+        std::fs::write(path, &actual).expect("writing the golden file");
+        let mut h = 0xcbf2_9ce4_8422_2325_u64;
+        for l in &lines {
+            fnv(&mut h, l.json.as_bytes());
+            fnv(&mut h, b"\n");
+        }
+        eprintln!("golden file written; digest of all output {h:016x}");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).expect("reading tests/golden/classify.tsv");
+    let expected: Vec<&str> = expected.lines().collect();
+    let mut report = String::new();
+    let mut differ = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let now = format!("{}\t{}", l.key, l.summary);
+        let was = expected.get(i).copied().unwrap_or("(missing)");
+        if now == was {
+            continue;
+        }
+        differ += 1;
+        if differ <= 10 {
+            report.push_str(&format!(
+                "\n- expected: {was}\n+ actual:   {now}\n  title: {:?}\n  text: {:?}\n  json: {}\n",
+                l.brief.0, l.brief.1, l.json
+            ));
+        }
+    }
+    if expected.len() != lines.len() {
+        differ += 1;
+        report.push_str(&format!(
+            "\n{} expected lines, {} actual\n",
+            expected.len(),
+            lines.len()
+        ));
+    }
+    assert!(
+        differ == 0,
+        "{differ} classification(s) differ from tests/golden/classify.tsv (first 10 shown; \
+         GOLDEN_UPDATE=1 rewrites the file after an intended change):{report}"
+    );
+}
+
+/// One (classifier, brief) result.
+struct Line {
+    /// `classifier<TAB>brief` indexes.
+    key: String,
+    /// Topics, entities and the JSON digest, as in the golden file.
+    summary: String,
+    /// The brief's title and text, shown when the line differs.
+    brief: (String, String),
+    /// The whole classification, shown when the line differs.
+    json: String,
+}
+
+/// `topic:score,...<TAB>number of entities<TAB>digest of the JSON` (the JSON, printed on a
+/// difference, shows the entities and evidence).
+fn summary(out: &Classification, json: &str) -> String {
+    let topics: Vec<String> = out
+        .topics
+        .iter()
+        .map(|t| format!("{}:{:.4}", t.id, t.score))
+        .collect();
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    fnv(&mut h, json.as_bytes());
+    format!("{}\t{}\t{h:016x}", topics.join(","), out.entities.len())
 }
 
 #[test]
