@@ -391,3 +391,36 @@ impl Signature {
         Some(Signature(values))
     }
 }
+
+/// An alert rule, validated (`[[alerts]]`): which new briefs are worth telling whom about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    /// Unique name; part of every delivery's identity.
+    pub name: String,
+    /// Topic ids; empty: any brief, whatever its topics.
+    pub topics: Vec<String>,
+    /// With `true`, every listed topic must be present; otherwise any one of them is enough.
+    pub all_topics: bool,
+    /// A listed topic counts only at or above this score.
+    pub min_score: f32,
+    /// Source names; empty: every source.
+    pub sources: Vec<String>,
+    /// Canonical entity names (lower-cased); when set, the brief must name at least one of them.
+    pub entities: Vec<String>,
+    /// A full-text query over title and text (`transforms::route::Query` syntax), if any.
+    pub query: Option<String>,
+    /// Destination names the rule's alerts go to.
+    pub destinations: Vec<String>,
+    /// At most this many messages per window and destination; the overflow is merged into one
+    /// summary message at the window's end.
+    pub throttle: Option<Throttle>,
+}
+
+/// A per-rule message budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Messages allowed per window.
+    pub max: u32,
+    /// The window.
+    pub window: Duration,
+}

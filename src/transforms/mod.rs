@@ -12,6 +12,8 @@
 //! 5. [`classify`]: topics with evidence, and the entities named.
 //! 6. [`cluster`]: which story a brief joins, given the candidates the store's index found (the
 //!    store calls it at insert, inside the write transaction).
+//! 7. [`route`]: the alert rules a new brief matches (also called by the store at insert, so that
+//!    the outbox rows are written in the brief's transaction).
 
 pub mod canonicalize;
 pub mod classify;
@@ -20,3 +22,4 @@ pub mod cluster;
 pub mod extract;
 pub mod fingerprint;
 pub mod normalize;
+pub mod route;
