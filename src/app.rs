@@ -227,3 +227,15 @@ impl Daemon {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_starts_with_the_configured_default_story_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("bw.db")).unwrap();
+        assert_eq!(store.story_window(), crate::config::DEFAULT_STORY_WINDOW);
+    }
+}

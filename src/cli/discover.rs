@@ -41,7 +41,7 @@ async fn try_feed(client: &HttpClient, url: &Url) -> Option<Found> {
 }
 
 pub(super) async fn discover(config: &Path, page: &str, json_out: bool) -> Result<(), CliError> {
-    let page = crate::config::parse_source_url(page).map_err(CliError::Usage)?;
+    let page = crate::config::parse_source_url(page).map_err(|e| CliError::Usage(e.to_string()))?;
     let client = client_for(config)?;
     let first = client
         .get(&page, ACCEPT_HTML)
