@@ -1,9 +1,8 @@
-//! Topic packs: the raw TOML shape users write and its compiled, validated form. Owns `PackError`;
-//! reading a pack file is the only I/O here. Does not match text.
+//! Topic packs: the raw TOML shape users write and its compiled, validated form. Owns `PackError`.
+//! Parses text only (reading a pack file is the config's job); does not match text.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::path::Path;
 
 use rust_stemmers::Stemmer;
 use serde::Deserialize;
@@ -171,24 +170,13 @@ impl Pack {
     }
 }
 
-/// Reads and compiles the pack file at `path`.
-pub fn load_pack(path: &Path) -> Result<Pack, PackError> {
-    let (text, file) = read_file(path)?;
-    parse_pack(&text, &file)
-}
-
-/// A pack or gazetteer file's text and its name for errors.
-pub(crate) fn read_file(path: &Path) -> Result<(String, String), PackError> {
-    let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((text, file)),
-        Err(e) => Err(PackError {
-            file,
-            topic: None,
-            rule: None,
-            reason: format!("cannot read: {e}"),
-        }),
-    }
+/// Test helper: reads and compiles a pack file shipped in the repository (the library reads pack
+/// files in `config`; tests may read their own).
+#[cfg(test)]
+pub(crate) fn load_pack(path: &std::path::Path) -> Result<Pack, PackError> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    parse_pack(&text, &path.display().to_string())
 }
 
 /// Compiles pack text; `file_label` names it in errors.
