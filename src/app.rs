@@ -81,7 +81,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     let classifier = build_classifier(&cfg, &store)?;
     let writer = StoreWriter::spawn(store, true);
     let mut daemon = Daemon {
-        client: HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?,
+        client: HttpClient::new(&cfg.fetch)?,
         classifier,
         writer: writer.handle(),
         permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
@@ -196,7 +196,7 @@ impl Daemon {
             || old.fetch.allow_private_networks != new.fetch.allow_private_networks
             || old.fetch.max_body_bytes != new.fetch.max_body_bytes
         {
-            self.client = HttpClient::new(&new.fetch).map_err(anyhow::Error::msg)?;
+            self.client = HttpClient::new(&new.fetch)?;
         }
         if old.fetch.concurrency != new.fetch.concurrency {
             self.permits = Arc::new(Semaphore::new(new.fetch.concurrency));

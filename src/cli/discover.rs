@@ -26,7 +26,7 @@ fn client_for(config: &Path) -> Result<HttpClient, CliError> {
     } else {
         FetchConfig::default()
     };
-    HttpClient::new(&fetch).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
+    Ok(HttpClient::new(&fetch)?)
 }
 
 /// The feed at `url`, if it is one with entries.
@@ -164,7 +164,7 @@ pub(super) async fn test(config: &Path, name: &str, json_out: bool) -> Result<()
     };
     let classifier = crate::app::build_classifier(&cfg, &store)?;
     drop(store);
-    let client = HttpClient::new(&cfg.fetch).map_err(|e| CliError::Other(anyhow::anyhow!(e)))?;
+    let client = HttpClient::new(&cfg.fetch)?;
     let briefs = crate::pipeline::preview(&client, &classifier, &src)
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("source {name} ({}): {e}", src.spec.url)))?;
