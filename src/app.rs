@@ -16,8 +16,8 @@ use crate::model::{SourceId, SourceState};
 use crate::pipeline::{SourcePoll, poll_source};
 use crate::scheduler;
 use crate::sources::http::HttpClient;
-use crate::store::Store;
 use crate::store::writer::{StoreWriter, WriterHandle};
+use crate::store::{Store, StoredModel};
 use crate::transforms::classify::{Classifier, Model, Pack};
 
 /// How long in-flight polls may take to wind down after a stop signal.
@@ -37,7 +37,22 @@ pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> 
 /// The classifier the config asks for, with the model trained for its pack when there is one (a
 /// model whose topics no longer match the pack is still used for the topics they share).
 pub fn build_classifier(cfg: &Config, store: &Store) -> anyhow::Result<Arc<Classifier>> {
-    let model = match store.load_model(&model_name(&cfg.classify.pack))? {
+    let stored = store.load_model(&model_name(&cfg.classify.pack))?;
+    Ok(classifier_with(cfg, stored))
+}
+
+/// [`build_classifier`] while the writer owns the store: the model is read on its connection.
+pub async fn build_classifier_via(
+    cfg: &Config,
+    writer: &WriterHandle,
+) -> anyhow::Result<Arc<Classifier>> {
+    let stored = writer.load_model(model_name(&cfg.classify.pack)).await?;
+    Ok(classifier_with(cfg, stored))
+}
+
+/// The configured classifier with the stored model, if it is readable.
+fn classifier_with(cfg: &Config, stored: Option<StoredModel>) -> Arc<Classifier> {
+    let model = match stored {
         Some(stored) => match Model::from_json(&stored.body) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -47,7 +62,7 @@ pub fn build_classifier(cfg: &Config, store: &Store) -> anyhow::Result<Arc<Class
         },
         None => None,
     };
-    Ok(Arc::new(cfg.classify.classifier(model)))
+    Arc::new(cfg.classify.classifier(model))
 }
 
 /// The name a pack's trained model is stored under.
@@ -81,7 +96,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     let classifier = build_classifier(&cfg, &store)?;
     let writer = StoreWriter::spawn(store, true);
     let mut daemon = Daemon {
-        client: HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?,
+        client: HttpClient::new(&cfg.fetch)?,
         classifier,
         writer: writer.handle(),
         permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
@@ -101,8 +116,8 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
             Some(p) = done_rx.recv() => daemon.finished(p),
             _ = hup.recv() => match Config::load(config_path) {
                 Ok(new_cfg) => {
-                    if let Err(e) = daemon.reload(&cfg, &new_cfg) {
-                        tracing::error!(error = %e, "reload failed; keeping the previous sources");
+                    if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
+                        tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
                     } else {
                         cfg = new_cfg;
                     }
@@ -183,20 +198,20 @@ impl Daemon {
         }
     }
 
-    fn reload(&mut self, old: &Config, new: &Config) -> anyhow::Result<()> {
+    /// Applies a reloaded config: its sources and classifier (through the writer, the one connection
+    /// that writes), and a new client or concurrency limit when those settings changed.
+    async fn reload(&mut self, old: &Config, new: &Config) -> anyhow::Result<()> {
         if old.storage.path != new.storage.path {
             tracing::warn!("storage.path changed; it takes effect at the next start");
         }
-        let mut store = Store::open(&old.storage.path)?;
-        store.sync_config_sources(&new.sources)?;
-        let fresh = store.active_sources()?;
-        self.classifier = build_classifier(new, &store)?;
+        let fresh = self.writer.sync_config_sources(new.sources.clone()).await?;
+        self.classifier = build_classifier_via(new, &self.writer).await?;
         if old.fetch.allow_hosts != new.fetch.allow_hosts
             || old.fetch.timeout != new.fetch.timeout
             || old.fetch.allow_private_networks != new.fetch.allow_private_networks
             || old.fetch.max_body_bytes != new.fetch.max_body_bytes
         {
-            self.client = HttpClient::new(&new.fetch).map_err(anyhow::Error::msg)?;
+            self.client = HttpClient::new(&new.fetch)?;
         }
         if old.fetch.concurrency != new.fetch.concurrency {
             self.permits = Arc::new(Semaphore::new(new.fetch.concurrency));
@@ -225,5 +240,17 @@ impl Daemon {
                 "polls still running at shutdown deadline"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_starts_with_the_configured_default_story_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("bw.db")).unwrap();
+        assert_eq!(store.story_window(), crate::config::DEFAULT_STORY_WINDOW);
     }
 }

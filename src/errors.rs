@@ -10,13 +10,19 @@ pub struct Chain<'a>(pub &'a (dyn Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut out = self.0.to_string();
         let mut cause = self.0.source();
         while let Some(e) = cause {
-            write!(f, ": {e}")?;
+            // Some messages already quote their cause ("invalid interval \"x\": <cause> ..."):
+            // a cause whose text is already on the line is not repeated.
+            let text = e.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
             cause = e.source();
         }
-        Ok(())
+        f.write_str(&out)
     }
 }
 
@@ -35,6 +41,16 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("reading feed x")]
     struct Outer(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading feed x: {0}")]
+    struct Quoting(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let e = Quoting(std::io::Error::other("disk on fire"));
+        assert_eq!(chain(&e).to_string(), "reading feed x: disk on fire");
+    }
 
     #[test]
     fn chain_joins_every_level() {

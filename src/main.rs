@@ -30,7 +30,7 @@ fn main() {
         }
     };
     if let Err(e) = runtime.block_on(cli.execute()) {
-        eprintln!("briefwatch: {e:#}");
+        eprintln!("briefwatch: {}", briefwatch::errors::chain(&e));
         std::process::exit(e.exit_code());
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{CliError, one_line};
-use crate::config::{ClassifyConfig, Config};
-use crate::transforms::classify::{Classification, Classifier, load_pack, split_title};
+use crate::config::{ClassifyConfig, Config, load_pack_file};
+use crate::transforms::classify::{Classification, Classifier, split_title};
 
 /// Arguments of `classify`.
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ fn classifier_for(config: &Path, args: &ClassifyArgs) -> Result<Arc<Classifier>,
     };
     let classify = cfg.as_ref().map(|c| c.classify.clone()).unwrap_or_default();
     if let Some(path) = &args.topics {
-        let pack = load_pack(path).map_err(|e| CliError::Usage(e.to_string()))?;
+        let pack = load_pack_file(path).map_err(|e| CliError::Usage(e.to_string()))?;
         let cfg = ClassifyConfig {
             pack: Arc::new(pack),
             ..classify

@@ -26,7 +26,7 @@ fn client_for(config: &Path) -> Result<HttpClient, CliError> {
     } else {
         FetchConfig::default()
     };
-    HttpClient::new(&fetch).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
+    Ok(HttpClient::new(&fetch)?)
 }
 
 /// The feed at `url`, if it is one with entries.
@@ -41,7 +41,7 @@ async fn try_feed(client: &HttpClient, url: &Url) -> Option<Found> {
 }
 
 pub(super) async fn discover(config: &Path, page: &str, json_out: bool) -> Result<(), CliError> {
-    let page = crate::config::parse_source_url(page).map_err(CliError::Usage)?;
+    let page = crate::config::parse_source_url(page).map_err(|e| CliError::Usage(e.to_string()))?;
     let client = client_for(config)?;
     let first = client
         .get(&page, ACCEPT_HTML)
@@ -164,7 +164,7 @@ pub(super) async fn test(config: &Path, name: &str, json_out: bool) -> Result<()
     };
     let classifier = crate::app::build_classifier(&cfg, &store)?;
     drop(store);
-    let client = HttpClient::new(&cfg.fetch).map_err(|e| CliError::Other(anyhow::anyhow!(e)))?;
+    let client = HttpClient::new(&cfg.fetch)?;
     let briefs = crate::pipeline::preview(&client, &classifier, &src)
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("source {name} ({}): {e}", src.spec.url)))?;

@@ -42,7 +42,7 @@ pub(super) async fn run(config: &Path, args: ExtractArgs) -> Result<(), CliError
             Some(url) => {
                 if client.is_none() {
                     let fetch = fetch_config(config);
-                    client = Some(HttpClient::new(&fetch).map_err(anyhow::Error::msg)?);
+                    client = Some(HttpClient::new(&fetch)?);
                 }
                 let client = client.as_ref().expect("client built above");
                 fetch_page(client, &url).await.map(|html| (html, Some(url)))

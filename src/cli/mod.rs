@@ -100,6 +100,12 @@ impl From<crate::store::StoreError> for CliError {
     }
 }
 
+impl From<crate::sources::http::ClientBuildError> for CliError {
+    fn from(e: crate::sources::http::ClientBuildError) -> Self {
+        CliError::Other(e.into())
+    }
+}
+
 impl Cli {
     /// The default log filter for this command: `info` for the daemon, `warn` otherwise.
     pub fn default_log_level(&self) -> &'static str {

@@ -27,7 +27,7 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     let cfg = Config::load(config)?;
     let (store, active) = crate::app::open_and_sync(&cfg)?;
     let classifier = crate::app::build_classifier(&cfg, &store)?;
-    let client = HttpClient::new(&cfg.fetch).map_err(anyhow::Error::msg)?;
+    let client = HttpClient::new(&cfg.fetch)?;
     let writer = StoreWriter::spawn(store, false);
     let cancel = CancellationToken::new();
     crate::app::cancel_on_signals(cancel.clone());

@@ -24,8 +24,8 @@ pub enum FetchError {
     Refused {
         /// The URL.
         url: String,
-        /// Why.
-        reason: String,
+        /// Why (shown in the message; it is the refusal itself, not a lower-level cause).
+        reason: Refusal,
     },
     /// The whole request took longer than the timeout.
     #[error("{url}: timed out after {secs} s")]
@@ -118,6 +118,35 @@ impl FetchError {
     }
 }
 
+/// The HTTP client could not be built from `[fetch]` (the TLS backend or the system resolver
+/// configuration failed). The cause is reqwest's error, kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client")]
+pub struct ClientBuildError {
+    #[source]
+    source: reqwest::Error,
+}
+
+/// Why a target was refused before (or instead of) connecting to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The URL's scheme is not http or https.
+    #[error("scheme {scheme:?} is not fetched")]
+    Scheme {
+        /// The scheme.
+        scheme: String,
+    },
+    /// The target (URL, or host name when DNS resolved only private addresses) is on a loopback,
+    /// private or link-local network that the config does not allow.
+    #[error(
+        "{target} is a loopback, private or link-local address; set fetch.allow_private_networks = true or list it in fetch.allow_hosts"
+    )]
+    PrivateNetwork {
+        /// The URL or host name.
+        target: String,
+    },
+}
+
 /// What to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchRequest<'a> {
@@ -170,9 +199,11 @@ struct NetPolicy {
 
 impl NetPolicy {
     /// Checks an URL before any connection: scheme, and IP literals against the private ranges.
-    fn check_url(&self, url: &Url) -> Result<(), String> {
+    fn check_url(&self, url: &Url) -> Result<(), Refusal> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("scheme {:?} is not fetched", url.scheme()));
+            return Err(Refusal::Scheme {
+                scheme: url.scheme().to_string(),
+            });
         }
         if self.allow_private || self.allow_hosts.iter().any(|a| a.matches(url)) {
             return Ok(());
@@ -181,14 +212,14 @@ impl NetPolicy {
             Some(url::Host::Ipv4(a)) => IpAddr::V4(a),
             Some(url::Host::Ipv6(a)) => IpAddr::V6(a),
             Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-                return Err(private_reason(url.as_str()));
+                return Err(private_network(url.as_str()));
             }
             _ => return Ok(()),
         };
         if is_public(ip) {
             Ok(())
         } else {
-            Err(private_reason(url.as_str()))
+            Err(private_network(url.as_str()))
         }
     }
 
@@ -201,10 +232,10 @@ impl NetPolicy {
     }
 }
 
-fn private_reason(target: &str) -> String {
-    format!(
-        "{target} is a loopback, private or link-local address; set fetch.allow_private_networks = true or list it in fetch.allow_hosts"
-    )
+fn private_network(target: &str) -> Refusal {
+    Refusal::PrivateNetwork {
+        target: target.to_string(),
+    }
 }
 
 /// Whether an address is on the public internet (not loopback, private, link-local, CGNAT, ...).
@@ -255,24 +286,12 @@ impl reqwest::dns::Resolve for GuardedResolver {
             }
             let public: Vec<_> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
-                return Err(Box::new(Refusal(private_reason(&host))) as _);
+                return Err(Box::new(private_network(&host)) as _);
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
-
-/// Why the resolver or the redirect policy refused a target.
-#[derive(Debug)]
-struct Refusal(String);
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refusal {}
 
 #[derive(Debug)]
 struct RedirectLoop(String);
@@ -307,7 +326,7 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Builds the client from `[fetch]`.
-    pub fn new(cfg: &FetchConfig) -> Result<HttpClient, String> {
+    pub fn new(cfg: &FetchConfig) -> Result<HttpClient, ClientBuildError> {
         // Idempotent: a second call finds the provider already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let policy = Arc::new(NetPolicy {
@@ -326,7 +345,7 @@ impl HttpClient {
             }
             match redirect_policy.check_url(attempt.url()) {
                 Ok(()) => attempt.follow(),
-                Err(reason) => attempt.error(Refusal(reason)),
+                Err(refusal) => attempt.error(refusal),
             }
         });
         let client = reqwest::Client::builder()
@@ -341,7 +360,7 @@ impl HttpClient {
             .pool_max_idle_per_host(cfg.per_host_concurrency)
             .tcp_nodelay(true)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|source| ClientBuildError { source })?;
         Ok(HttpClient {
             client,
             policy,
@@ -467,7 +486,7 @@ impl HttpClient {
             if let Some(r) = s.downcast_ref::<Refusal>() {
                 return FetchError::Refused {
                     url: url_s,
-                    reason: r.0.clone(),
+                    reason: r.clone(),
                 };
             }
             if let Some(l) = s.downcast_ref::<RedirectLoop>() {

@@ -320,7 +320,7 @@ fn quote_terms(q: &str) -> String {
 }
 
 /// Records the fetch state and inserts the new briefs of one report, inside `tx`.
-pub(super) fn persist_in(
+fn persist_in(
     tx: &Connection,
     report: &SourceReport,
     stories: &mut super::stories::StoryState,

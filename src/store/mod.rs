@@ -120,8 +120,11 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
     }
 }
 
-/// How far apart two briefs may be published and still be one story, unless configured.
-pub const DEFAULT_STORY_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+/// The story window of a store until [`Store::set_story_window`] is called. The program always sets
+/// the configured one (`crate::config::DEFAULT_STORY_WINDOW` when the file says nothing); this value
+/// is the same, so that stores opened by tests and benchmarks cluster alike. The store does not
+/// depend on the config: a test in `app` keeps the two equal.
+const INITIAL_STORY_WINDOW: Duration = Duration::from_secs(7 * 86_400);
 
 /// Turns off SQLite's memory-usage statistics, once per process and before the first connection:
 /// they take a global mutex on every allocation, which the single writer pays for on every row.
@@ -172,7 +175,7 @@ impl Store {
         let mut store = Store {
             conn,
             stories: stories::StoryState {
-                window_secs: DEFAULT_STORY_WINDOW.as_secs() as i64,
+                window_secs: INITIAL_STORY_WINDOW.as_secs() as i64,
                 index: None,
             },
         };
@@ -224,6 +227,11 @@ impl Store {
     pub fn set_story_window(&mut self, window: Duration) {
         self.stories.window_secs = window.as_secs().min(i64::MAX as u64) as i64;
         self.stories.index = None;
+    }
+
+    /// How far apart two briefs may be published and still join one story.
+    pub fn story_window(&self) -> Duration {
+        Duration::from_secs(self.stories.window_secs.max(0) as u64)
     }
 
     /// Size figures of the database at `path` (checkpointed first): file size, briefs, text bytes.

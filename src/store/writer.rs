@@ -4,16 +4,19 @@
 //! fewer FTS segments than a transaction per source, with the same durability. A failed transaction
 //! stores nothing of its group and every caller in it gets the error (their sources are polled again). A caller's `persist` returns once its data is
 //! committed.
+//!
+//! While the writer runs it is the only connection that writes: lookups, the daemon's reload (syncing
+//! the config's sources) and reading the stored model are messages too, answered between write
+//! transactions.
 
 use std::thread::JoinHandle;
 
-use rusqlite::TransactionBehavior;
 use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::sync::oneshot;
 
-use super::{Context, Store, StoreError, briefs::persist_in};
-use crate::model::{SourceId, SourceReport};
-use crate::store::{InsertReport, LinkState};
+use super::{Store, StoreError};
+use crate::model::{SourceId, SourceReport, SourceSpec, SourceState};
+use crate::store::{InsertReport, LinkState, StoredModel};
 
 /// Most reports committed in one transaction.
 const MAX_GROUP: usize = 256;
@@ -36,9 +39,22 @@ struct Lookup {
     reply: oneshot::Sender<Result<Vec<LinkState>, StoreError>>,
 }
 
+/// Work on the writer's store other than a report: answered between write transactions, in order.
+enum Request {
+    /// Link states for a source about to fetch.
+    Lookup(Lookup),
+    /// Anything else a handle asks for (see [`WriterHandle::call`]); the closure sends its own reply.
+    Call(Box<dyn FnOnce(&mut Store) + Send>),
+}
+
 enum Msg {
     Persist(Job),
-    Lookup(Lookup),
+    Other(Request),
+}
+
+/// The error a handle gets when the writer thread has stopped; `op` says what the caller was doing.
+fn writer_gone(op: &'static str) -> StoreError {
+    StoreError::query(op, "the writer thread has stopped")
 }
 
 /// Owner of the writer thread; [`StoreWriter::finish`] returns the store once every handle is gone.
@@ -83,18 +99,13 @@ impl StoreWriter {
 impl WriterHandle {
     /// Persists one report; resolves when it is committed.
     pub async fn persist(&self, report: SourceReport) -> Result<InsertReport, StoreError> {
+        const OP: &str = "handing results to the writer";
         let (reply, rx) = oneshot::channel();
-        let gone = || {
-            StoreError::query(
-                "handing results to the writer",
-                "the writer thread has stopped",
-            )
-        };
         self.tx
             .send(Msg::Persist(Job { report, reply }))
             .await
-            .map_err(|_| gone())?;
-        let (result, report) = rx.await.map_err(|_| gone())?;
+            .map_err(|_| writer_gone(OP))?;
+        let (result, report) = rx.await.map_err(|_| writer_gone(OP))?;
         drop(report);
         result
     }
@@ -109,21 +120,62 @@ impl WriterHandle {
         links: Vec<(String, Option<String>)>,
     ) -> Result<Vec<LinkState>, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let gone = || StoreError::query("asking the writer", "the writer thread has stopped");
         self.tx
-            .send(Msg::Lookup(Lookup {
+            .send(Msg::Other(Request::Lookup(Lookup {
                 source_id,
                 links,
                 reply,
-            }))
+            })))
             .await
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+            .map_err(|_| writer_gone(ASKING))?;
+        rx.await.map_err(|_| writer_gone(ASKING))?
+    }
+
+    /// Brings the store's config sources in line with `specs` and returns the active sources (the
+    /// daemon's reload, on the writer's connection).
+    pub async fn sync_config_sources(
+        &self,
+        specs: Vec<SourceSpec>,
+    ) -> Result<Vec<SourceState>, StoreError> {
+        self.call(move |store| {
+            store.sync_config_sources(&specs)?;
+            store.active_sources()
+        })
+        .await?
+    }
+
+    /// The model stored under `name`, if any.
+    pub async fn load_model(&self, name: String) -> Result<Option<StoredModel>, StoreError> {
+        self.call(move |store| store.load_model(&name)).await?
+    }
+
+    /// Runs `f` on the writer's store between write transactions and returns what it returns.
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let call = Box::new(move |store: &mut Store| {
+            let _ = reply.send(f(store));
+        });
+        self.tx
+            .send(Msg::Other(Request::Call(call)))
+            .await
+            .map_err(|_| writer_gone(ASKING))?;
+        rx.await.map_err(|_| writer_gone(ASKING))
     }
 }
 
-fn answer(store: &Store, l: Lookup) {
-    let _ = l.reply.send(store.link_states(l.source_id, &l.links));
+/// What a handle was doing when it finds the writer gone, for anything but `persist`.
+const ASKING: &str = "asking the writer";
+
+fn answer(store: &mut Store, r: Request) {
+    match r {
+        Request::Lookup(l) => {
+            let _ = l.reply.send(store.link_states(l.source_id, &l.links));
+        }
+        Request::Call(f) => f(store),
+    }
 }
 
 fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> Store {
@@ -153,63 +205,121 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> 
         maybe_unindexed = index_when_idle;
         let first = match first {
             Msg::Persist(job) => job,
-            Msg::Lookup(l) => {
-                answer(&store, l);
+            Msg::Other(r) => {
+                answer(&mut store, r);
                 continue;
             }
         };
         let mut group = vec![first];
-        let mut lookups = Vec::new();
+        let mut requests = Vec::new();
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
                 Ok(Msg::Persist(job)) => group.push(job),
-                Ok(Msg::Lookup(l)) => lookups.push(l),
+                Ok(Msg::Other(r)) => requests.push(r),
                 Err(_) => break,
             }
         }
         commit_group(&mut store, group);
-        for l in lookups {
-            answer(&store, l);
+        for r in requests {
+            answer(&mut store, r);
         }
     }
     store
 }
 
 fn commit_group(store: &mut Store, group: Vec<Job>) {
-    if store
-        .stories
-        .index
-        .as_ref()
-        .is_some_and(|i| i.wants_rebuild())
-    {
-        // Rebuilt from the database at the next placement, without the briefs that left the window.
-        store.stories.index = None;
-    }
-    let mut results = Vec::with_capacity(group.len());
-    let outcome = (|| -> Result<(), StoreError> {
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting a write")?;
-        for job in &group {
-            results.push(persist_in(&tx, &job.report, &mut store.stories)?);
-        }
-        tx.commit().ctx("committing briefs")
-    })();
-    match outcome {
-        Ok(()) => {
+    match store.persist_group(group.iter().map(|j| &j.report)) {
+        Ok(results) => {
             for (job, r) in group.into_iter().zip(results) {
                 let _ = job.reply.send((Ok(r), job.report));
             }
         }
         Err(e) => {
-            store.stories.index = None;
-            tracing::error!(error = %e, reports = group.len(), "write transaction failed; nothing of it was stored");
+            let detail = crate::errors::chain(&e).to_string();
+            tracing::error!(error = %detail, reports = group.len(), "write transaction failed; nothing of it was stored");
+            // One error, many callers: each gets its own copy of the message.
             for job in group {
-                let err =
-                    StoreError::query("committing briefs", crate::errors::chain(&e).to_string());
+                let err = StoreError::query("committing briefs", detail.clone());
                 let _ = job.reply.send((Err(err), job.report));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{SourceKind, SourceOrigin};
+
+    fn spec(name: &str) -> SourceSpec {
+        SourceSpec {
+            name: name.into(),
+            kind: SourceKind::Feed,
+            url: url::Url::parse(&format!("https://{name}.example/feed")).unwrap(),
+            interval: Duration::from_secs(60),
+            origin: SourceOrigin::Config,
+            settings: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_source_synced_through_the_writer_is_active_and_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("bw.db")).unwrap();
+        store.sync_config_sources(&[spec("alpha")]).unwrap();
+        let writer = StoreWriter::spawn(store, true);
+        let handle = writer.handle();
+
+        let active = handle
+            .sync_config_sources(vec![spec("alpha"), spec("beta")])
+            .await
+            .unwrap();
+        let names: Vec<_> = active.iter().map(|s| s.spec.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&"beta"), "{names:?}");
+
+        drop(handle);
+        let store = tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .unwrap();
+        let stored: Vec<_> = store
+            .active_sources()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.spec.name)
+            .collect();
+        assert!(stored.contains(&"beta".to_string()), "{stored:?}");
+    }
+
+    #[tokio::test]
+    async fn the_stored_model_is_read_through_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("bw.db")).unwrap();
+        store.save_model("topics:t", "{\"m\":1}", 3).unwrap();
+        let writer = StoreWriter::spawn(store, false);
+        let handle = writer.handle();
+        let got = handle.load_model("topics:t".into()).await.unwrap();
+        assert_eq!(got.map(|m| m.body).as_deref(), Some("{\"m\":1}"));
+        assert!(handle.load_model("none".into()).await.unwrap().is_none());
+        drop(handle);
+        tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_handle_whose_writer_has_stopped_gets_an_error() {
+        // A handle on a channel nobody reads any more: what a handle sees once the writer is gone.
+        let (tx, rx) = mpsc::channel(1);
+        drop(rx);
+        let stale = WriterHandle { tx };
+        let e = stale.load_model("x".into()).await.unwrap_err();
+        let e = crate::errors::chain(&e).to_string();
+        assert!(
+            e.contains("asking the writer: the writer thread has stopped"),
+            "{e}"
+        );
     }
 }

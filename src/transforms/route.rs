@@ -213,7 +213,7 @@ fn matches<'a>(r: &'a Route, b: &NewBriefView<'a>) -> Option<Matched<'a>> {
     let topics: Vec<&'a str> = b
         .topics
         .iter()
-        .filter(|t| t.score >= rule.min_score && rule.topics.iter().any(|id| *id == t.topic))
+        .filter(|t| t.score >= rule.min_score && rule.topics.contains(&t.topic))
         .map(|t| t.topic.as_str())
         .collect();
     if !rule.topics.is_empty() {

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::harness::{
-    ALPHA_ENTRIES, ConfigSpec, Daemon, STANDARD_ENTRIES, Workspace, serve_standard_feeds, titles,
+    ALPHA_ENTRIES, BETA_ENTRIES, ConfigSpec, Daemon, STANDARD_ENTRIES, Workspace,
+    serve_standard_feeds, titles,
 };
 use crate::server::{FeedServer, Mode};
 
@@ -287,4 +288,75 @@ async fn sighup_reloads_the_config_and_polls_a_newly_added_source() {
     };
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("config reloaded"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_added_source_has_its_briefs_stored_by_the_running_daemon() {
+    let server = FeedServer::start().await;
+    let mut sources = serve_standard_feeds(&server).into_iter();
+    let alpha = sources.next().expect("a standard feed").interval("1s");
+    let beta = sources
+        .next()
+        .expect("a second standard feed")
+        .interval("1s");
+    let ws = Workspace::with_config(&ConfigSpec::for_server(&server).source(alpha.clone()));
+    let mut daemon = ws.spawn(&["run"]);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // Polled first, so that the database exists before the CLI reads it.
+    while server.hits(PATHS[0]) < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first source never polled\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while ws.briefs().await.len() < ALPHA_ENTRIES {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first source's briefs never stored\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The reload syncs the new source on the daemon's own (writer) connection; its briefs must then
+    // be stored by the same daemon, without a restart.
+    ws.write_config(
+        &ConfigSpec::for_server(&server)
+            .source(alpha)
+            .source(beta)
+            .render(),
+    );
+    daemon.signal("HUP");
+    while ws.briefs().await.len() < ALPHA_ENTRIES + BETA_ENTRIES {
+        if let Some(status) = daemon.try_status() {
+            panic!(
+                "daemon exited on SIGHUP: {status:?}\n{}",
+                daemon.output_so_far()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the source added by SIGHUP had no briefs stored\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    daemon.signal("TERM");
+    let Some((status, _, stderr)) = daemon.wait_exit(Duration::from_secs(10)).await else {
+        panic!("daemon did not stop\n{}", daemon.output_so_far());
+    };
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("config reloaded"), "{stderr}");
+    assert!(!stderr.contains("reload failed"), "{stderr}");
+    let briefs = ws.briefs().await;
+    assert_eq!(
+        briefs.len(),
+        ALPHA_ENTRIES + BETA_ENTRIES,
+        "titles: {:?}",
+        titles(&briefs)
+    );
 }

@@ -12,9 +12,8 @@
 
 use std::path::Path;
 
-use briefwatch::transforms::classify::{
-    Classifier, Gazetteer, Model, load_pack, read_tsv, split_title,
-};
+use briefwatch::config::load_pack_file;
+use briefwatch::transforms::classify::{Classifier, Gazetteer, Model, read_tsv, split_title};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +24,7 @@ fn main() -> anyhow::Result<()> {
         Some(i) => args.get(i + 1).and_then(|k| k.parse().ok()).unwrap_or(5),
         None => 0,
     };
-    let pack = load_pack(Path::new(pack_path))?;
+    let pack = load_pack_file(Path::new(pack_path))?;
     let examples = read_tsv(&std::fs::read_to_string(gold_path)?)?;
     let topic_ids = pack.topic_ids();
     let mut predictions = vec![String::new(); examples.len()];

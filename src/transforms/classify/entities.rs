@@ -1,9 +1,9 @@
 //! The entity gazetteer: countries, capitals and major organisations, built in from
 //! `config/entities.toml` and extendable with a file of the same shape. Owns the gazetteer's TOML shape;
-//! matching happens in the classifier's single pass.
+//! parses text only (reading a gazetteer file is the config's job); matching happens in the
+//! classifier's single pass.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,12 +75,6 @@ impl Gazetteer {
     /// An empty gazetteer (no entity output).
     pub fn empty() -> Gazetteer {
         Gazetteer::default()
-    }
-
-    /// Reads and compiles a gazetteer file.
-    pub fn load(path: &Path) -> Result<Gazetteer, PackError> {
-        let (text, file) = super::pack::read_file(path)?;
-        Gazetteer::parse(&text, &file)
     }
 
     /// Compiles gazetteer text; `file_label` names it in errors (the `topic` of the error is the kind).

@@ -9,6 +9,7 @@
 //! and the new JSON. After an intended change, `GOLDEN_UPDATE=1 cargo test golden` rewrites the file;
 //! review its diff before committing it.
 
+use super::tests::load_pack;
 use super::*;
 
 struct Rng(u64);

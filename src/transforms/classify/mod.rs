@@ -1,6 +1,6 @@
 //! Topic and entity tagging of briefs: topic packs (readable TOML rules), one matching pass over
 //! normalised, stemmed tokens, an optional linear model learnt from labels, and a gazetteer of entities.
-//! Pure and synchronous; the only I/O is loading pack, gazetteer or label files from paths callers give.
+//! Pure and synchronous, and no I/O: packs, gazetteers and label files come in as text (`config` reads them).
 //!
 //! Typical use:
 //!
@@ -42,7 +42,7 @@ pub use entities::{Entity, EntityKind, Gazetteer};
 pub use headline::split_title;
 pub use labels::{LabelledExample, LabelsError, read_tsv};
 pub use model::{Model, TrainOptions};
-pub use pack::{Pack, PackError, Topic, load_pack, parse_pack};
+pub use pack::{Pack, PackError, Topic, parse_pack};
 
 use matcher::{Hit, Table, Use};
 use normalize::Tokens;

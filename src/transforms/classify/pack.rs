@@ -1,9 +1,8 @@
-//! Topic packs: the raw TOML shape users write and its compiled, validated form. Owns `PackError`;
-//! reading a pack file is the only I/O here. Does not match text.
+//! Topic packs: the raw TOML shape users write and its compiled, validated form. Owns `PackError`.
+//! Parses text only (reading a pack file is the config's job); does not match text.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::path::Path;
 
 use rust_stemmers::Stemmer;
 use serde::Deserialize;
@@ -168,26 +167,6 @@ impl Pack {
     /// The topic ids, in pack order.
     pub fn topic_ids(&self) -> Vec<String> {
         self.topics.iter().map(|t| t.id.clone()).collect()
-    }
-}
-
-/// Reads and compiles the pack file at `path`.
-pub fn load_pack(path: &Path) -> Result<Pack, PackError> {
-    let (text, file) = read_file(path)?;
-    parse_pack(&text, &file)
-}
-
-/// A pack or gazetteer file's text and its name for errors.
-pub(crate) fn read_file(path: &Path) -> Result<(String, String), PackError> {
-    let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((text, file)),
-        Err(e) => Err(PackError {
-            file,
-            topic: None,
-            rule: None,
-            reason: format!("cannot read: {e}"),
-        }),
     }
 }
 

@@ -373,3 +373,11 @@ fn any_name_of_an_entity_gives_its_canonical_name() {
     assert_eq!(g.canonical("iran"), Some("Iran"));
     assert_eq!(g.canonical("Atlantis"), None);
 }
+
+/// Test helper: reads and compiles a pack file shipped in the repository (the library reads pack
+/// files in `config`; tests may read their own).
+pub(super) fn load_pack(path: &std::path::Path) -> Result<Pack, PackError> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    parse_pack(&text, &path.display().to_string())
+}

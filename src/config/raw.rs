@@ -1,0 +1,87 @@
+//! The raw serde shapes of the config file, exactly as written: unknown keys are errors, every
+//! value optional. Validation into the typed sections happens in the section modules.
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub stories: RawStories,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+    #[serde(default)]
+    pub classify: RawClassify,
+}
+
+/// `[classify]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClassify {
+    /// Topic pack file, relative to the config file; the built-in pack when absent.
+    pub topics: Option<String>,
+    /// Gazetteer extension file, relative to the config file.
+    pub entities: Option<String>,
+    /// Lowest score reported, in [0, 1].
+    pub min_score: Option<f32>,
+}
+
+/// `[stories]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStories {
+    pub window: Option<String>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStorage {
+    pub path: Option<String>,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFetch {
+    pub timeout_secs: Option<u64>,
+    pub connect_timeout_secs: Option<u64>,
+    pub max_body_bytes: Option<u64>,
+    pub max_redirects: Option<usize>,
+    pub concurrency: Option<usize>,
+    pub per_host_concurrency: Option<usize>,
+    pub allow_private_networks: Option<bool>,
+    pub allow_hosts: Option<Vec<String>>,
+    pub default_interval: Option<String>,
+}
+
+/// One `[[sources]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub name: String,
+    pub url: String,
+    pub kind: Option<String>,
+    pub interval: Option<String>,
+    pub fetch_full_article: Option<bool>,
+    pub max_articles: Option<usize>,
+    pub html: Option<RawHtml>,
+}
+
+/// `[sources.html]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHtml {
+    pub links: Option<String>,
+    pub next_page: Option<String>,
+    pub max_pages: Option<usize>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub published: Option<String>,
+    pub author: Option<String>,
+}
