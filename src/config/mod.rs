@@ -6,9 +6,12 @@
 //!
 //! - `raw`: the serde shapes, exactly as written.
 //! - one module per section, each with its validated type and its validation:
-//!   `storage`, `fetch`, `stories`, `sources`, `classify`.
+//!   `storage`, `fetch`, `stories`, `sources`, `classify`, `destinations` (with `[delivery]`),
+//!   `alerts`.
 
+mod alerts;
 mod classify;
+mod destinations;
 mod fetch;
 mod raw;
 mod sources;
@@ -20,12 +23,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use classify::{ClassifyConfig, PackFileError, load_gazetteer_file, load_pack_file};
+pub use destinations::{
+    DeliveryConfig, Destination, DestinationKind, Secret, default_retry_schedule,
+};
 pub use fetch::{AllowedHost, FetchConfig};
 pub use sources::{check_source_name, parse_source_url};
 pub use storage::StorageConfig;
 pub use stories::{DEFAULT_STORY_WINDOW, StoriesConfig};
 
 use crate::model::SourceSpec;
+use crate::transforms::route::Route;
 
 /// Where the config is looked for when neither `--config` nor `BRIEFWATCH_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "config/briefwatch.toml";
@@ -162,6 +169,12 @@ pub struct Config {
     pub sources: Vec<SourceSpec>,
     /// Topic and entity tagging.
     pub classify: ClassifyConfig,
+    /// Where alerts go.
+    pub destinations: Vec<Destination>,
+    /// Alert rules, compiled.
+    pub alerts: Vec<Route>,
+    /// How deliveries are retried and bounded.
+    pub delivery: DeliveryConfig,
 }
 
 impl Config {
@@ -190,6 +203,10 @@ impl Config {
         let sources = sources::validate_sources(raw.sources, &fetch, &mut problems);
         let stories = stories::validate_stories(raw.stories, &mut problems);
         let classify = classify::validate_classify(raw.classify, &base, &mut problems);
+        let delivery = destinations::validate_delivery(raw.delivery, &mut problems);
+        let destinations =
+            destinations::validate_destinations(raw.destinations, &delivery, &base, &mut problems);
+        let alerts = alerts::validate_alerts(raw.alerts, &classify, &destinations, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -203,6 +220,9 @@ impl Config {
             stories,
             sources,
             classify,
+            destinations,
+            alerts,
+            delivery,
         })
     }
 }

@@ -17,6 +17,12 @@ pub(super) struct RawConfig {
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub classify: RawClassify,
+    #[serde(default)]
+    pub destinations: Vec<RawDestination>,
+    #[serde(default)]
+    pub alerts: Vec<RawAlert>,
+    #[serde(default)]
+    pub delivery: RawDelivery,
 }
 
 /// `[classify]`.
@@ -84,4 +90,61 @@ pub(super) struct RawHtml {
     pub body: Option<String>,
     pub published: Option<String>,
     pub author: Option<String>,
+}
+
+/// One `[[destinations]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDestination {
+    pub name: String,
+    pub kind: String,
+    pub url: Option<String>,
+    pub url_file: Option<String>,
+    pub url_env: Option<String>,
+    pub url_credential: Option<String>,
+    pub secret_file: Option<String>,
+    pub secret_env: Option<String>,
+    pub secret_credential: Option<String>,
+    pub headers_file: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub priority: Option<u8>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// One `[[alerts]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlert {
+    pub name: String,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub all_topics: bool,
+    pub min_score: Option<f32>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub entities: Vec<String>,
+    pub query: Option<String>,
+    #[serde(default)]
+    pub destinations: Vec<String>,
+    pub throttle: Option<RawThrottle>,
+}
+
+/// `throttle = { max = 10, window = "1h" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThrottle {
+    pub max: u32,
+    pub window: String,
+}
+
+/// `[delivery]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDelivery {
+    pub retry_schedule: Option<Vec<String>>,
+    pub timeout_secs: Option<u64>,
+    pub concurrency: Option<usize>,
+    pub poll_once_timeout_secs: Option<u64>,
 }

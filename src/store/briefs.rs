@@ -25,6 +25,8 @@ pub struct NewBrief {
 pub struct InsertReport {
     /// Briefs inserted (already stored, duplicate or tombstoned ones are not listed).
     pub new: Vec<NewBrief>,
+    /// Alert deliveries queued with them.
+    pub deliveries: usize,
 }
 
 /// Which briefs to list.
@@ -97,7 +99,7 @@ impl Store {
             let results = reports
                 .into_iter()
                 .map(|r| {
-                    persist_in(&tx, r, &mut self.stories)
+                    persist_in(&tx, r, &mut self.stories, &self.outbox)
                         .map_err(|e| e.about(|| format!("source {}", r.source_id)))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -324,6 +326,7 @@ fn persist_in(
     tx: &Connection,
     report: &SourceReport,
     stories: &mut super::stories::StoryState,
+    outbox: &super::deliveries::Outbox,
 ) -> Result<InsertReport, StoreError> {
     super::sources::record_report(tx, report)?;
     let crate::model::FetchOutcome::Fetched { briefs, .. } = &report.outcome else {
@@ -331,8 +334,15 @@ fn persist_in(
     };
     let fetched = to_ts(report.checked_at);
     let mut out = InsertReport::default();
+    // Alert rules name sources: looked up once per report, only when rules exist.
+    let source = match outbox.is_active() && !briefs.is_empty() {
+        true => Store::source_name(tx, report.source_id)?,
+        false => String::new(),
+    };
     for b in briefs {
         if let Some(new) = ingest_one(tx, report.source_id, b, fetched, stories)? {
+            out.deliveries +=
+                super::deliveries::fan_out(tx, outbox, new.id, &source, new.story_id, b)?;
             out.new.push(new);
         }
     }

@@ -6,6 +6,7 @@
 //! - [`writer`]: a thread that owns a [`Store`] and commits pipeline results in groups.
 
 mod briefs;
+mod deliveries;
 pub mod schema;
 mod sources;
 mod stories;
@@ -22,6 +23,9 @@ use rusqlite::Connection;
 use crate::errors::Cause;
 
 pub use briefs::{BriefFilter, InsertReport, LinkState, NewBrief};
+pub use deliveries::{
+    AlertContent, Claimed, DeliveryKind, DeliveryRecord, Finish, new_delivery_id,
+};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};
@@ -64,6 +68,12 @@ pub enum StoreError {
     #[error("{what} not found")]
     NotFound {
         /// What was looked for, e.g. `brief 12`.
+        what: String,
+    },
+    /// The record is not in a state that allows the operation.
+    #[error("{what}")]
+    Conflict {
+        /// What stands in the way, e.g. `delivery msg_.. is delivered, not failed`.
         what: String,
     },
     /// A search query that FTS5 cannot parse even after quoting.
@@ -157,6 +167,7 @@ pub struct SizeStats {
 pub struct Store {
     conn: Connection,
     stories: stories::StoryState,
+    outbox: deliveries::Outbox,
 }
 
 impl Store {
@@ -178,6 +189,7 @@ impl Store {
                 window_secs: INITIAL_STORY_WINDOW.as_secs() as i64,
                 index: None,
             },
+            outbox: deliveries::Outbox::default(),
         };
         store.configure().map_err(|e| open_err(Box::new(e)))?;
         store.migrate(path)?;

@@ -137,4 +137,52 @@ CREATE TABLE models (
     r#"
 ALTER TABLE sightings ADD COLUMN url TEXT;
 "#,
+    // 5: the alert outbox. A delivery row per (story, rule, destination) is written in the
+    // transaction that stores the brief; `alerted` remembers which topics of a story each rule and
+    // destination were already told about, so that a story alerts again only for a new topic.
+    r#"
+CREATE TABLE deliveries (
+    -- The webhook-id: fixed when the row is written, reused by every retry.
+    id           TEXT PRIMARY KEY,
+    -- alert | summary (throttled alerts merged into one) | test
+    kind         TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    destination  TEXT NOT NULL,
+    story_id     INTEGER,
+    brief_id     INTEGER,
+    -- The rule's topics the brief matched, comma-separated.
+    topics       TEXT NOT NULL DEFAULT '',
+    -- pending | sending | delivered | held (over the rule's throttle) | merged (into a summary) | failed
+    state        TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    -- Unix milliseconds.
+    next_at      INTEGER NOT NULL,
+    lease_until  INTEGER,
+    lease_token  TEXT,
+    last_status  INTEGER,
+    last_error   TEXT,
+    merged_into  TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state IN ('pending', 'sending');
+CREATE INDEX deliveries_by_state ON deliveries (state, rule, destination);
+CREATE INDEX deliveries_by_summary ON deliveries (merged_into) WHERE merged_into IS NOT NULL;
+CREATE TABLE alerted (
+    story_id    INTEGER NOT NULL,
+    rule        TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    -- A matched topic id, or '' for a rule without topics.
+    topic       TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    PRIMARY KEY (story_id, rule, destination, topic)
+) WITHOUT ROWID;
+-- Destinations switched off by a 410 Gone; their deliveries wait until `alerts enable`.
+CREATE TABLE destination_state (
+    name        TEXT PRIMARY KEY,
+    disabled_at INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+"#,
 ];

@@ -1,0 +1,687 @@
+//! The alert outbox: delivery rows written in the transaction that stores the brief that triggers
+//! them, claimed by the dispatcher under a lease and a claim token, then finished as delivered,
+//! retried later, held over a rule's throttle, merged into a summary, or failed. Sends nothing.
+//!
+//! Each row's id (the `webhook-id` receivers see) is fixed when the row is written, so a retry or a
+//! restart resends under the same id; `alerted` makes a story alert once per (rule, destination)
+//! and again only when a later brief of it matches a topic that was not alerted yet.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{Context, Store, StoreError};
+use crate::model::{Brief, BriefId, EntityTag, StoredBrief, TopicTag};
+use crate::store::Appearance;
+use crate::transforms::route::{NewBriefView, Route, route};
+
+/// What a delivery row carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// One brief that matched a rule.
+    Alert,
+    /// Alerts held over a rule's throttle, merged into one message.
+    Summary,
+    /// `alerts test DEST`: a clearly marked test message.
+    Test,
+}
+
+impl DeliveryKind {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Alert => "alert",
+            DeliveryKind::Summary => "summary",
+            DeliveryKind::Test => "test",
+        }
+    }
+
+    fn parse(s: &str) -> DeliveryKind {
+        match s {
+            "summary" => DeliveryKind::Summary,
+            "test" => DeliveryKind::Test,
+            _ => DeliveryKind::Alert,
+        }
+    }
+}
+
+/// A delivery claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The delivery id (`webhook-id`).
+    pub id: String,
+    /// What it carries.
+    pub kind: DeliveryKind,
+    /// The rule that produced it (`test` for test messages).
+    pub rule: String,
+    /// Where it goes.
+    pub destination: String,
+    /// The brief it is about (alerts).
+    pub brief_id: Option<BriefId>,
+    /// The story it is about (alerts).
+    pub story_id: Option<i64>,
+    /// The rule's topics the brief matched.
+    pub topics: Vec<String>,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// The claim token: finishing the delivery needs it, so a stale claim cannot overwrite a newer one.
+    pub token: String,
+    /// When the row was written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// The receiver accepted it (2xx).
+    Delivered {
+        /// The status.
+        status: u16,
+    },
+    /// Try again at `at` (5xx, 429, a timeout, a connection error).
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// The status, when the receiver answered.
+        status: Option<u16>,
+        /// What went wrong.
+        error: String,
+    },
+    /// Given up: dead letter (the last retry failed, or the receiver refused it with a 4xx).
+    Failed {
+        /// The status, when the receiver answered.
+        status: Option<u16>,
+        /// What went wrong.
+        error: String,
+    },
+    /// The destination answered 410 Gone: it is disabled and this delivery waits with the others
+    /// until `alerts enable`.
+    DestinationGone {
+        /// What the receiver said.
+        error: String,
+    },
+    /// Over the rule's throttle: held for the next summary.
+    Held,
+}
+
+/// A delivery as `alerts list` shows it.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    /// The delivery id.
+    pub id: String,
+    /// What it carries.
+    pub kind: DeliveryKind,
+    /// The rule.
+    pub rule: String,
+    /// The destination.
+    pub destination: String,
+    /// The brief (alerts).
+    pub brief_id: Option<BriefId>,
+    /// The brief's title, while it is stored.
+    pub title: Option<String>,
+    /// The story (alerts).
+    pub story_id: Option<i64>,
+    /// Matched topics.
+    pub topics: Vec<String>,
+    /// `pending`, `sending`, `delivered`, `held`, `merged` or `failed`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it is next due (pending ones).
+    pub next_at: DateTime<Utc>,
+    /// The last HTTP status.
+    pub last_status: Option<u16>,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When the receiver accepted it.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The summary it was merged into.
+    pub merged_into: Option<String>,
+    /// Whether its destination is disabled (after a 410).
+    pub destination_disabled: bool,
+}
+
+/// Everything an alert message says about its brief, read in one go.
+#[derive(Debug, Clone)]
+pub struct AlertContent {
+    /// The brief.
+    pub brief: StoredBrief,
+    /// Other places its story appeared.
+    pub also: Vec<Appearance>,
+    /// Its topics with evidence.
+    pub topics: Vec<TopicTag>,
+    /// Entities it names.
+    pub entities: Vec<EntityTag>,
+}
+
+/// The alert rules the writer routes new briefs through.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outbox {
+    routes: Arc<Vec<Route>>,
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// A fresh delivery id: `msg_` and a time-ordered UUID (v7), as Standard Webhooks ids look.
+pub fn new_delivery_id() -> String {
+    format!("msg_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Writes the outbox rows a new brief triggers, inside the transaction that inserts it. Returns how
+/// many were written.
+pub(super) fn fan_out(
+    tx: &Connection,
+    outbox: &Outbox,
+    brief_id: BriefId,
+    source: &str,
+    story_id: i64,
+    b: &Brief,
+) -> Result<usize, StoreError> {
+    if outbox.routes.is_empty() {
+        return Ok(0);
+    }
+    let op = "queueing alerts";
+    let view = NewBriefView {
+        source,
+        title: &b.title,
+        text: &b.text,
+        topics: &b.topics,
+        entities: &b.entities,
+    };
+    let now = now_ms();
+    let mut written = 0;
+    for m in route(&outbox.routes, &view) {
+        let keys: Vec<&str> = if m.topics.is_empty() {
+            vec![""]
+        } else {
+            m.topics.clone()
+        };
+        for dest in &m.rule.destinations {
+            let id = new_delivery_id();
+            let mut fresh = 0;
+            for topic in &keys {
+                fresh += tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO alerted (story_id, rule, destination, topic, delivery_id)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
+                    .ctx(op)?
+                    .execute(params![story_id, m.rule.name, dest, topic, id])
+                    .ctx(op)?;
+            }
+            if fresh == 0 {
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT INTO deliveries (id, kind, rule, destination, story_id, brief_id, topics, state,
+                     next_at, created_at, updated_at)
+                 VALUES (?1, 'alert', ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7)",
+            )
+            .ctx(op)?
+            .execute(params![
+                id,
+                m.rule.name,
+                dest,
+                story_id,
+                brief_id,
+                m.topics.join(","),
+                now
+            ])
+            .ctx(op)?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+impl Outbox {
+    /// Whether any rule is configured.
+    pub(super) fn is_active(&self) -> bool {
+        !self.routes.is_empty()
+    }
+}
+
+const CLAIMED_COLUMNS: &str =
+    "id, kind, rule, destination, brief_id, story_id, topics, attempts, lease_token, created_at";
+
+fn claimed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claimed> {
+    Ok(Claimed {
+        id: r.get(0)?,
+        kind: DeliveryKind::parse(&r.get::<_, String>(1)?),
+        rule: r.get(2)?,
+        destination: r.get(3)?,
+        brief_id: r.get(4)?,
+        story_id: r.get(5)?,
+        topics: split_topics(&r.get::<_, String>(6)?),
+        attempts: r.get(7)?,
+        token: r.get(8)?,
+        created_at: from_ms(r.get(9)?),
+    })
+}
+
+fn split_topics(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Rows whose destination is disabled are left alone by claims and `next_due`.
+const ENABLED: &str = "destination NOT IN (SELECT name FROM destination_state)";
+
+impl Store {
+    /// Sets the alert rules that new briefs are routed through (config load and reload).
+    pub fn set_alert_routes(&mut self, routes: Vec<Route>) {
+        self.outbox = Outbox {
+            routes: Arc::new(routes),
+        };
+    }
+
+    /// Makes deliveries a previous process was sending due again (at startup: that process is gone,
+    /// and whether its request arrived is unknown, so it is sent again under the same id).
+    pub fn release_leases(&mut self) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_token = NULL,
+                     updated_at = ?1
+                 WHERE state = 'sending'",
+                [now_ms()],
+            )
+            .ctx("releasing delivery leases")
+    }
+
+    /// Claims up to `limit` due deliveries for `lease` (also those whose lease ran out), each under a
+    /// new claim token.
+    pub fn claim_due(
+        &mut self,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let op = "claiming deliveries";
+        let now = now_ms();
+        let until = now + lease.as_millis() as i64;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT id FROM deliveries
+                     WHERE ((state = 'pending' AND next_at <= ?1)
+                            OR (state = 'sending' AND lease_until <= ?1))
+                       AND {ENABLED}
+                     ORDER BY next_at, id LIMIT ?2"
+                ))
+                .ctx(op)?;
+            stmt.query_map(params![now, limit as i64], |r| r.get(0))
+                .ctx(op)?
+                .collect::<Result<_, _>>()
+                .ctx(op)?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let token = uuid::Uuid::now_v7().simple().to_string();
+            let c = tx
+                .prepare_cached(&format!(
+                    "UPDATE deliveries SET state = 'sending', lease_until = ?2, lease_token = ?3,
+                         updated_at = ?4
+                     WHERE id = ?1 RETURNING {CLAIMED_COLUMNS}"
+                ))
+                .ctx(op)?
+                .query_row(params![id, until, token, now], claimed_from_row)
+                .ctx(op)?;
+            out.push(c);
+        }
+        tx.commit().ctx(op)?;
+        Ok(out)
+    }
+
+    /// When the next delivery falls due (a pending one, or a lease that runs out), if any.
+    pub fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<i64> = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT min(CASE state WHEN 'pending' THEN next_at ELSE lease_until END)
+                     FROM deliveries WHERE state IN ('pending', 'sending') AND {ENABLED}"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .ctx("looking for due deliveries")?;
+        Ok(at.map(from_ms))
+    }
+
+    /// Records how an attempt ended. Returns false (and changes nothing) when `token` no longer
+    /// holds the claim.
+    pub fn finish_delivery(
+        &mut self,
+        id: &str,
+        token: &str,
+        how: &Finish,
+    ) -> Result<bool, StoreError> {
+        let op = "recording a delivery attempt";
+        let now = now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let (state, next_at, status, error, delivered_at, attempt): (
+            &str,
+            Option<i64>,
+            Option<u16>,
+            Option<&str>,
+            Option<i64>,
+            i64,
+        ) = match how {
+            Finish::Delivered { status } => ("delivered", None, Some(*status), None, Some(now), 1),
+            Finish::Retry { at, status, error } => (
+                "pending",
+                Some(at.timestamp_millis()),
+                *status,
+                Some(error),
+                None,
+                1,
+            ),
+            Finish::Failed { status, error } => ("failed", None, *status, Some(error), None, 1),
+            Finish::DestinationGone { error } => {
+                ("pending", Some(now), Some(410), Some(error), None, 1)
+            }
+            Finish::Held => ("held", None, None, None, None, 0),
+        };
+        let changed = tx
+            .execute(
+                "UPDATE deliveries SET state = ?3, next_at = coalesce(?4, next_at),
+                     last_status = coalesce(?5, last_status), last_error = coalesce(?6, last_error),
+                     delivered_at = ?7, attempts = attempts + ?8, lease_until = NULL,
+                     lease_token = NULL, updated_at = ?9
+                 WHERE id = ?1 AND lease_token = ?2",
+                params![
+                    id,
+                    token,
+                    state,
+                    next_at,
+                    status,
+                    error,
+                    delivered_at,
+                    attempt,
+                    now
+                ],
+            )
+            .ctx(op)?;
+        if changed == 1
+            && let Finish::DestinationGone { error } = how
+        {
+            tx.execute(
+                "INSERT OR IGNORE INTO destination_state (name, disabled_at, reason)
+                 SELECT destination, ?2, ?3 FROM deliveries WHERE id = ?1",
+                params![id, now, error],
+            )
+            .ctx(op)?;
+        }
+        tx.commit().ctx(op)?;
+        Ok(changed == 1)
+    }
+
+    /// Messages of `rule` to `destination` sent (or being sent) since `since`: what its throttle counts.
+    pub fn sent_since(
+        &self,
+        rule: &str,
+        destination: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT count(*) FROM deliveries
+                 WHERE rule = ?1 AND destination = ?2 AND kind <> 'test'
+                   AND ((state = 'delivered' AND delivered_at >= ?3) OR state = 'sending')",
+            )
+            .ctx("counting sent deliveries")?
+            .query_row(params![rule, destination, since.timestamp_millis()], |r| {
+                r.get(0)
+            })
+            .ctx("counting sent deliveries")
+    }
+
+    /// The (rule, destination) pairs with held alerts, and the oldest hold of each.
+    pub fn held_groups(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let op = "listing held alerts";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT rule, destination, min(updated_at) FROM deliveries WHERE state = 'held'
+                 GROUP BY rule, destination",
+            )
+            .ctx(op)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, from_ms(r.get(2)?))))
+            .ctx(op)?
+            .collect::<Result<_, _>>()
+            .ctx(op)
+    }
+
+    /// Merges every held alert of `rule` to `destination` into one new summary delivery, due now;
+    /// returns its id (`None` when nothing was held).
+    pub fn merge_held(
+        &mut self,
+        rule: &str,
+        destination: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let op = "merging held alerts";
+        let now = now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let id = new_delivery_id();
+        let merged = tx
+            .execute(
+                "UPDATE deliveries SET state = 'merged', merged_into = ?3, updated_at = ?4
+                 WHERE state = 'held' AND rule = ?1 AND destination = ?2",
+                params![rule, destination, id, now],
+            )
+            .ctx(op)?;
+        if merged == 0 {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO deliveries (id, kind, rule, destination, state, next_at, created_at, updated_at)
+             VALUES (?1, 'summary', ?2, ?3, 'pending', ?4, ?4, ?4)",
+            params![id, rule, destination, now],
+        )
+        .ctx(op)?;
+        tx.commit().ctx(op)?;
+        Ok(Some(id))
+    }
+
+    /// The briefs merged into summary `id`, oldest first: (brief id, matched topics).
+    pub fn merged_briefs(&self, id: &str) -> Result<Vec<(BriefId, Vec<String>)>, StoreError> {
+        let op = "reading a summary";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT brief_id, topics FROM deliveries WHERE merged_into = ?1 AND brief_id IS NOT NULL
+                 ORDER BY created_at, id",
+            )
+            .ctx(op)?;
+        stmt.query_map([id], |r| {
+            Ok((r.get(0)?, split_topics(&r.get::<_, String>(1)?)))
+        })
+        .ctx(op)?
+        .collect::<Result<_, _>>()
+        .ctx(op)
+    }
+
+    /// Queues a test message to `destination`, due now; returns its id.
+    pub fn enqueue_test(&mut self, destination: &str) -> Result<String, StoreError> {
+        let id = new_delivery_id();
+        let now = now_ms();
+        self.conn
+            .execute(
+                "INSERT INTO deliveries (id, kind, rule, destination, state, next_at, created_at, updated_at)
+                 VALUES (?1, 'test', 'test', ?2, 'pending', ?3, ?3, ?3)",
+                params![id, destination, now],
+            )
+            .ctx("queueing a test message")?;
+        Ok(id)
+    }
+
+    /// The state of one delivery.
+    pub fn delivery(&self, id: &str) -> Result<DeliveryRecord, StoreError> {
+        self.list_deliveries_where("d.id = ?1", params![id])?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("delivery {id}"),
+            })
+    }
+
+    /// Deliveries, newest first: all, or only failed ones and those waiting on a disabled destination.
+    pub fn list_deliveries(
+        &self,
+        failed_only: bool,
+        limit: Option<u64>,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let limit = limit.map(|l| l as i64).unwrap_or(-1);
+        if failed_only {
+            self.list_deliveries_where(
+                "(d.state = 'failed' OR (d.state = 'pending' AND ds.name IS NOT NULL))
+                 ORDER BY d.created_at DESC, d.id DESC LIMIT ?1",
+                params![limit],
+            )
+        } else {
+            self.list_deliveries_where(
+                "1 ORDER BY d.created_at DESC, d.id DESC LIMIT ?1",
+                params![limit],
+            )
+        }
+    }
+
+    fn list_deliveries_where(
+        &self,
+        clause: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let op = "listing deliveries";
+        let sql = format!(
+            "SELECT d.id, d.kind, d.rule, d.destination, d.brief_id, b.title, d.story_id, d.topics,
+                 d.state, d.attempts, d.next_at, d.last_status, d.last_error, d.created_at,
+                 d.delivered_at, d.merged_into, ds.name IS NOT NULL
+             FROM deliveries d LEFT JOIN briefs b ON b.id = d.brief_id
+               LEFT JOIN destination_state ds ON ds.name = d.destination
+             WHERE {clause}"
+        );
+        let mut stmt = self.conn.prepare(&sql).ctx(op)?;
+        stmt.query_map(p, |r| {
+            Ok(DeliveryRecord {
+                id: r.get(0)?,
+                kind: DeliveryKind::parse(&r.get::<_, String>(1)?),
+                rule: r.get(2)?,
+                destination: r.get(3)?,
+                brief_id: r.get(4)?,
+                title: r.get(5)?,
+                story_id: r.get(6)?,
+                topics: split_topics(&r.get::<_, String>(7)?),
+                state: r.get(8)?,
+                attempts: r.get(9)?,
+                next_at: from_ms(r.get(10)?),
+                last_status: r.get(11)?,
+                last_error: r.get(12)?,
+                created_at: from_ms(r.get(13)?),
+                delivered_at: r.get::<_, Option<i64>>(14)?.map(from_ms),
+                merged_into: r.get(15)?,
+                destination_disabled: r.get(16)?,
+            })
+        })
+        .ctx(op)?
+        .collect::<Result<_, _>>()
+        .ctx(op)
+    }
+
+    /// Sends a failed (or held) delivery again, now, under its own id.
+    pub fn retry_delivery(&mut self, id: &str) -> Result<(), StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE deliveries SET state = 'pending', next_at = ?2, attempts = 0, updated_at = ?2
+                 WHERE id = ?1 AND state IN ('failed', 'held', 'pending')",
+                params![id, now_ms()],
+            )
+            .ctx("retrying a delivery")?;
+        if changed == 0 {
+            let d = self.delivery(id)?;
+            return Err(StoreError::Conflict {
+                what: format!("delivery {id} is {}, not failed", d.state),
+            });
+        }
+        Ok(())
+    }
+
+    /// Destinations disabled after a 410: (name, when, why).
+    pub fn disabled_destinations(
+        &self,
+    ) -> Result<Vec<(String, DateTime<Utc>, String)>, StoreError> {
+        let op = "listing disabled destinations";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, disabled_at, reason FROM destination_state ORDER BY name")
+            .ctx(op)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, from_ms(r.get(1)?), r.get(2)?)))
+            .ctx(op)?
+            .collect::<Result<_, _>>()
+            .ctx(op)
+    }
+
+    /// Enables a destination disabled after a 410; its waiting deliveries are due now. Returns
+    /// whether it was disabled.
+    pub fn enable_destination(&mut self, name: &str) -> Result<bool, StoreError> {
+        let op = "enabling a destination";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(op)?;
+        let was = tx
+            .execute("DELETE FROM destination_state WHERE name = ?1", [name])
+            .ctx(op)?;
+        tx.execute(
+            "UPDATE deliveries SET next_at = ?2 WHERE destination = ?1 AND state = 'pending'",
+            params![name, now_ms()],
+        )
+        .ctx(op)?;
+        tx.commit().ctx(op)?;
+        Ok(was == 1)
+    }
+
+    /// Everything an alert about brief `id` says; `None` when the brief was deleted since.
+    pub fn alert_content(&self, id: BriefId) -> Result<Option<AlertContent>, StoreError> {
+        let brief = match self.get_brief(id) {
+            Ok(b) => b,
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(AlertContent {
+            also: self.story_appearances(id)?,
+            topics: self.brief_topics(id)?,
+            entities: self.brief_entities(id)?,
+            brief,
+        }))
+    }
+
+    /// A source's name by id, for routing.
+    pub(super) fn source_name(conn: &Connection, id: i64) -> Result<String, StoreError> {
+        conn.prepare_cached("SELECT name FROM sources WHERE id = ?1")
+            .ctx("reading a source name")?
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .ctx("reading a source name")
+            .map(Option::unwrap_or_default)
+    }
+}
