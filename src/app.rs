@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::model::{SourceId, SourceState};
 use crate::pipeline::{SourcePoll, poll_source};
 use crate::scheduler;
+use crate::sinks::dispatcher::{self, DispatchEnv};
 use crate::sources::http::HttpClient;
 use crate::store::writer::{StoreWriter, WriterHandle};
 use crate::store::{Store, StoredModel};
@@ -29,6 +30,7 @@ const MAX_IDLE: Duration = Duration::from_secs(60);
 pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> {
     let mut store = Store::open(&cfg.storage.path)?;
     store.set_story_window(cfg.stories.window);
+    store.set_alert_routes(cfg.alerts.clone());
     store.sync_config_sources(&cfg.sources)?;
     let active = store.active_sources()?;
     Ok((store, active))
@@ -92,11 +94,23 @@ pub fn cancel_on_signals(token: CancellationToken) {
 /// Runs the daemon until `shutdown` is cancelled.
 pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut cfg = Config::load(config_path)?;
-    let (store, active) = open_and_sync(&cfg)?;
+    let (mut store, active) = open_and_sync(&cfg)?;
     let classifier = build_classifier(&cfg, &store)?;
+    // The writer wakes the dispatcher whenever a commit queues deliveries.
+    let wake = Arc::new(Notify::new());
+    store.set_delivery_wake(wake.clone());
     let writer = StoreWriter::spawn(store, true);
+    let client = HttpClient::new(&cfg.fetch)?;
+    let (env_tx, env_rx) = watch::channel(Arc::new(DispatchEnv::new(&cfg, client.clone())));
+    let stop_dispatch = CancellationToken::new();
+    let dispatcher = tokio::spawn(dispatcher::run(
+        writer.handle(),
+        env_rx,
+        wake,
+        stop_dispatch.clone(),
+    ));
     let mut daemon = Daemon {
-        client: HttpClient::new(&cfg.fetch)?,
+        client,
         classifier,
         writer: writer.handle(),
         permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
@@ -119,6 +133,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
                     if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
                         tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
                     } else {
+                        let _ = env_tx.send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
                         cfg = new_cfg;
                     }
                 }
@@ -130,6 +145,11 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     daemon.stop().await;
     drop(daemon);
     drop(done_rx);
+    // Deliveries in flight finish (or keep their rows for the next start) before the writer stops.
+    stop_dispatch.cancel();
+    if let Err(e) = dispatcher.await {
+        tracing::error!(error = %e, "the dispatcher task failed");
+    }
     tokio::task::spawn_blocking(move || writer.finish()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -205,6 +225,10 @@ impl Daemon {
             tracing::warn!("storage.path changed; it takes effect at the next start");
         }
         let fresh = self.writer.sync_config_sources(new.sources.clone()).await?;
+        let routes = new.alerts.clone();
+        self.writer
+            .call(move |store| store.set_alert_routes(routes))
+            .await?;
         self.classifier = build_classifier_via(new, &self.writer).await?;
         if old.fetch.allow_hosts != new.fetch.allow_hosts
             || old.fetch.timeout != new.fetch.timeout

@@ -1,5 +1,6 @@
 //! The command-line interface: argument definitions and dispatch, one file per command group.
 
+mod alerts;
 mod briefs;
 mod classify;
 mod discover;
@@ -68,6 +69,9 @@ pub enum Command {
     Label(train::LabelArgs),
     /// Extract the main text and metadata of web pages (files or http(s) URLs); stores nothing.
     Extract(extract::ExtractArgs),
+    /// Alert deliveries: list them, send a test message, retry a failed one, enable a destination.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCmd),
 }
 
 /// An error that `main` turns into an exit code.
@@ -128,12 +132,14 @@ impl Cli {
             Command::CheckConfig => {
                 let cfg = Config::load(&self.config)?;
                 println!(
-                    "{}: ok ({} sources, database {}, topic pack {:?} with {} topics)",
+                    "{}: ok ({} sources, database {}, topic pack {:?} with {} topics, {} alert rules, {} destinations)",
                     self.config.display(),
                     cfg.sources.len(),
                     cfg.storage.path.display(),
                     cfg.classify.pack.name,
-                    cfg.classify.pack.topics.len()
+                    cfg.classify.pack.topics.len(),
+                    cfg.alerts.len(),
+                    cfg.destinations.len()
                 );
                 Ok(())
             }
@@ -145,6 +151,7 @@ impl Cli {
             Command::Train(args) => train::train(&self.config, args),
             Command::Label(args) => train::label(&self.config, args),
             Command::Extract(args) => extract::run(&self.config, args).await,
+            Command::Alerts(cmd) => alerts::run(&self.config, cmd).await,
         }
     }
 }

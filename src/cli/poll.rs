@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::CliError;
 use crate::config::Config;
 use crate::pipeline::poll_all;
+use crate::sinks::dispatcher::{DispatchEnv, DrainReport, drain};
 use crate::sources::http::HttpClient;
 use crate::store::writer::StoreWriter;
 
@@ -18,7 +19,7 @@ pub struct PollArgs {
     #[arg(long)]
     pub once: bool,
     /// Print one JSON summary object: sources, fetched, not_modified, errors, new_briefs,
-    /// known_entries, elapsed_ms.
+    /// known_entries, elapsed_ms, alerts_delivered, alerts_waiting, alerts_failed.
     #[arg(long)]
     pub json: bool,
 }
@@ -29,10 +30,11 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     let classifier = crate::app::build_classifier(&cfg, &store)?;
     let client = HttpClient::new(&cfg.fetch)?;
     let writer = StoreWriter::spawn(store, false);
+    let env = DispatchEnv::new(&cfg, client.clone());
     let cancel = CancellationToken::new();
     crate::app::cancel_on_signals(cancel.clone());
     let handle = writer.handle();
-    let (summary, _) = poll_all(
+    let (mut summary, _) = poll_all(
         &client,
         &classifier,
         &handle,
@@ -41,6 +43,18 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
         &cancel,
     )
     .await;
+    // Deliveries that are due go out before exit, within the configured bound; the rest stay
+    // queued for the daemon (or the next `poll --once`).
+    let mut delivery = DrainReport::default();
+    if !cfg.destinations.is_empty() && !cancel.is_cancelled() {
+        match drain(&handle, &env, cfg.delivery.poll_once_timeout).await {
+            Ok(r) => delivery = r,
+            Err(e) => tracing::error!(error = %crate::errors::chain(&e), "delivering alerts failed; they stay queued"),
+        }
+    }
+    summary.alerts_delivered = delivery.delivered;
+    summary.alerts_waiting = delivery.retrying + delivery.held;
+    summary.alerts_failed = delivery.failed;
     drop(handle);
     tokio::task::spawn_blocking(move || writer.finish())
         .await

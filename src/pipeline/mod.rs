@@ -70,6 +70,12 @@ pub struct PollSummary {
     pub known_entries: usize,
     /// Wall time of the whole poll.
     pub elapsed_ms: u64,
+    /// Alert deliveries accepted by their receivers before `poll --once` exited.
+    pub alerts_delivered: usize,
+    /// Alert deliveries left queued for a later retry (or held by a throttle).
+    pub alerts_waiting: usize,
+    /// Alert deliveries given up on (dead letters).
+    pub alerts_failed: usize,
 }
 
 impl PollSummary {

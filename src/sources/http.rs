@@ -181,6 +181,35 @@ pub struct Fetched {
     pub max_age: Option<Duration>,
 }
 
+/// What to POST.
+#[derive(Debug, Clone)]
+pub struct PostRequest<'a> {
+    /// The receiver.
+    pub url: &'a Url,
+    /// `Content-Type` of the body.
+    pub content_type: &'static str,
+    /// Further headers (signature, authorisation).
+    pub headers: &'a [(String, String)],
+    /// The body.
+    pub body: &'a [u8],
+    /// Bound on the whole exchange, body included.
+    pub timeout: Duration,
+}
+
+/// A receiver's answer to a POST.
+#[derive(Debug, Clone)]
+pub struct PostResponse {
+    /// The status, whatever it is (redirects are not followed).
+    pub status: u16,
+    /// `Retry-After`, when sent.
+    pub retry_after: Option<Duration>,
+    /// The start of the response body (at most 512 bytes), for error messages.
+    pub body: String,
+}
+
+/// How much of a receiver's response body is kept.
+const POST_RESPONSE_KEPT: usize = 512;
+
 /// The result of a successful request.
 #[derive(Debug)]
 pub enum FetchResponse {
@@ -319,6 +348,9 @@ impl std::error::Error for RedirectLimit {}
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    /// For deliveries: follows no redirect (a receiver that moved must be reconfigured, and a
+    /// redirect must not carry a signed body elsewhere).
+    poster: reqwest::Client,
     policy: Arc<NetPolicy>,
     limits: Arc<FetchConfig>,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
@@ -361,8 +393,20 @@ impl HttpClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|source| ClientBuildError { source })?;
+        let poster = reqwest::Client::builder()
+            .user_agent(crate::USER_AGENT)
+            .connect_timeout(cfg.connect_timeout)
+            .redirect(redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: policy.clone(),
+            }))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|source| ClientBuildError { source })?;
         Ok(HttpClient {
             client,
+            poster,
             policy,
             limits: Arc::new(cfg.clone()),
             hosts: Arc::default(),
@@ -400,15 +444,20 @@ impl HttpClient {
         }
     }
 
-    /// Fetches one URL with a conditional GET, within the configured limits.
-    pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
-        let url = req.url;
+    /// Refuses a URL the network policy does not allow (scheme, private addresses).
+    fn guard(&self, url: &Url) -> Result<(), FetchError> {
         self.policy
             .check_url(url)
             .map_err(|reason| FetchError::Refused {
                 url: url.to_string(),
                 reason,
-            })?;
+            })
+    }
+
+    /// Fetches one URL with a conditional GET, within the configured limits.
+    pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
+        let url = req.url;
+        self.guard(url)?;
         let slot = self.host_slot(url);
         let _permit = slot.acquire().await.expect("host semaphore never closes");
         let mut headers = HeaderMap::new();
@@ -477,6 +526,66 @@ impl HttpClient {
             validators,
             max_age,
         })))
+    }
+
+    /// POSTs `body` to `url` (alert deliveries): the private-network guard applies, no redirect is
+    /// followed (a 3xx is returned as it is), and the whole exchange is bounded by `timeout`. Any
+    /// status is a response; only a refusal, a timeout or a broken connection is an error.
+    pub async fn post(&self, req: PostRequest<'_>) -> Result<PostResponse, FetchError> {
+        let url = req.url;
+        self.guard(url)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(req.content_type));
+        for (name, value) in req.headers {
+            let (Ok(n), Some(v)) = (header::HeaderName::try_from(name.as_str()), header_value(value))
+            else {
+                return Err(FetchError::Transport {
+                    url: url.to_string(),
+                    detail: format!("header {name:?} cannot be sent"),
+                });
+            };
+            headers.insert(n, v);
+        }
+        let timed_out = |e: FetchError| match e {
+            FetchError::Timeout { url, .. } => FetchError::Timeout {
+                url,
+                secs: req.timeout.as_secs().max(1),
+            },
+            other => other,
+        };
+        let exchange = async {
+            let mut resp = self
+                .poster
+                .post(url.clone())
+                .headers(headers)
+                .body(req.body.to_vec())
+                .send()
+                .await
+                .map_err(|e| self.map_error(url, e))?;
+            let status = resp.status().as_u16();
+            let retry_after = retry_after(resp.headers());
+            // Enough of the answer to say what went wrong; a receiver cannot make us read more.
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(url, e))? {
+                let room = POST_RESPONSE_KEPT.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= POST_RESPONSE_KEPT {
+                    break;
+                }
+            }
+            Ok(PostResponse {
+                status,
+                retry_after,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+        };
+        match tokio::time::timeout(req.timeout, exchange).await {
+            Ok(r) => r.map_err(timed_out),
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+                secs: req.timeout.as_secs().max(1),
+            }),
+        }
     }
 
     fn map_error(&self, url: &Url, e: reqwest::Error) -> FetchError {

@@ -106,6 +106,12 @@ impl Store {
             tx.commit().ctx("committing briefs")?;
             Ok(results)
         })();
+        if out
+            .as_ref()
+            .is_ok_and(|r: &Vec<InsertReport>| r.iter().any(|r| r.deliveries > 0))
+        {
+            self.outbox.wake();
+        }
         if out.is_err() {
             // The in-memory story index may hold placements that were rolled back.
             self.stories.index = None;

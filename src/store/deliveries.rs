@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Context, Store, StoreError};
+use super::{Context, Store, StoreError, query_all};
 use crate::model::{Brief, BriefId, EntityTag, StoredBrief, TopicTag};
 use crate::store::Appearance;
 use crate::transforms::route::{NewBriefView, Route, route};
@@ -157,10 +157,11 @@ pub struct AlertContent {
     pub entities: Vec<EntityTag>,
 }
 
-/// The alert rules the writer routes new briefs through.
+/// The alert rules the writer routes new briefs through, and whom to wake when it queues deliveries.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Outbox {
     routes: Arc<Vec<Route>>,
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 fn now_ms() -> i64 {
@@ -248,6 +249,13 @@ impl Outbox {
     pub(super) fn is_active(&self) -> bool {
         !self.routes.is_empty()
     }
+
+    /// Tells the dispatcher that committed deliveries are waiting.
+    pub(super) fn wake(&self) {
+        if let Some(w) = &self.wake {
+            w.notify_one();
+        }
+    }
 }
 
 const CLAIMED_COLUMNS: &str =
@@ -281,9 +289,12 @@ const ENABLED: &str = "destination NOT IN (SELECT name FROM destination_state)";
 impl Store {
     /// Sets the alert rules that new briefs are routed through (config load and reload).
     pub fn set_alert_routes(&mut self, routes: Vec<Route>) {
-        self.outbox = Outbox {
-            routes: Arc::new(routes),
-        };
+        self.outbox.routes = Arc::new(routes);
+    }
+
+    /// Who to wake (the dispatcher) whenever a commit queues deliveries.
+    pub fn set_delivery_wake(&mut self, wake: Arc<tokio::sync::Notify>) {
+        self.outbox.wake = Some(wake);
     }
 
     /// Makes deliveries a previous process was sending due again (at startup: that process is gone,
@@ -455,18 +466,14 @@ impl Store {
 
     /// The (rule, destination) pairs with held alerts, and the oldest hold of each.
     pub fn held_groups(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
-        let op = "listing held alerts";
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT rule, destination, min(updated_at) FROM deliveries WHERE state = 'held'
-                 GROUP BY rule, destination",
-            )
-            .ctx(op)?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, from_ms(r.get(2)?))))
-            .ctx(op)?
-            .collect::<Result<_, _>>()
-            .ctx(op)
+        query_all(
+            &self.conn,
+            "listing held alerts",
+            "SELECT rule, destination, min(updated_at) FROM deliveries WHERE state = 'held'
+             GROUP BY rule, destination",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, from_ms(r.get(2)?))),
+        )
     }
 
     /// Merges every held alert of `rule` to `destination` into one new summary delivery, due now;
@@ -505,20 +512,14 @@ impl Store {
 
     /// The briefs merged into summary `id`, oldest first: (brief id, matched topics).
     pub fn merged_briefs(&self, id: &str) -> Result<Vec<(BriefId, Vec<String>)>, StoreError> {
-        let op = "reading a summary";
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT brief_id, topics FROM deliveries WHERE merged_into = ?1 AND brief_id IS NOT NULL
-                 ORDER BY created_at, id",
-            )
-            .ctx(op)?;
-        stmt.query_map([id], |r| {
-            Ok((r.get(0)?, split_topics(&r.get::<_, String>(1)?)))
-        })
-        .ctx(op)?
-        .collect::<Result<_, _>>()
-        .ctx(op)
+        query_all(
+            &self.conn,
+            "reading a summary",
+            "SELECT brief_id, topics FROM deliveries WHERE merged_into = ?1 AND brief_id IS NOT NULL
+             ORDER BY created_at, id",
+            [id],
+            |r| Ok((r.get(0)?, split_topics(&r.get::<_, String>(1)?))),
+        )
     }
 
     /// Queues a test message to `destination`, due now; returns its id.
@@ -570,7 +571,6 @@ impl Store {
         clause: &str,
         p: impl rusqlite::Params,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let op = "listing deliveries";
         let sql = format!(
             "SELECT d.id, d.kind, d.rule, d.destination, d.brief_id, b.title, d.story_id, d.topics,
                  d.state, d.attempts, d.next_at, d.last_status, d.last_error, d.created_at,
@@ -579,8 +579,7 @@ impl Store {
                LEFT JOIN destination_state ds ON ds.name = d.destination
              WHERE {clause}"
         );
-        let mut stmt = self.conn.prepare(&sql).ctx(op)?;
-        stmt.query_map(p, |r| {
+        query_all(&self.conn, "listing deliveries", &sql, p, |r| {
             Ok(DeliveryRecord {
                 id: r.get(0)?,
                 kind: DeliveryKind::parse(&r.get::<_, String>(1)?),
@@ -601,9 +600,6 @@ impl Store {
                 destination_disabled: r.get(16)?,
             })
         })
-        .ctx(op)?
-        .collect::<Result<_, _>>()
-        .ctx(op)
     }
 
     /// Sends a failed (or held) delivery again, now, under its own id.
@@ -629,15 +625,13 @@ impl Store {
     pub fn disabled_destinations(
         &self,
     ) -> Result<Vec<(String, DateTime<Utc>, String)>, StoreError> {
-        let op = "listing disabled destinations";
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, disabled_at, reason FROM destination_state ORDER BY name")
-            .ctx(op)?;
-        stmt.query_map([], |r| Ok((r.get(0)?, from_ms(r.get(1)?), r.get(2)?)))
-            .ctx(op)?
-            .collect::<Result<_, _>>()
-            .ctx(op)
+        query_all(
+            &self.conn,
+            "listing disabled destinations",
+            "SELECT name, disabled_at, reason FROM destination_state ORDER BY name",
+            [],
+            |r| Ok((r.get(0)?, from_ms(r.get(1)?), r.get(2)?)),
+        )
     }
 
     /// Enables a destination disabled after a 410; its waiting deliveries are due now. Returns

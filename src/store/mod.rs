@@ -115,6 +115,19 @@ impl StoreError {
     }
 }
 
+/// Runs a query and collects every row through `row`; errors name `op`.
+pub(crate) fn query_all<T>(
+    conn: &Connection,
+    op: &'static str,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).ctx(op)?;
+    let rows = stmt.query_map(params, row).ctx(op)?;
+    rows.collect::<Result<_, _>>().ctx(op)
+}
+
 /// Attaches the operation name to a `rusqlite` error.
 pub(crate) trait Context<T> {
     fn ctx(self, op: &'static str) -> Result<T, StoreError>;

@@ -8,7 +8,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Context, Store, StoreError, to_ts};
+use super::{Context, Store, StoreError, query_all, to_ts};
 use crate::model::{BriefId, EntityTag, TopicTag};
 
 /// A brief's text for (re)classification or training.
@@ -213,21 +213,19 @@ impl Store {
 
     /// Up to `limit` briefs with an id above `after`, in id order (for paging through every brief).
     pub fn brief_texts(&self, after: BriefId, limit: usize) -> Result<Vec<BriefText>, StoreError> {
-        let op = "reading briefs to classify";
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, title, text FROM briefs WHERE id > ?1 ORDER BY id LIMIT ?2")
-            .ctx(op)?;
-        let rows = stmt
-            .query_map(params![after, limit as i64], |r| {
+        query_all(
+            &self.conn,
+            "reading briefs to classify",
+            "SELECT id, title, text FROM briefs WHERE id > ?1 ORDER BY id LIMIT ?2",
+            params![after, limit as i64],
+            |r| {
                 Ok(BriefText {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     text: r.get(2)?,
                 })
-            })
-            .ctx(op)?;
-        rows.collect::<Result<_, _>>().ctx(op)
+            },
+        )
     }
 
     /// How many briefs are stored.
@@ -296,21 +294,19 @@ impl Store {
 
     /// Every label, by brief.
     pub fn labels(&self) -> Result<Vec<Label>, StoreError> {
-        let op = "reading labels";
-        let mut stmt = self
-            .conn
-            .prepare("SELECT brief_id, topic, positive FROM labels ORDER BY brief_id, topic")
-            .ctx(op)?;
-        let rows = stmt
-            .query_map([], |r| {
+        query_all(
+            &self.conn,
+            "reading labels",
+            "SELECT brief_id, topic, positive FROM labels ORDER BY brief_id, topic",
+            [],
+            |r| {
                 Ok(Label {
                     brief_id: r.get(0)?,
                     topic: r.get(1)?,
                     positive: r.get(2)?,
                 })
-            })
-            .ctx(op)?;
-        rows.collect::<Result<_, _>>().ctx(op)
+            },
+        )
     }
 
     /// Stores (replacing) the model called `name`.

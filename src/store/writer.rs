@@ -150,7 +150,7 @@ impl WriterHandle {
     }
 
     /// Runs `f` on the writer's store between write transactions and returns what it returns.
-    async fn call<T: Send + 'static>(
+    pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
