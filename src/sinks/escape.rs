@@ -272,8 +272,8 @@ pub fn discord_url(url: &str) -> String {
 }
 
 /// Teams Adaptive Card `TextBlock`: cleans, backslash-escapes the markdown subset cards interpret
-/// (`*`, `_`, `~`, `` ` ``, `[`, `]`, `(`, `)`, and `#`, `>`, `-`, `+` and `1.` at the start of a
-/// line), breaks `{{` so no `{{DATE(…)}}` function forms, and puts a zero-width space after `<` so
+/// (`*`, `_`, `~`, `` ` ``, `[`, `]` — so no `[text](url)` link forms — and `#`, `>`, `-`, `+` and
+/// `1.` at the start of a line), breaks `{{` so no `{{DATE(…)}}` function forms, and puts a zero-width space after `<` so
 /// no tag (`<at>`, `<script>`) can form.
 pub fn teams_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -283,7 +283,7 @@ pub fn teams_markdown(s: &str) -> String {
     let mut chars = cleaned.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' | '*' | '_' | '~' | '`' | '[' | ']' | '(' | ')' => {
+            '\\' | '*' | '_' | '~' | '`' | '[' | ']' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -441,14 +441,14 @@ mod tests {
     fn teams_markdown_escapes_inline_and_line_start_markup() {
         assert_eq!(
             teams_markdown("**b** _i_ [l](u)"),
-            "\\*\\*b\\*\\* \\_i\\_ \\[l\\]\\(u\\)"
+            "\\*\\*b\\*\\* \\_i\\_ \\[l\\](u)"
         );
         assert_eq!(
             teams_markdown("- a\n# b\n> c\n12. d"),
             "\\- a\n\\# b\n\\> c\n12\\. d"
         );
         assert_eq!(teams_markdown("a - b 3.5"), "a - b 3.5");
-        assert_eq!(teams_markdown("{{DATE(x)}}"), "{\u{200B}{DATE\\(x\\)}}");
+        assert_eq!(teams_markdown("{{DATE(x)}}"), "{\u{200B}{DATE(x)}}");
         assert_eq!(teams_markdown("<at>x</at>"), "<\u{200B}at>x<\u{200B}/at>");
     }
 

@@ -3,7 +3,7 @@
 //! dispatcher signs each attempt with [`sign::headers`](super::sign::headers), since the timestamp
 //! changes per attempt.
 
-use super::{Message, Rendered};
+use super::{JSON, Message, Rendered};
 
 /// Settings of a generic webhook destination that affect rendering: none yet (the URL and
 /// secrets belong to the dispatcher).
@@ -11,10 +11,15 @@ use super::{Message, Rendered};
 pub struct WebhookOptions {}
 
 /// The compact JSON of `msg` with every text field cleaned, as `application/json`.
+/// Fields keep the order of the Rust types (`type`, `version`, `id`, … first).
 pub fn render(msg: &Message, _opts: &WebhookOptions) -> Rendered {
-    let value = serde_json::to_value(msg.cleaned())
+    let body = serde_json::to_vec(&msg.cleaned())
         .expect("payload types hold only strings, numbers, booleans and times");
-    Rendered::json(&value)
+    Rendered {
+        body,
+        content_type: JSON,
+        headers: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +84,19 @@ mod tests {
             *v.pointer_mut(pointer).unwrap() = bad;
             assert!(!validator().is_valid(&v), "{pointer} accepted");
         }
+    }
+
+    #[test]
+    fn body_opens_with_type_and_version() {
+        let r = render(
+            &Message::Alert(alert("Truce holds")),
+            &WebhookOptions::default(),
+        );
+        let text = String::from_utf8(r.body).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"brief.alert","version":1,"id":"msg_01","#),
+            "{text}"
+        );
     }
 
     #[test]
