@@ -6,11 +6,16 @@
 //! - [`sign`]: `whsec_` secrets, `webhook-*` headers, receiver-side verification.
 //! - [`escape`]: cleaning, per-format escaping and length caps for untrusted text.
 //! - [`wording`]: the sentences every chat format shows.
-//! - [`webhook`]: the generic webhook renderer, `render(&Message, &Options) -> Rendered`.
+//! - [`webhook`], [`slack`], [`discord`], [`teams`], [`ntfy`]: one renderer per destination kind,
+//!   each `render(&Message, &Options) -> Rendered`.
 
+pub mod discord;
 pub mod escape;
+pub mod ntfy;
 pub mod payload;
 pub mod sign;
+pub mod slack;
+pub mod teams;
 pub mod webhook;
 pub mod wording;
 
