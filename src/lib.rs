@@ -14,6 +14,7 @@
 //! - [`store`]: the only module that speaks SQL.
 //! - [`pipeline`]: one poll of a set of sources: fetch → parse (→ article pages) → normalise →
 //!   classify → persist.
+//! - [`sinks`]: alert messages rendered and escaped per destination kind, and signed; sends nothing.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
@@ -28,6 +29,7 @@ pub mod model;
 pub mod opml;
 pub mod pipeline;
 pub mod scheduler;
+pub mod sinks;
 pub mod sources;
 pub mod store;
 pub mod transforms;
