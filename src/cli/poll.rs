@@ -49,7 +49,9 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     if !cfg.destinations.is_empty() && !cancel.is_cancelled() {
         match drain(&handle, &env, cfg.delivery.poll_once_timeout).await {
             Ok(r) => delivery = r,
-            Err(e) => tracing::error!(error = %crate::errors::chain(&e), "delivering alerts failed; they stay queued"),
+            Err(e) => {
+                tracing::error!(error = %crate::errors::chain(&e), "delivering alerts failed; they stay queued")
+            }
         }
     }
     summary.alerts_delivered = delivery.delivered;

@@ -265,10 +265,9 @@ fn check_webhook_secret(s: &Secret) -> Result<(), String> {
     let Some(b64) = s.expose().strip_prefix("whsec_") else {
         return Err("must start with \"whsec_\" (Standard Webhooks secret)".into());
     };
-    if b64.len() < 32 {
-        return Err("too short after \"whsec_\"".into());
-    }
-    Ok(())
+    crate::sinks::sign::WebhookSecret::parse(&format!("whsec_{b64}"))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Checks every `[[destinations]]` entry; an entry with any problem is left out.

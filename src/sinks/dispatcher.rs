@@ -112,7 +112,10 @@ pub async fn run(
 ) {
     match writer.call(|s| s.release_leases()).await {
         Ok(Ok(n)) if n > 0 => {
-            tracing::info!(deliveries = n, "deliveries left in flight by a previous run are due again")
+            tracing::info!(
+                deliveries = n,
+                "deliveries left in flight by a previous run are due again"
+            )
         }
         Ok(Ok(_)) => {}
         Ok(Err(e)) | Err(e) => {
@@ -274,8 +277,8 @@ async fn apply_throttles(
         let budget = match budgets.get(&key) {
             Some(b) => *b,
             None => {
-                let since = Utc::now()
-                    - chrono::Duration::from_std(throttle.window).unwrap_or_default();
+                let since =
+                    Utc::now() - chrono::Duration::from_std(throttle.window).unwrap_or_default();
                 let (rule, dest) = key.clone();
                 let counted = writer
                     .call(move |s| s.sent_since(&rule, &dest, since))
@@ -331,9 +334,14 @@ async fn merge_held(
 /// Records an attempt's outcome (logged; a lost claim is logged too).
 async fn finish(writer: &WriterHandle, c: &Claimed, how: Finish) {
     let (id, token, f) = (c.id.clone(), c.token.clone(), how.clone());
-    match writer.call(move |s| s.finish_delivery(&id, &token, &f)).await {
+    match writer
+        .call(move |s| s.finish_delivery(&id, &token, &f))
+        .await
+    {
         Ok(Ok(true)) => {}
-        Ok(Ok(false)) => tracing::warn!(delivery_id = %c.id, destination = %c.destination, rule = %c.rule, "delivery claim was lost (lease ran out); the newer claim decides"),
+        Ok(Ok(false)) => {
+            tracing::warn!(delivery_id = %c.id, destination = %c.destination, rule = %c.rule, "delivery claim was lost (lease ran out); the newer claim decides")
+        }
         Ok(Err(e)) | Err(e) => {
             tracing::error!(delivery_id = %c.id, destination = %c.destination, rule = %c.rule, error = %chain(&e), "recording a delivery failed; it is sent again after its lease")
         }
@@ -377,7 +385,12 @@ async fn attempt(writer: &WriterHandle, env: &DispatchEnv, c: &Claimed) -> Finis
     };
     let (url, rendered) = match render(dest, &msg) {
         Ok(r) => r,
-        Err(error) => return Finish::Failed { status: None, error },
+        Err(error) => {
+            return Finish::Failed {
+                status: None,
+                error,
+            };
+        }
     };
     let mut headers = rendered.headers;
     if let Some(secret) = &dest.secret {
@@ -389,7 +402,12 @@ async fn attempt(writer: &WriterHandle, env: &DispatchEnv, c: &Claimed) -> Finis
             });
         match signed {
             Ok(h) => headers.extend(h),
-            Err(error) => return Finish::Failed { status: None, error },
+            Err(error) => {
+                return Finish::Failed {
+                    status: None,
+                    error,
+                };
+            }
         }
     }
     headers.extend(
@@ -543,14 +561,17 @@ fn alert(c: &Claimed, content: AlertContent, now: DateTime<Utc>) -> Alert {
         .map(|t| {
             expand_evidence(&t.evidence, &b.title, &b.text)
                 .into_iter()
-                .fold(TopicMatch::new(t.topic.clone(), f64::from(t.score)), |m, e| {
-                    let field = match e.field {
-                        Some(Field::Title) => EvidenceField::Title,
-                        Some(Field::Text) => EvidenceField::Text,
-                        None => EvidenceField::Model,
-                    };
-                    m.with_evidence(Evidence::new(e.term, field, &e.snippet))
-                })
+                .fold(
+                    TopicMatch::new(t.topic.clone(), f64::from(t.score)),
+                    |m, e| {
+                        let field = match e.field {
+                            Some(Field::Title) => EvidenceField::Title,
+                            Some(Field::Text) => EvidenceField::Text,
+                            None => EvidenceField::Model,
+                        };
+                        m.with_evidence(Evidence::new(e.term, field, &e.snippet))
+                    },
+                )
         })
         .collect();
     Alert::new(c.id.clone(), c.rule.clone(), now, info)

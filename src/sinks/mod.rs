@@ -1,6 +1,7 @@
-//! The sink layer's pure half: outward alert messages, their rendering for each kind of destination
+//! Alerts going out: outward alert messages, their rendering for each kind of destination
 //! (generic webhook, Slack, Discord, Teams, ntfy) with escaping, and Standard Webhooks signing.
-//! Sends nothing, reads no config and writes no SQL: the dispatcher does those.
+//! The renderers send nothing, read no config and write no SQL; [`dispatcher`] does those, through
+//! the store's writer and the one HTTP client.
 //!
 //! - [`payload`]: the [`Message`] types (alert, summary) and the versioned generic webhook JSON.
 //! - [`sign`]: `whsec_` secrets, `webhook-*` headers, receiver-side verification.
@@ -8,8 +9,10 @@
 //! - [`wording`]: the sentences every chat format shows.
 //! - [`webhook`], [`slack`], [`discord`], [`teams`], [`ntfy`]: one renderer per destination kind,
 //!   each `render(&Message, &Options) -> Rendered`.
+//! - [`dispatcher`]: the outbox delivered: claims, throttles, retries, dead letters.
 
 pub mod discord;
+pub mod dispatcher;
 pub mod escape;
 pub mod ntfy;
 pub mod payload;

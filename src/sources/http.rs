@@ -535,10 +535,15 @@ impl HttpClient {
         let url = req.url;
         self.guard(url)?;
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(req.content_type));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(req.content_type),
+        );
         for (name, value) in req.headers {
-            let (Ok(n), Some(v)) = (header::HeaderName::try_from(name.as_str()), header_value(value))
-            else {
+            let (Ok(n), Some(v)) = (
+                header::HeaderName::try_from(name.as_str()),
+                header_value(value),
+            ) else {
                 return Err(FetchError::Transport {
                     url: url.to_string(),
                     detail: format!("header {name:?} cannot be sent"),

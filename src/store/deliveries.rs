@@ -283,6 +283,45 @@ fn split_topics(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The columns an attempt's outcome sets (`None`: left as they are, except `delivered_at`).
+struct RowUpdate<'a> {
+    state: &'static str,
+    next_at: Option<i64>,
+    status: Option<u16>,
+    error: Option<&'a str>,
+    delivered_at: Option<i64>,
+    /// Attempts to add: 1, or 0 for a hold (nothing was sent).
+    attempt: i64,
+}
+
+impl<'a> RowUpdate<'a> {
+    fn of(how: &'a Finish, now: i64) -> RowUpdate<'a> {
+        let u = |state, next_at, status, error| RowUpdate {
+            state,
+            next_at,
+            status,
+            error,
+            delivered_at: None,
+            attempt: 1,
+        };
+        match how {
+            Finish::Delivered { status } => RowUpdate {
+                delivered_at: Some(now),
+                ..u("delivered", None, Some(*status), None)
+            },
+            Finish::Retry { at, status, error } => {
+                u("pending", Some(at.timestamp_millis()), *status, Some(error))
+            }
+            Finish::Failed { status, error } => u("failed", None, *status, Some(error)),
+            Finish::DestinationGone { error } => u("pending", Some(now), Some(410), Some(error)),
+            Finish::Held => RowUpdate {
+                attempt: 0,
+                ..u("held", None, None, None)
+            },
+        }
+    }
+}
+
 /// Rows whose destination is disabled are left alone by claims and `next_due`.
 const ENABLED: &str = "destination NOT IN (SELECT name FROM destination_state)";
 
@@ -387,29 +426,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(op)?;
-        let (state, next_at, status, error, delivered_at, attempt): (
-            &str,
-            Option<i64>,
-            Option<u16>,
-            Option<&str>,
-            Option<i64>,
-            i64,
-        ) = match how {
-            Finish::Delivered { status } => ("delivered", None, Some(*status), None, Some(now), 1),
-            Finish::Retry { at, status, error } => (
-                "pending",
-                Some(at.timestamp_millis()),
-                *status,
-                Some(error),
-                None,
-                1,
-            ),
-            Finish::Failed { status, error } => ("failed", None, *status, Some(error), None, 1),
-            Finish::DestinationGone { error } => {
-                ("pending", Some(now), Some(410), Some(error), None, 1)
-            }
-            Finish::Held => ("held", None, None, None, None, 0),
-        };
+        let u = RowUpdate::of(how, now);
         let changed = tx
             .execute(
                 "UPDATE deliveries SET state = ?3, next_at = coalesce(?4, next_at),
@@ -420,12 +437,12 @@ impl Store {
                 params![
                     id,
                     token,
-                    state,
-                    next_at,
-                    status,
-                    error,
-                    delivered_at,
-                    attempt,
+                    u.state,
+                    u.next_at,
+                    u.status,
+                    u.error,
+                    u.delivered_at,
+                    u.attempt,
                     now
                 ],
             )

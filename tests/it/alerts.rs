@@ -36,19 +36,58 @@ const OTHER_TITLE: &str = "Central bank keeps interest rates unchanged";
 const OTHER_TEXT: &str = "The central bank left its benchmark rate unchanged on Thursday, citing \
      steady inflation and a resilient labour market. Markets had expected the decision.";
 
-/// A second, different plot story (its own story, so it alerts on its own).
+/// A plot story of its own (distinct wording, so it is not clustered with the others).
 fn plot_item(n: usize) -> (String, String, String) {
-    let places = ["Berlin", "Vienna", "Oslo", "Madrid", "Lisbon", "Prague", "Warsaw", "Dublin"];
-    let place = places[n % places.len()];
+    const WORDS: [&str; 24] = [
+        "harbour",
+        "minister",
+        "convoy",
+        "embassy",
+        "warehouse",
+        "courier",
+        "border",
+        "airport",
+        "senator",
+        "village",
+        "factory",
+        "railway",
+        "bridge",
+        "garrison",
+        "council",
+        "envoy",
+        "market",
+        "cathedral",
+        "stadium",
+        "pipeline",
+        "refinery",
+        "museum",
+        "ferry",
+        "tribunal",
+    ];
+    let mut seed = (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        WORDS[(seed % WORDS.len() as u64) as usize]
+    };
+    let body: Vec<String> = (0..40)
+        .map(|i| {
+            if i % 10 == 0 {
+                "assassination plot".to_string()
+            } else {
+                next().to_string()
+            }
+        })
+        .collect();
     (
         format!("plot-{n}"),
-        format!("Police foil assassination plot number {n} in {place}"),
         format!(
-            "Investigators in {place} said case {n} involved a plot to assassinate a visiting \
-             minister; suspects {n}a and {n}b were detained after a raid on warehouse {n}. \
-             Prosecutors described the assassination plot as advanced and well funded, and \
-             said evidence item {n} linked it to a foreign service. Story code {n}{n}{n}."
+            "Police foil assassination plot near the {} and {}",
+            next(),
+            next()
         ),
+        body.join(" "),
     )
 }
 
@@ -129,7 +168,11 @@ async fn a_matching_brief_is_delivered_once_signed_and_a_non_matching_one_not_at
     let seen = s.receiver.seen_at("/hook");
     assert_eq!(seen.len(), 1, "exactly one request");
     let req = &seen[0];
-    assert!(req.signature_ok(SECRET), "signature verifies: {:?}", req.headers);
+    assert!(
+        req.signature_ok(SECRET),
+        "signature verifies: {:?}",
+        req.headers
+    );
     assert!(!req.signature_ok("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     assert_eq!(req.header("content-type"), Some("application/json"));
     let body = req.json();
@@ -183,13 +226,20 @@ async fn a_receiver_failing_three_times_gets_the_message_with_the_same_id_each_t
     let s = setup(&[("a", PLOT_TITLE, PLOT_TEXT)], PLOTS_RULE).await;
     s.receiver.script(
         "/hook",
-        [Answer::status(500), Answer::status(502), Answer::status(503)],
+        [
+            Answer::status(500),
+            Answer::status(502),
+            Answer::status(503),
+        ],
     );
     let summary = s.ws.poll().await;
     assert_eq!(summary.get("alerts_delivered"), 1, "{}", summary.json);
     let seen = s.receiver.seen_at("/hook");
     assert_eq!(seen.len(), 4);
-    let ids: HashSet<&str> = seen.iter().map(|r| r.header("webhook-id").unwrap()).collect();
+    let ids: HashSet<&str> = seen
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
     assert_eq!(ids.len(), 1, "one id for every attempt: {ids:?}");
     assert!(seen.iter().all(|r| r.signature_ok(SECRET)));
     let d = deliveries(&s.ws).await;
@@ -236,7 +286,10 @@ async fn a_410_disables_the_destination_and_later_alerts_wait() {
         1,
         "nothing is sent to a disabled destination"
     );
-    let failed = s.ws.bw(&["alerts", "list", "--failed", "--json"]).await.json_lines();
+    let failed =
+        s.ws.bw(&["alerts", "list", "--failed", "--json"])
+            .await
+            .json_lines();
     assert_eq!(failed.len(), 2, "both wait: {failed:?}");
     assert!(failed.iter().all(|d| d["destination_disabled"] == true));
     // Enabling it sends what waited, each once.
@@ -270,7 +323,10 @@ async fn a_receiver_down_across_a_restart_still_gets_every_message_once() {
     let seen = receiver.wait_for("/hook", 1, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     daemon.signal("TERM");
-    daemon.wait_exit(Duration::from_secs(15)).await.expect("stopped");
+    daemon
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("stopped");
     let seen_after = receiver.seen_at("/hook");
     assert_eq!(seen_after.len(), 1, "delivered once: {seen:?}");
     assert!(seen_after[0].signature_ok(SECRET));
@@ -306,7 +362,8 @@ async fn a_failed_delivery_can_be_retried_under_its_id() {
     assert_eq!(seen[1].header("webhook-id"), Some(id.as_str()));
 }
 
-const HOSTILE: &str = "&lt;b&gt;*_ &lt;script&gt;alert(1)&lt;/script&gt; @everyone assassination plot foiled";
+const HOSTILE: &str =
+    "&lt;b&gt;*_ &lt;script&gt;alert(1)&lt;/script&gt; @everyone assassination plot foiled";
 
 #[tokio::test]
 async fn chat_formats_arrive_in_their_shapes_with_the_title_escaped() {
@@ -346,21 +403,35 @@ async fn chat_formats_arrive_in_their_shapes_with_the_title_escaped() {
 
     let discord = receiver.seen_at("/discord")[0].json();
     let embed = &discord["embeds"][0];
-    assert!(embed["title"].is_string() && embed["url"].is_string(), "{discord}");
+    assert!(
+        embed["title"].is_string() && embed["url"].is_string(),
+        "{discord}"
+    );
     assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
-    assert!(!embed["title"].as_str().unwrap().contains("*_"), "{discord}");
+    assert!(
+        !embed["title"].as_str().unwrap().contains("*_"),
+        "{discord}"
+    );
 
     let teams = receiver.seen_at("/teams")[0].json();
     assert_eq!(teams["type"], "message");
     let card = &teams["attachments"][0];
-    assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
     assert_eq!(card["content"]["type"], "AdaptiveCard");
     assert!(!teams.to_string().contains("<script>"), "{teams}");
 
     let ntfy = receiver.seen_at("/")[0].json();
     assert_eq!(ntfy["topic"], "briefs");
     assert_eq!(ntfy["priority"], 4);
-    assert!(ntfy["click"].as_str().unwrap().starts_with("https://wire.example/"));
+    assert!(
+        ntfy["click"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://wire.example/")
+    );
     assert!(ntfy["title"].is_string());
     drop(origin);
 }
@@ -383,12 +454,17 @@ async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
         }),
     );
     let mut daemon = s.ws.spawn(&["run"]);
-    s.receiver.wait_for("/hook", 1, Duration::from_secs(30)).await;
+    s.receiver
+        .wait_for("/hook", 1, Duration::from_secs(30))
+        .await;
     std::process::Command::new("kill")
         .args(["-KILL", &daemon.pid().to_string()])
         .status()
         .unwrap();
-    daemon.wait_exit(Duration::from_secs(10)).await.expect("killed");
+    daemon
+        .wait_exit(Duration::from_secs(10))
+        .await
+        .expect("killed");
     let mut daemon = s.ws.spawn(&["run"]);
     let start = Instant::now();
     loop {
@@ -404,7 +480,10 @@ async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     daemon.signal("TERM");
-    daemon.wait_exit(Duration::from_secs(15)).await.expect("stopped");
+    daemon
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("stopped");
     let d = deliveries(&s.ws).await;
     let key_of: HashMap<&str, (i64, &str, &str)> = d
         .iter()
@@ -422,8 +501,16 @@ async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
     let keys: HashSet<_> = key_of.values().collect();
     assert_eq!(keys.len(), 6, "one delivery per (story, rule, destination)");
     let seen = s.receiver.seen_at("/hook");
-    let ids: HashSet<&str> = seen.iter().map(|r| r.header("webhook-id").unwrap()).collect();
+    let ids: HashSet<&str> = seen
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
     assert_eq!(ids.len(), 6, "every delivery arrived");
+    assert!(
+        seen.len() > ids.len(),
+        "the kill landed mid-delivery, so some were sent again, under the same ids: {} requests",
+        seen.len()
+    );
     for id in &ids {
         assert!(key_of.contains_key(id), "unknown delivery id {id}");
     }

@@ -19,12 +19,16 @@
 //! - [`extract`]: `extract --json` over a file and a loopback URL; a bad input does not stop the rest.
 //! - [`topics`]: topics with evidence and entities on polled briefs, `--topic` filters, `classify`,
 //!   `reclassify`, labels and training, broken rules.
+//! - [`alerts`]: rules, signed webhooks and chat formats delivered once through a real receiver,
+//!   retries under one id, 410, 429, a daemon killed mid-delivery.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
+mod receiver;
 mod server;
 
+mod alerts;
 mod architecture;
 mod check_config;
 mod daemon;
