@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use url::Url;
@@ -61,7 +62,7 @@ pub(super) async fn run(config: &Path, args: ExtractArgs) -> Result<(), CliError
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("briefwatch: extract: {e}");
+                eprintln!("briefwatch: extract: {}", crate::errors::chain(&*e));
             }
         }
     }
@@ -97,18 +98,14 @@ fn fetch_config(path: &Path) -> FetchConfig {
     }
 }
 
-async fn fetch_page(client: &HttpClient, url: &Url) -> Result<String, String> {
-    let f = client
-        .get(url, ACCEPT_HTML)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn fetch_page(client: &HttpClient, url: &Url) -> anyhow::Result<String> {
+    let f = client.get(url, ACCEPT_HTML).await?;
     Ok(decode_html(&f.body, f.content_type.as_deref()))
 }
 
-fn read_page(path: &str) -> Result<String, String> {
-    std::fs::read(path)
-        .map(|bytes| decode_html(&bytes, None))
-        .map_err(|e| format!("{path}: {e}"))
+fn read_page(path: &str) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| path.to_string())?;
+    Ok(decode_html(&bytes, None))
 }
 
 fn print_article(out: &mut impl Write, input: &str, a: &Article, json: bool) -> io::Result<()> {

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::raw::{RawDelivery, RawDestination};
 use super::{Problem, resolve};
+use crate::errors::chain;
 
 /// A secret value (a webhook signing secret, a header with a token, a URL with a token in it).
 /// `Debug` and `Display` print `***`, never the value.
@@ -178,6 +179,64 @@ pub(super) fn validate_delivery(raw: RawDelivery, problems: &mut Vec<Problem>) -
     out
 }
 
+/// Why a secret, URL or header file could not be read or is unusable. Never quotes a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// More than one of `_file`, `_env`, `_credential`.
+    #[error("give only one of _file, _env and _credential")]
+    TooManySources,
+    /// The file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds nothing.
+    #[error("{path} is empty")]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The environment variable is not set.
+    #[error("environment variable {0} is not set")]
+    EnvUnset(String),
+    /// The environment variable is empty.
+    #[error("environment variable {0} is empty")]
+    EnvEmpty(String),
+    /// A credential named outside systemd.
+    #[error(
+        "credential {0:?}: $CREDENTIALS_DIRECTORY is not set (not started by systemd with LoadCredential=)"
+    )]
+    NoCredentials(String),
+    /// A headers file line that is not `Name: value`.
+    #[error("{path} line {line}: expected `Name: value`")]
+    HeaderLine {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A header name with characters HTTP does not allow.
+    #[error("{path} line {line}: {name:?} is not a header name")]
+    HeaderName {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The name as written.
+        name: String,
+    },
+    /// Not a Standard Webhooks secret.
+    #[error("must start with \"whsec_\" (Standard Webhooks secret)")]
+    NotWhsec,
+    /// `whsec_` followed by something unusable.
+    #[error(transparent)]
+    Webhook(#[from] crate::sinks::sign::SecretError),
+}
+
 /// Where a secret comes from: at most one of a file, an environment variable and a systemd
 /// credential (`$CREDENTIALS_DIRECTORY/NAME`, from `LoadCredential=`).
 struct SecretSource<'a> {
@@ -188,13 +247,13 @@ struct SecretSource<'a> {
 
 impl SecretSource<'_> {
     /// The secret, trimmed of surrounding whitespace; `Ok(None)` when no source is given.
-    fn read(&self, base: &Path) -> Result<Option<Secret>, String> {
+    fn read(&self, base: &Path) -> Result<Option<Secret>, SecretError> {
         let given = [self.file, self.env, self.credential]
             .iter()
             .filter(|s| s.is_some())
             .count();
         if given > 1 {
-            return Err("give only one of _file, _env and _credential".into());
+            return Err(SecretError::TooManySources);
         }
         if let Some(f) = self.file {
             return read_secret_file(&resolve(base, f)).map(Some);
@@ -202,15 +261,13 @@ impl SecretSource<'_> {
         if let Some(var) = self.env {
             return match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
-                Ok(_) => Err(format!("environment variable {var} is empty")),
-                Err(_) => Err(format!("environment variable {var} is not set")),
+                Ok(_) => Err(SecretError::EnvEmpty(var.to_string())),
+                Err(_) => Err(SecretError::EnvUnset(var.to_string())),
             };
         }
         if let Some(name) = self.credential {
             let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
-                return Err(format!(
-                    "credential {name:?}: $CREDENTIALS_DIRECTORY is not set (not started by systemd with LoadCredential=)"
-                ));
+                return Err(SecretError::NoCredentials(name.to_string()));
             };
             return read_secret_file(&PathBuf::from(dir).join(name)).map(Some);
         }
@@ -218,18 +275,25 @@ impl SecretSource<'_> {
     }
 }
 
-fn read_secret_file(path: &Path) -> Result<Secret, String> {
+fn read_secret_file(path: &Path) -> Result<Secret, SecretError> {
     match std::fs::read_to_string(path) {
         Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-        Ok(_) => Err(format!("{} is empty", path.display())),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Ok(_) => Err(SecretError::EmptyFile {
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(SecretError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 /// Reads `Name: value` lines (blank lines and `#` comments skipped).
-fn read_headers(path: &Path) -> Result<Vec<(String, Secret)>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn read_headers(path: &Path) -> Result<Vec<(String, Secret)>, SecretError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SecretError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -237,11 +301,10 @@ fn read_headers(path: &Path) -> Result<Vec<(String, Secret)>, String> {
             continue;
         }
         let Some((name, value)) = line.split_once(':') else {
-            return Err(format!(
-                "{} line {}: expected `Name: value`",
-                path.display(),
-                i + 1
-            ));
+            return Err(SecretError::HeaderLine {
+                path: path.to_path_buf(),
+                line: i + 1,
+            });
         };
         let name = name.trim();
         let valid_name = !name.is_empty()
@@ -249,11 +312,11 @@ fn read_headers(path: &Path) -> Result<Vec<(String, Secret)>, String> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid_name {
-            return Err(format!(
-                "{} line {}: {name:?} is not a header name",
-                path.display(),
-                i + 1
-            ));
+            return Err(SecretError::HeaderName {
+                path: path.to_path_buf(),
+                line: i + 1,
+                name: name.to_string(),
+            });
         }
         out.push((name.to_string(), Secret::new(value.trim())));
     }
@@ -261,13 +324,12 @@ fn read_headers(path: &Path) -> Result<Vec<(String, Secret)>, String> {
 }
 
 /// Checks a Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes.
-fn check_webhook_secret(s: &Secret) -> Result<(), String> {
-    let Some(b64) = s.expose().strip_prefix("whsec_") else {
-        return Err("must start with \"whsec_\" (Standard Webhooks secret)".into());
-    };
-    crate::sinks::sign::WebhookSecret::parse(&format!("whsec_{b64}"))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+fn check_webhook_secret(s: &Secret) -> Result<(), SecretError> {
+    if !s.expose().starts_with("whsec_") {
+        return Err(SecretError::NotWhsec);
+    }
+    crate::sinks::sign::WebhookSecret::parse(s.expose())?;
+    Ok(())
 }
 
 /// Checks every `[[destinations]]` entry; an entry with any problem is left out.
@@ -326,7 +388,7 @@ pub(super) fn validate_destinations(
                 None
             }
             (_, Err(e)) => {
-                problem("url_file", e);
+                problem("url_file", chain(&e).to_string());
                 None
             }
         };
@@ -346,7 +408,7 @@ pub(super) fn validate_destinations(
         .read(base);
         let secret = match (kind, secret) {
             (_, Err(e)) => {
-                problem("secret_file", e);
+                problem("secret_file", chain(&e).to_string());
                 None
             }
             (Some(DestinationKind::Webhook), Ok(None)) => {
@@ -360,7 +422,10 @@ pub(super) fn validate_destinations(
             (Some(DestinationKind::Webhook), Ok(Some(s))) => match check_webhook_secret(&s) {
                 Ok(()) => Some(s),
                 Err(e) => {
-                    problem("secret_file", format!("invalid signing secret: {e}"));
+                    problem(
+                        "secret_file",
+                        format!("invalid signing secret: {}", chain(&e)),
+                    );
                     None
                 }
             },
@@ -376,7 +441,7 @@ pub(super) fn validate_destinations(
         let headers = match d.headers_file.as_deref() {
             None => Vec::new(),
             Some(f) => read_headers(&resolve(base, f)).unwrap_or_else(|e| {
-                problem("headers_file", e);
+                problem("headers_file", chain(&e).to_string());
                 Vec::new()
             }),
         };

@@ -385,10 +385,10 @@ async fn attempt(writer: &WriterHandle, env: &DispatchEnv, c: &Claimed) -> Finis
     };
     let (url, rendered) = match render(dest, &msg) {
         Ok(r) => r,
-        Err(error) => {
+        Err(e) => {
             return Finish::Failed {
                 status: None,
-                error,
+                error: chain(&e).to_string(),
             };
         }
     };
@@ -585,10 +585,19 @@ fn alert(c: &Claimed, content: AlertContent, now: DateTime<Utc>) -> Alert {
         )
 }
 
+/// A destination whose URL cannot be posted to (validated at load, so only a hand-edited state
+/// gets here).
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error("destination {0:?}: invalid URL")]
+    Url(String, #[source] url::ParseError),
+    #[error("destination {0:?}: not an ntfy topic URL")]
+    Ntfy(String, #[source] ntfy::TargetError),
+}
+
 /// Where to POST and what, for `dest`.
-fn render(dest: &Destination, msg: &Message) -> Result<(Url, Rendered), String> {
-    let url = Url::parse(dest.url.expose())
-        .map_err(|e| format!("destination {:?}: invalid URL: {e}", dest.name))?;
+fn render(dest: &Destination, msg: &Message) -> Result<(Url, Rendered), RenderError> {
+    let url = Url::parse(dest.url.expose()).map_err(|e| RenderError::Url(dest.name.clone(), e))?;
     Ok(match dest.kind {
         DestinationKind::Webhook => (url, webhook::render(msg, &webhook::WebhookOptions {})),
         DestinationKind::Slack => (url, slack::render(msg, &slack::SlackOptions {})),
@@ -596,7 +605,7 @@ fn render(dest: &Destination, msg: &Message) -> Result<(Url, Rendered), String> 
         DestinationKind::Teams => (url, teams::render(msg, &teams::TeamsOptions {})),
         DestinationKind::Ntfy => {
             let (root, topic) = ntfy::target(dest.url.expose())
-                .map_err(|e| format!("destination {:?}: {e}", dest.name))?;
+                .map_err(|e| RenderError::Ntfy(dest.name.clone(), e))?;
             let mut opts = ntfy::NtfyOptions::new(topic);
             if let Some(p) = dest.priority {
                 opts.priority = p;

@@ -80,14 +80,25 @@ impl From<Model> for ModelData {
     }
 }
 
+/// A stored model that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Written by a briefwatch with another model format.
+    #[error("unsupported model format {0}")]
+    Format(u32),
+    /// The weight matrix does not fit the vocabulary and topics.
+    #[error("model weights do not match its vocabulary and topics")]
+    Shape,
+}
+
 impl TryFrom<ModelData> for Model {
-    type Error = String;
-    fn try_from(d: ModelData) -> Result<Model, String> {
+    type Error = ModelError;
+    fn try_from(d: ModelData) -> Result<Model, ModelError> {
         if d.format != 1 {
-            return Err(format!("unsupported model format {}", d.format));
+            return Err(ModelError::Format(d.format));
         }
         if d.weights.len() != d.vocab.len() * d.topics.len() || d.bias.len() != d.topics.len() {
-            return Err("model weights do not match its vocabulary and topics".into());
+            return Err(ModelError::Shape);
         }
         let index = d
             .vocab
