@@ -167,7 +167,7 @@ pub async fn drain(
     let deadline = tokio::time::Instant::now() + within;
     let mut report = DrainReport::default();
     loop {
-        merge_held(writer, env).await?;
+        let held_recheck = merge_held(writer, env).await?;
         let claimed = writer
             .call({
                 let (n, lease) = (env.delivery.concurrency, env.lease());
@@ -175,7 +175,11 @@ pub async fn drain(
             })
             .await??;
         if claimed.is_empty() {
-            let next = writer.call(|s| s.next_delivery_due()).await??;
+            let due = writer.call(|s| s.next_delivery_due()).await??;
+            let next = match (due, held_recheck) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             match next {
                 Some(t) if tokio::time::Instant::now() < deadline => {
                     let wait = (t - Utc::now()).to_std().unwrap_or_default();

@@ -696,3 +696,130 @@ impl Store {
             .map(Option::unwrap_or_default)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AlertRule;
+
+    fn brief(topics: &[&str]) -> Brief {
+        Brief {
+            guid: "g".into(),
+            url: None,
+            canonical_url: None,
+            title: "Title".into(),
+            text: "Text".into(),
+            html: None,
+            author: None,
+            published: None,
+            updated: None,
+            content_hash: 0,
+            signature: None,
+            topics: topics
+                .iter()
+                .map(|t| TopicTag {
+                    topic: (*t).into(),
+                    score: 0.9,
+                    evidence: "[]".into(),
+                })
+                .collect(),
+            entities: Vec::new(),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let rule = AlertRule {
+            name: "watch".into(),
+            topics: vec!["ceasefire".into(), "sanctions".into()],
+            all_topics: false,
+            min_score: 0.5,
+            sources: Vec::new(),
+            entities: Vec::new(),
+            query: None,
+            destinations: vec!["ops".into(), "chat".into()],
+            throttle: None,
+        };
+        store.set_alert_routes(vec![Route::new(rule).unwrap()]);
+        (dir, store)
+    }
+
+    fn fan(store: &mut Store, brief_id: BriefId, story: i64, b: &Brief) -> usize {
+        let outbox = store.outbox.clone();
+        let tx = store.conn.transaction().unwrap();
+        let n = fan_out(&tx, &outbox, brief_id, "wire", story, b).unwrap();
+        tx.commit().unwrap();
+        n
+    }
+
+    #[test]
+    fn a_story_alerts_once_per_destination_and_again_only_for_a_new_topic() {
+        let (_dir, mut store) = store();
+        assert_eq!(
+            fan(&mut store, 1, 10, &brief(&["ceasefire"])),
+            2,
+            "one per destination"
+        );
+        assert_eq!(
+            fan(&mut store, 2, 10, &brief(&["ceasefire"])),
+            0,
+            "another brief of the story, same topic: nothing"
+        );
+        assert_eq!(
+            fan(&mut store, 3, 10, &brief(&["ceasefire", "sanctions"])),
+            2,
+            "the story gained a matching topic"
+        );
+        assert_eq!(
+            fan(&mut store, 4, 11, &brief(&["elections"])),
+            0,
+            "no match"
+        );
+        let all = store.list_deliveries(false, None).unwrap();
+        assert_eq!(all.len(), 4);
+        let ids: std::collections::HashSet<&str> = all.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids.len(), 4, "every delivery has its own id");
+    }
+
+    #[test]
+    fn a_stale_claim_cannot_finish_and_leases_are_released_at_start() {
+        let (_dir, mut store) = store();
+        fan(&mut store, 1, 10, &brief(&["ceasefire"]));
+        let claimed = store
+            .claim_due(10, std::time::Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(
+            store
+                .claim_due(10, std::time::Duration::from_secs(60))
+                .unwrap()
+                .is_empty(),
+            "claimed rows are not claimed twice"
+        );
+        let c = &claimed[0];
+        assert!(
+            !store
+                .finish_delivery(&c.id, "not-the-token", &Finish::Delivered { status: 200 })
+                .unwrap()
+        );
+        assert_eq!(store.release_leases().unwrap(), 2);
+        let again = store
+            .claim_due(10, std::time::Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(again.len(), 2);
+        assert!(
+            !store
+                .finish_delivery(&c.id, &c.token, &Finish::Delivered { status: 200 })
+                .unwrap(),
+            "the old token lost its claim"
+        );
+        let fresh = again.iter().find(|x| x.id == c.id).unwrap();
+        assert!(
+            store
+                .finish_delivery(&fresh.id, &fresh.token, &Finish::Delivered { status: 200 })
+                .unwrap()
+        );
+        assert_eq!(store.delivery(&c.id).unwrap().state, "delivered");
+    }
+}

@@ -149,6 +149,18 @@ async fn setup(items: &[(&str, &str, &str)], extra: &str) -> Setup {
     }
 }
 
+/// Checks a received body against the JSON Schema shipped in the repository.
+fn assert_matches_schema(body: &Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/schema/webhook-v1.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
+}
+
 async fn deliveries(ws: &Workspace) -> Vec<Value> {
     let run = ws.bw(&["alerts", "list", "--limit", "0", "--json"]).await;
     run.assert_success();
@@ -176,6 +188,7 @@ async fn a_matching_brief_is_delivered_once_signed_and_a_non_matching_one_not_at
     assert!(!req.signature_ok("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     assert_eq!(req.header("content-type"), Some("application/json"));
     let body = req.json();
+    assert_matches_schema(&body);
     assert_eq!(body["type"], "brief.alert");
     assert_eq!(body["version"], 1);
     assert_eq!(body["id"], req.header("webhook-id").unwrap());
@@ -333,6 +346,37 @@ async fn a_receiver_down_across_a_restart_still_gets_every_message_once() {
     let d = deliveries(&s.ws).await;
     assert_eq!(d[0]["state"], "delivered");
     assert_eq!(d[0]["id"].as_str(), seen_after[0].header("webhook-id"));
+}
+
+#[tokio::test]
+async fn a_throttled_rule_sends_its_overflow_as_one_summary() {
+    let items: Vec<(String, String, String)> = (0..5).map(plot_item).collect();
+    let refs: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    let rule = "[[alerts]]\nname = \"plots\"\ntopics = [\"assassination_plot\"]\n\
+                destinations = [\"ops\"]\nthrottle = { max = 2, window = \"2s\" }\n";
+    let s = setup(&refs, rule).await;
+    let summary = s.ws.poll().await;
+    assert_eq!(summary.get("new_briefs"), 5);
+    let seen = s.receiver.seen_at("/hook");
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|r| r.json()["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["brief.alert", "brief.alert", "brief.summary"],
+        "two alerts, then the other three as one summary once the window allows"
+    );
+    let sum = seen[2].json();
+    assert_matches_schema(&sum);
+    assert_eq!(sum["count"], 3);
+    assert_eq!(sum["briefs"].as_array().unwrap().len(), 3);
+    assert!(seen.iter().all(|r| r.signature_ok(SECRET)));
+    let d = deliveries(&s.ws).await;
+    assert_eq!(d.iter().filter(|x| x["state"] == "merged").count(), 3);
 }
 
 #[tokio::test]
