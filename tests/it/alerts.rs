@@ -559,3 +559,58 @@ async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
         assert!(key_of.contains_key(id), "unknown delivery id {id}");
     }
 }
+
+/// Delivery latency on loopback: the median time from a brief stored by the running daemon (its
+/// delivery row is written in the same transaction) to the receiver's 200, over 100 briefs arriving
+/// in ten polls. A measurement, not a check: run it with
+/// `cargo test --release --test it delivery_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement; prints figures"]
+async fn delivery_latency_from_stored_to_received() {
+    let items: Vec<(String, String, String)> = (0..100).map(plot_item).collect();
+    let s = setup(&[], PLOTS_RULE).await;
+    let spec = config(&s.origin, &s.receiver.host_port(), &[], PLOTS_RULE).replace(
+        "\n[delivery]",
+        &format!(
+            "\n[[sources]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1s\"\n\n[delivery]",
+            s.origin.url("/wire.xml")
+        ),
+    );
+    s.ws.write_config(&spec);
+    let mut daemon = s.ws.spawn(&["run"]);
+    for batch in 0..10 {
+        let refs: Vec<(&str, &str, &str)> = items[..(batch + 1) * 10]
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        s.origin
+            .publish("/wire.xml", rss(&refs), "application/rss+xml");
+        s.receiver
+            .wait_for("/hook", (batch + 1) * 10, Duration::from_secs(30))
+            .await;
+    }
+    daemon.signal("TERM");
+    daemon
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("stopped");
+    let d = deliveries(&s.ws).await;
+    let ms = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    let mut lat: Vec<i64> = d
+        .iter()
+        .map(|x| ms(&x["delivered_at"]) - ms(&x["created_at"]))
+        .collect();
+    lat.sort_unstable();
+    println!(
+        "delivery latency over {} briefs: median {} ms, p90 {} ms, max {} ms",
+        lat.len(),
+        lat[lat.len() / 2],
+        lat[lat.len() * 9 / 10],
+        lat[lat.len() - 1]
+    );
+    assert_eq!(lat.len(), 100);
+}
