@@ -125,8 +125,8 @@ pub(super) fn validate_classify(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::load;
-    use super::super::{Config, ConfigError};
+    use super::super::ConfigError;
+    use super::super::tests::{load, load_in_dir};
 
     #[test]
     fn classify_defaults_to_the_built_in_pack() {
@@ -138,18 +138,17 @@ mod tests {
 
     #[test]
     fn classify_pack_and_entities_resolve_against_the_config_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("mine.toml"),
-            "[[topic]]\nid = \"x\"\n[topic.terms]\nfoo = 3\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("ents.toml"), "[org]\n\"Acme\" = []\n").unwrap();
-        let c = Config::from_toml(
+        let (_dir, c) = load_in_dir(
+            &[
+                (
+                    "mine.toml",
+                    "[[topic]]\nid = \"x\"\n[topic.terms]\nfoo = 3\n",
+                ),
+                ("ents.toml", "[org]\n\"Acme\" = []\n"),
+            ],
             "[classify]\ntopics = \"mine.toml\"\nentities = \"ents.toml\"\nmin_score = 0.6\n",
-            &dir.path().join("bw.toml"),
-        )
-        .unwrap();
+        );
+        let c = c.unwrap();
         assert_eq!(c.classify.pack.topic_ids(), ["x"]);
         assert!(
             c.classify
@@ -165,17 +164,14 @@ mod tests {
 
     #[test]
     fn broken_topic_rule_is_a_problem_naming_file_topic_and_rule() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("bad.toml"),
-            "[[topic]]\nid = \"plots\"\n[topic.terms]\n\"kill*\" = 3\n",
-        )
-        .unwrap();
-        let e = Config::from_toml(
+        let (_dir, e) = load_in_dir(
+            &[(
+                "bad.toml",
+                "[[topic]]\nid = \"plots\"\n[topic.terms]\n\"kill*\" = 3\n",
+            )],
             "[classify]\ntopics = \"bad.toml\"\nmin_score = 2\n",
-            &dir.path().join("bw.toml"),
-        )
-        .unwrap_err();
+        );
+        let e = e.unwrap_err();
         let ConfigError::Invalid { problems, .. } = e else {
             panic!("not Invalid")
         };
@@ -190,12 +186,8 @@ mod tests {
 
     #[test]
     fn unreadable_pack_file_is_a_problem_naming_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Config::from_toml(
-            "[classify]\ntopics = \"missing.toml\"\n",
-            &dir.path().join("bw.toml"),
-        )
-        .unwrap_err();
+        let (dir, e) = load_in_dir(&[], "[classify]\ntopics = \"missing.toml\"\n");
+        let e = e.unwrap_err();
         let ConfigError::Invalid { problems, .. } = e else {
             panic!("not Invalid")
         };

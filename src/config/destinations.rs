@@ -487,24 +487,22 @@ pub(super) fn validate_destinations(
 #[cfg(test)]
 mod tests {
     use super::super::Config;
+    use super::super::tests::load_in_dir;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-    fn load(dir: &std::path::Path, toml: &str) -> Result<Config, String> {
-        Config::from_toml(toml, &dir.join("bw.toml")).map_err(|e| e.to_string())
+    fn load(files: &[(&str, &str)], toml: &str) -> Result<Config, String> {
+        load_in_dir(files, toml).1.map_err(|e| e.to_string())
     }
 
     #[test]
     fn webhook_secret_comes_from_a_file_relative_to_the_config() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ops.secret"), format!("{SECRET}\n")).unwrap();
-        std::fs::write(
-            dir.path().join("ops.headers"),
-            "Authorization: Bearer t0k\n",
-        )
-        .unwrap();
+        let secret = format!("{SECRET}\n");
         let c = load(
-            dir.path(),
+            &[
+                ("ops.secret", &secret),
+                ("ops.headers", "Authorization: Bearer t0k\n"),
+            ],
             "[[destinations]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"https://hooks.example/x\"\n\
              secret_file = \"ops.secret\"\nheaders_file = \"ops.headers\"\n",
         )
@@ -523,9 +521,8 @@ mod tests {
 
     #[test]
     fn destination_problems_name_the_key() {
-        let dir = tempfile::tempdir().unwrap();
         let e = load(
-            dir.path(),
+            &[],
             "[[destinations]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"https://hooks.example/x\"\n\
              [[destinations]]\nname = \"chat\"\nkind = \"irc\"\nurl = \"https://x.example/\"\n\
              [[destinations]]\nname = \"bad\"\nkind = \"webhook\"\nurl = \"https://x.example/\"\n\
@@ -539,10 +536,8 @@ mod tests {
 
     #[test]
     fn a_malformed_secret_is_refused_without_printing_it() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s"), "not-a-secret-value").unwrap();
         let e = load(
-            dir.path(),
+            &[("s", "not-a-secret-value")],
             "[[destinations]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"https://hooks.example/x\"\n\
              secret_file = \"s\"\n",
         )
@@ -553,15 +548,14 @@ mod tests {
 
     #[test]
     fn delivery_schedule_parses() {
-        let dir = tempfile::tempdir().unwrap();
         let c = load(
-            dir.path(),
+            &[],
             "[delivery]\nretry_schedule = [\"0s\", \"200ms\", \"1s\"]\ntimeout_secs = 3\n",
         )
         .unwrap();
         assert_eq!(c.delivery.retry_schedule.len(), 3);
         assert_eq!(c.delivery.timeout.as_secs(), 3);
-        let e = load(dir.path(), "[delivery]\nretry_schedule = [\"soon\"]\n").unwrap_err();
+        let e = load(&[], "[delivery]\nretry_schedule = [\"soon\"]\n").unwrap_err();
         assert!(e.contains("delivery.retry_schedule[0]"), "{e}");
     }
 }

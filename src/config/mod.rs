@@ -255,6 +255,19 @@ pub fn parse_interval(s: &str) -> Result<Duration, ValueError> {
 mod tests {
     use super::*;
 
+    /// Validates `text` as the config file of a temporary folder holding `files` (name, content).
+    pub(super) fn load_in_dir(
+        files: &[(&str, &str)],
+        text: &str,
+    ) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        let c = Config::from_toml(text, &dir.path().join("bw.toml"));
+        (dir, c)
+    }
+
     /// Validates `text` as if read from `/etc/bw/briefwatch.toml`.
     pub(super) fn load(text: &str) -> Result<Config, ConfigError> {
         Config::from_toml(text, Path::new("/etc/bw/briefwatch.toml"))

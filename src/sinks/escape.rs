@@ -208,15 +208,23 @@ pub fn slack_plain(s: &str) -> String {
 /// The URL half of a Slack `<url|text>` link: `&` as an entity, and `<`, `>`, `|` and spaces
 /// percent-encoded so that they cannot end the link early.
 pub fn slack_url(url: &str) -> String {
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("%3C"),
-            '>' => out.push_str("%3E"),
-            '|' => out.push_str("%7C"),
-            ' ' => out.push_str("%20"),
-            c => out.push(c),
+    replace_chars(url, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("%3C"),
+        '>' => Some("%3E"),
+        '|' => Some("%7C"),
+        ' ' => Some("%20"),
+        _ => None,
+    })
+}
+
+/// `s` with each character for which `map` gives a replacement replaced.
+fn replace_chars(s: &str, map: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match map(c) {
+            Some(r) => out.push_str(r),
+            None => out.push(c),
         }
     }
     out
@@ -257,18 +265,14 @@ pub fn discord_markdown(s: &str) -> String {
 /// The URL of a Discord masked link `[text](url)`: parentheses, angle brackets and spaces
 /// percent-encoded so that they cannot end the link early.
 pub fn discord_url(url: &str) -> String {
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        match c {
-            '(' => out.push_str("%28"),
-            ')' => out.push_str("%29"),
-            '<' => out.push_str("%3C"),
-            '>' => out.push_str("%3E"),
-            ' ' => out.push_str("%20"),
-            c => out.push(c),
-        }
-    }
-    out
+    replace_chars(url, |c| match c {
+        '(' => Some("%28"),
+        ')' => Some("%29"),
+        '<' => Some("%3C"),
+        '>' => Some("%3E"),
+        ' ' => Some("%20"),
+        _ => None,
+    })
 }
 
 /// Teams Adaptive Card `TextBlock`: cleans, backslash-escapes the markdown subset cards interpret

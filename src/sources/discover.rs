@@ -168,9 +168,8 @@ fn step(e: ElementRef<'_>) -> String {
 mod tests {
     use super::*;
 
-    fn page() -> Url {
-        Url::parse("https://think.example/briefs/").unwrap()
-    }
+    static PAGE: std::sync::LazyLock<Url> =
+        std::sync::LazyLock::new(|| Url::parse("https://think.example/briefs/").unwrap());
 
     #[test]
     fn alternate_links_are_found_and_resolved() {
@@ -179,7 +178,7 @@ mod tests {
             <link rel="alternate" type="application/atom+xml" href="https://think.example/atom.xml">
             <link rel="alternate" hreflang="fr" href="/fr/">
             <link rel="stylesheet" type="text/css" href="/s.css"></head></html>"#;
-        let f = announced_feeds(html, &page());
+        let f = announced_feeds(html, &PAGE);
         let urls: Vec<&str> = f.iter().map(|f| f.url.as_str()).collect();
         assert_eq!(
             urls,
@@ -199,7 +198,7 @@ mod tests {
             <article class="blog-item"><h2 class="t"><a href="/briefs/2">Israel and Hamas reach ceasefire</a></h2><a href="/briefs/2">Read more</a></article>
             <article class="blog-item"><h2 class="t"><a href="/briefs/3">Sanctions relief talks stall in Vienna</a></h2><a href="/briefs/3">Read more</a></article>
             </main><footer><a href="/x">Privacy policy and cookie notice</a></footer></body></html>"#;
-        let p = propose_links_selector(html, &page()).unwrap();
+        let p = propose_links_selector(html, &PAGE).unwrap();
         assert_eq!(p.selector, "article.blog-item h2.t a");
         assert_eq!(p.links.len(), 3);
         assert_eq!(p.links[1].1, "Israel and Hamas reach ceasefire");
@@ -210,6 +209,6 @@ mod tests {
     #[test]
     fn a_page_without_repeated_links_gets_no_proposal() {
         let html = r#"<html><body><p><a href="/one">A single link to somewhere else</a></p></body></html>"#;
-        assert_eq!(propose_links_selector(html, &page()), None);
+        assert_eq!(propose_links_selector(html, &PAGE), None);
     }
 }

@@ -575,9 +575,8 @@ pub fn collapse_into(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    fn base() -> Url {
-        Url::parse("https://example.org/news/").unwrap()
-    }
+    static BASE: std::sync::LazyLock<Url> =
+        std::sync::LazyLock::new(|| Url::parse("https://example.org/news/").unwrap());
 
     #[test]
     fn text_keeps_paragraphs_and_decodes_entities() {
@@ -592,7 +591,7 @@ mod tests {
     fn scripts_styles_and_handlers_are_removed() {
         let c = clean_html(
             "<p onclick=\"x()\">Hi<script>alert('<p>x</p>')</script><style>p{}</style></p><svg><text>no</text></svg><img src=\"javascript:alert(1)\" onerror=\"y\">",
-            Some(&base()),
+            Some(&BASE),
         );
         assert_eq!(c.text, "Hi");
         assert_eq!(c.html(), "<p>Hi</p><img>");
@@ -602,7 +601,7 @@ mod tests {
     fn links_become_absolute_and_unsafe_schemes_are_dropped() {
         let c = clean_html(
             "<a href=\"../a?x=1&amp;y=2\">A</a> <a href=\"javascript:evil()\">B</a>",
-            Some(&base()),
+            Some(&BASE),
         );
         assert_eq!(
             c.html(),
