@@ -336,10 +336,21 @@ async fn a_receiver_down_across_a_restart_still_gets_every_message_once() {
     let seen = receiver.wait_for("/hook", 1, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     daemon.signal("TERM");
-    daemon
+    let (_, out, err) = daemon
         .wait_exit(Duration::from_secs(15))
         .await
         .expect("stopped");
+    assert!(
+        err.contains("delivery_id=")
+            && err.contains("destination=ops")
+            && err.contains("rule=plots"),
+        "delivery logs carry their keys: {err}"
+    );
+    let key = SECRET.trim_start_matches("whsec_");
+    assert!(
+        !out.contains(key) && !err.contains(key),
+        "the signing secret never reaches the logs"
+    );
     let seen_after = receiver.seen_at("/hook");
     assert_eq!(seen_after.len(), 1, "delivered once: {seen:?}");
     assert!(seen_after[0].signature_ok(SECRET));
