@@ -230,6 +230,11 @@ fn replace_chars(s: &str, map: impl Fn(char) -> Option<&'static str>) -> String 
     out
 }
 
+/// Whether the text after `c` is still at the start of a line (only blanks since the newline).
+fn still_line_start(c: char, line_start: bool) -> bool {
+    c == '\n' || (line_start && (c == ' ' || c == '\t'))
+}
+
 /// Discord markdown: cleans, backslash-escapes what Discord's markdown reacts to (`\\`, `*`, `_`,
 /// `~`, `` ` ``, `|` spoilers, `[`/`]` masked links, `<` mentions and timestamps, and `#`, `-`, `+`
 /// and `>` at the start of a line) and puts a zero-width space after `@`, so `@everyone`, `@here`
@@ -253,11 +258,7 @@ pub fn discord_markdown(s: &str) -> String {
             }
             c => out.push(c),
         }
-        if c == '\n' {
-            line_start = true;
-        } else if !(c == ' ' || c == '\t') {
-            line_start = false;
-        }
+        line_start = still_line_start(c, line_start);
     }
     out
 }
@@ -309,11 +310,7 @@ pub fn teams_markdown(s: &str) -> String {
             }
             c => out.push(c),
         }
-        if c == '\n' {
-            line_start = true;
-        } else if !(c == ' ' || c == '\t') {
-            line_start = false;
-        }
+        line_start = still_line_start(c, line_start);
         prev = c;
     }
     out

@@ -35,6 +35,9 @@ const PLOT_TEXT: &str = "Tehran rejected accusations that its agents plotted to 
 const OTHER_TITLE: &str = "Central bank keeps interest rates unchanged";
 const OTHER_TEXT: &str = "The central bank left its benchmark rate unchanged on Thursday, citing \
      steady inflation and a resilient labour market. Markets had expected the decision.";
+/// A brief the plots rule matches, and one it does not.
+const PLOT: (&str, &str, &str) = ("a", PLOT_TITLE, PLOT_TEXT);
+const OTHER: (&str, &str, &str) = ("b", OTHER_TITLE, OTHER_TEXT);
 
 /// A plot story of its own (distinct wording, so it is not clustered with the others).
 fn plot_item(n: usize) -> (String, String, String) {
@@ -169,11 +172,7 @@ async fn deliveries(ws: &Workspace) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_matching_brief_is_delivered_once_signed_and_a_non_matching_one_not_at_all() {
-    let s = setup(
-        &[("a", PLOT_TITLE, PLOT_TEXT), ("b", OTHER_TITLE, OTHER_TEXT)],
-        PLOTS_RULE,
-    )
-    .await;
+    let s = setup(&[PLOT, OTHER], PLOTS_RULE).await;
     let summary = s.ws.poll().await;
     assert_eq!(summary.get("new_briefs"), 2);
     assert_eq!(summary.get("alerts_delivered"), 1, "{}", summary.json);
@@ -313,11 +312,7 @@ async fn a_410_disables_the_destination_and_later_alerts_wait() {
 
 #[tokio::test]
 async fn a_receiver_down_across_a_restart_still_gets_every_message_once() {
-    let s = setup(
-        &[("a", PLOT_TITLE, PLOT_TEXT), ("b", OTHER_TITLE, OTHER_TEXT)],
-        PLOTS_RULE,
-    )
-    .await;
+    let s = setup(&[PLOT, OTHER], PLOTS_RULE).await;
     let hp = s.receiver.host_port();
     let addr = s.receiver.stop();
     // The receiver is down: the first attempt fails, the retry is due in 3 s, and this poll
