@@ -366,11 +366,13 @@ impl Store {
         let ids: Vec<String> = {
             let mut stmt = tx
                 .prepare_cached(&format!(
-                    "SELECT id FROM deliveries
-                     WHERE ((state = 'pending' AND next_at <= ?1)
-                            OR (state = 'sending' AND lease_until <= ?1))
-                       AND {ENABLED}
-                     ORDER BY next_at, id LIMIT ?2"
+                    "SELECT id FROM (
+                         SELECT id, next_at AS due FROM deliveries
+                          WHERE state = 'pending' AND next_at <= ?1 AND {ENABLED}
+                         UNION ALL
+                         SELECT id, lease_until AS due FROM deliveries
+                          WHERE state = 'sending' AND lease_until <= ?1 AND {ENABLED})
+                     ORDER BY due, id LIMIT ?2"
                 ))
                 .ctx(op)?;
             stmt.query_map(params![now, limit as i64], |r| r.get(0))
@@ -402,8 +404,11 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT min(CASE state WHEN 'pending' THEN next_at ELSE lease_until END)
-                     FROM deliveries WHERE state IN ('pending', 'sending') AND {ENABLED}"
+                    "SELECT min(due) FROM (
+                         SELECT min(next_at) AS due FROM deliveries
+                          WHERE state = 'pending' AND {ENABLED}
+                         UNION ALL
+                         SELECT min(lease_until) FROM deliveries WHERE state = 'sending')"
                 ),
                 [],
                 |r| r.get(0),
@@ -470,9 +475,12 @@ impl Store {
     ) -> Result<u32, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT count(*) FROM deliveries
-                 WHERE rule = ?1 AND destination = ?2 AND kind <> 'test'
-                   AND ((state = 'delivered' AND delivered_at >= ?3) OR state = 'sending')",
+                "SELECT (SELECT count(*) FROM deliveries
+                          WHERE state = 'delivered' AND rule = ?1 AND destination = ?2
+                            AND delivered_at >= ?3 AND kind <> 'test')
+                      + (SELECT count(*) FROM deliveries
+                          WHERE state = 'sending' AND rule = ?1 AND destination = ?2
+                            AND kind <> 'test')",
             )
             .ctx("counting sent deliveries")?
             .query_row(params![rule, destination, since.timestamp_millis()], |r| {
@@ -785,11 +793,21 @@ mod tests {
     #[test]
     fn a_stale_claim_cannot_finish_and_leases_are_released_at_start() {
         let (_dir, mut store) = store();
+        assert_eq!(store.next_delivery_due().unwrap(), None);
         fan(&mut store, 1, 10, &brief(&["ceasefire"]));
+        assert!(
+            store.next_delivery_due().unwrap().unwrap() <= Utc::now(),
+            "pending rows are due now"
+        );
         let claimed = store
             .claim_due(10, std::time::Duration::from_secs(60))
             .unwrap();
         assert_eq!(claimed.len(), 2);
+        let lease_end = store.next_delivery_due().unwrap().unwrap();
+        assert!(
+            lease_end > Utc::now() + chrono::Duration::seconds(50),
+            "with every row claimed, the next look is when the lease runs out: {lease_end}"
+        );
         assert!(
             store
                 .claim_due(10, std::time::Duration::from_secs(60))

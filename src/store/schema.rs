@@ -166,8 +166,12 @@ CREATE TABLE deliveries (
     updated_at   INTEGER NOT NULL,
     delivered_at INTEGER
 );
-CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state IN ('pending', 'sending');
-CREATE INDEX deliveries_by_state ON deliveries (state, rule, destination);
+-- Partial indexes, so that writing a pending row (at ingest, in the brief's transaction) touches
+-- only the primary key and `deliveries_due`; the others gain a row when the dispatcher moves it.
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'sending';
+CREATE INDEX deliveries_sent ON deliveries (rule, destination, delivered_at) WHERE state = 'delivered';
+CREATE INDEX deliveries_held ON deliveries (rule, destination) WHERE state = 'held';
 CREATE INDEX deliveries_by_summary ON deliveries (merged_into) WHERE merged_into IS NOT NULL;
 CREATE TABLE alerted (
     story_id    INTEGER NOT NULL,

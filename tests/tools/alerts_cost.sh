@@ -2,7 +2,7 @@
 # What alert rules cost a cold poll: the same farm polled with no rules, then with two alert rules
 # and a signed webhook destination (a local receiver answering 200), alternately, each from an empty
 # database. Prints each run's wall time, the poll phase (`elapsed_ms`), the deliveries queued, and
-# the median ratio. The poll phase is what the rules cost at ingest (routing every new brief, writing
+# the median ratios (wall, poll phase, CPU: the last is the steadiest on a busy machine). The poll phase is what the rules cost at ingest (routing every new brief, writing
 # outbox rows in the brief's transaction); the deliveries themselves go out afterwards and are not
 # counted (`poll_once_timeout_secs = 0` leaves them queued).
 #   tests/tools/alerts_cost.sh BRIEFWATCH_BIN [RUNS] [FEEDS] [ITEMS]
@@ -54,11 +54,14 @@ destinations = [\"ops\"]"
 one() { # name config-text -> prints "name wall_s elapsed_ms queued"
   local d="$work/$1"; rm -rf "$d"; mkdir -p "$d"; printf '%s\n' "$2" > "$d/bw.toml"
   "$bin" --config "$d/bw.toml" sources import "$work/farm/feeds.opml" >/dev/null
-  /usr/bin/time -f "%e" -o "$d/time" "$bin" --config "$d/bw.toml" poll --once --json > "$d/out"
+  /usr/bin/time -f "%e %U %S" -o "$d/time" "$bin" --config "$d/bw.toml" poll --once --json > "$d/out"
   local queued
   queued=$("$bin" --config "$d/bw.toml" alerts list --limit 0 --json | wc -l)
-  printf '%-10s wall_s %6.2f poll_ms %6d deliveries %6d\n' "$1" "$(cat "$d/time")" \
-    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["elapsed_ms"])' "$d/out")" "$queued"
+  local wall user sys
+  read -r wall user sys < "$d/time"
+  printf '%-10s wall_s %6.2f poll_ms %6d deliveries %6d cpu_s %6.2f\n' "$1" "$wall" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["elapsed_ms"])' "$d/out")" "$queued" \
+    "$(echo "$user + $sys" | bc -l)"
 }
 for _ in $(seq "$runs"); do
   one plain "$base"
@@ -72,4 +75,6 @@ print(f"median wall: plain {med('plain', 2):.2f} s, alerts {med('alerts', 2):.2f
       f"-> alerts/plain {med('alerts', 2) / med('plain', 2):.3f}")
 print(f"median poll phase: plain {med('plain', 4):.0f} ms, alerts {med('alerts', 4):.0f} ms "
       f"-> alerts/plain {med('alerts', 4) / med('plain', 4):.3f}")
+print(f"median CPU: plain {med('plain', 8):.2f} s, alerts {med('alerts', 8):.2f} s "
+      f"-> alerts/plain {med('alerts', 8) / med('plain', 8):.3f}")
 PY
