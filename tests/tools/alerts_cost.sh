@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What alert rules cost a cold poll: the same farm polled with no rules, then with two alert rules
 # and a signed webhook destination (a local receiver answering 200), alternately, each from an empty
-# database. Prints each run's wall time, the poll phase (`elapsed_ms`), the deliveries queued, and
-# the median ratios (wall, poll phase, CPU: the last is the steadiest on a busy machine). The poll phase is what the rules cost at ingest (routing every new brief, writing
-# outbox rows in the brief's transaction); the deliveries themselves go out afterwards and are not
-# counted (`poll_once_timeout_secs = 0` leaves them queued).
+# database. Prints each run's wall time, the poll phase (`elapsed_ms`), the deliveries queued and the
+# CPU time, then the median ratios (CPU is the steadiest on a busy machine). The poll phase is what
+# the rules cost at ingest (routing every new brief, writing outbox rows in the brief's
+# transaction); the deliveries themselves go out afterwards and are not counted
+# (`poll_once_timeout_secs = 0` leaves them queued).
 #   tests/tools/alerts_cost.sh BRIEFWATCH_BIN [RUNS] [FEEDS] [ITEMS]
 # Needs ../shared/bench (the feed farm), nginx (nginx-light) and python3.
 set -euo pipefail
