@@ -238,7 +238,19 @@ impl Store {
             });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().ctx("starting a migration")?;
+            // IMMEDIATE, and the version read again inside: another process opening the same new
+            // database at the same moment (the daemon and a CLI command) waits here and then finds
+            // the step done, instead of applying it twice.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .ctx("starting a migration")?;
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .ctx("reading the schema version")?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql).ctx("applying a migration")?;
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .ctx("recording the schema version")?;
@@ -325,6 +337,29 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn two_processes_creating_the_same_database_at_once_both_succeed() {
+        // Regression: the daemon and a CLI command opening a new database together both applied
+        // migration 1 ("table stories already exists").
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("bw.db");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for t in opened {
+                t.join().unwrap().unwrap();
+            }
+        }
     }
 
     #[test]

@@ -620,3 +620,53 @@ async fn delivery_latency_from_stored_to_received() {
     );
     assert_eq!(lat.len(), 100);
 }
+
+#[tokio::test]
+async fn sighup_adds_a_rule_and_destination_to_the_running_daemon() {
+    let s = setup(&[OTHER], "").await;
+    let with_source = |extra: &str| {
+        config(&s.origin, &s.receiver.host_port(), &[], extra).replace(
+            "\n[delivery]",
+            &format!(
+                "\n[[sources]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1s\"\n\n[delivery]",
+                s.origin.url("/wire.xml")
+            ),
+        )
+    };
+    s.ws.write_config(&with_source(""));
+    let mut daemon = s.ws.spawn(&["run"]);
+    let start = Instant::now();
+    while s.ws.briefs().await.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.ws.write_config(&with_source(PLOTS_RULE));
+    daemon.signal("HUP");
+    // Wait for the reload to land before the matching brief is published.
+    let start = Instant::now();
+    while !daemon.output_so_far().contains("config reloaded") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.origin
+        .publish("/wire.xml", rss(&[OTHER, PLOT]), "application/rss+xml");
+    let seen = s
+        .receiver
+        .wait_for("/hook", 1, Duration::from_secs(20))
+        .await;
+    assert_eq!(seen[0].json()["brief"]["title"], PLOT_TITLE);
+    assert!(seen[0].signature_ok(SECRET));
+    daemon.signal("TERM");
+    daemon
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("stopped");
+}

@@ -92,3 +92,33 @@ async fn check_config_rejects_a_duplicate_source_name_with_exit_2() {
         run.describe()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_names_the_rule_and_key_of_bad_alert_rules_and_destinations() {
+    let (_server, spec) = valid_spec().await;
+    let ws = Workspace::new();
+    let mut text = spec.render();
+    text.push_str(
+        "\n[[destinations]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"https://hooks.example/x\"\n\
+         secret_env = \"BRIEFWATCH_IT_NO_SUCH_SECRET\"\n\n\
+         [[alerts]]\nname = \"plots\"\ntopics = [\"assasination_plot\"]\ndestinations = [\"pager\"]\n",
+    );
+    ws.write_config(&text);
+    let run = ws.bw(&["check-config"]).await;
+    assert_rejected(&ws, &run);
+    for needle in [
+        "destinations[0].secret_file",
+        "BRIEFWATCH_IT_NO_SUCH_SECRET is not set",
+        "alerts[0].topics",
+        "\"assasination_plot\"",
+        "alerts[0].destinations",
+        "\"pager\"",
+        "rule \"plots\"",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "missing {needle:?}\n{}",
+            run.describe()
+        );
+    }
+}
