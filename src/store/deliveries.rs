@@ -177,6 +177,16 @@ pub fn new_delivery_id() -> String {
     format!("msg_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// The `alerted` key of (rule, destination, topic).
+fn alerted_key(rule: &str, destination: &str, topic: &str) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [rule, destination, topic] {
+        h.update(part.as_bytes());
+        h.update(&[0]);
+    }
+    h.digest() as i64
+}
+
 /// Writes the outbox rows a new brief triggers, inside the transaction that inserts it. Returns how
 /// many were written.
 pub(super) fn fan_out(
@@ -211,12 +221,9 @@ pub(super) fn fan_out(
             let mut fresh = 0;
             for topic in &keys {
                 fresh += tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO alerted (story_id, rule, destination, topic, delivery_id)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )
+                    .prepare_cached("INSERT OR IGNORE INTO alerted (story_id, key) VALUES (?1, ?2)")
                     .ctx(op)?
-                    .execute(params![story_id, m.rule.name, dest, topic, id])
+                    .execute(params![story_id, alerted_key(&m.rule.name, dest, topic)])
                     .ctx(op)?;
             }
             if fresh == 0 {

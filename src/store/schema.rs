@@ -174,13 +174,11 @@ CREATE INDEX deliveries_sent ON deliveries (rule, destination, delivered_at) WHE
 CREATE INDEX deliveries_held ON deliveries (rule, destination) WHERE state = 'held';
 CREATE INDEX deliveries_by_summary ON deliveries (merged_into) WHERE merged_into IS NOT NULL;
 CREATE TABLE alerted (
-    story_id    INTEGER NOT NULL,
-    rule        TEXT NOT NULL,
-    destination TEXT NOT NULL,
-    -- A matched topic id, or '' for a rule without topics.
-    topic       TEXT NOT NULL,
-    delivery_id TEXT NOT NULL,
-    PRIMARY KEY (story_id, rule, destination, topic)
+    story_id INTEGER NOT NULL,
+    -- xxh3 of rule, destination and matched topic ('' for a rule without topics), NUL-separated:
+    -- a small integer key instead of three text columns in a table that gains a row per alert.
+    key      INTEGER NOT NULL,
+    PRIMARY KEY (story_id, key)
 ) WITHOUT ROWID;
 -- Destinations switched off by a 410 Gone; their deliveries wait until `alerts enable`.
 CREATE TABLE destination_state (
