@@ -10,7 +10,9 @@
 //! - [`webhook`], [`slack`], [`discord`], [`teams`], [`ntfy`]: one renderer per destination kind,
 //!   each `render(&Message, &Options) -> Rendered`.
 //! - [`dispatcher`]: the outbox delivered: claims, throttles, retries, dead letters.
+//! - [`digest`]: digest emails' schedules and rendering (subject, text and HTML), without sending.
 
+pub mod digest;
 pub mod discord;
 pub mod dispatcher;
 pub mod escape;
