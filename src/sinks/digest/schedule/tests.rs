@@ -25,6 +25,13 @@ fn fires(s: &Schedule, mut t: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
 
 /// Checks that `previous_at_or_before` finds every fire time exactly, and the one before it a
 /// second earlier.
+/// The fire times after `from` are `expected`, and `previous_at_or_before` agrees with each.
+fn assert_fires(s: &Schedule, from: DateTime<Utc>, expected: &[DateTime<Utc>]) {
+    let got = fires(s, from, expected.len());
+    assert_eq!(got, expected);
+    assert_previous_agrees(s, &got);
+}
+
 fn assert_previous_agrees(s: &Schedule, fire_times: &[DateTime<Utc>]) {
     for pair in fire_times.windows(2) {
         assert_eq!(s.previous_at_or_before(pair[1]), Some(pair[1]), "{s}");
@@ -217,32 +224,30 @@ fn daily_in_the_spring_gap_fires_when_the_gap_ends() {
 
     // New York: 02:00 EST jumps to 03:00 EDT, so 02:30 does not exist on 8 March.
     let ny = schedule("daily 02:30 America/New_York");
-    let got = fires(&ny, utc(2026, 3, 6, 18, 0), 3);
-    assert_eq!(
-        got,
-        [
+    assert_fires(
+        &ny,
+        utc(2026, 3, 6, 18, 0),
+        &[
             utc(2026, 3, 7, 7, 30),
             utc(2026, 3, 8, 7, 0),
-            utc(2026, 3, 9, 6, 30)
-        ]
+            utc(2026, 3, 9, 6, 30),
+        ],
     );
-    assert_previous_agrees(&ny, &got);
 }
 
 #[test]
 fn daily_in_the_autumn_overlap_fires_once_at_the_first_occurrence() {
     // New York: 01:30 happens twice on 1 November (EDT 05:30 UTC, then EST 06:30 UTC).
     let ny = schedule("daily 01:30 America/New_York");
-    let got = fires(&ny, utc(2026, 10, 30, 18, 0), 3);
-    assert_eq!(
-        got,
-        [
+    assert_fires(
+        &ny,
+        utc(2026, 10, 30, 18, 0),
+        &[
             utc(2026, 10, 31, 5, 30),
             utc(2026, 11, 1, 5, 30),
-            utc(2026, 11, 2, 6, 30)
-        ]
+            utc(2026, 11, 2, 6, 30),
+        ],
     );
-    assert_previous_agrees(&ny, &got);
     // The second 01:30 is not a fire time.
     assert_eq!(
         ny.previous_at_or_before(utc(2026, 11, 1, 6, 30)),
@@ -251,16 +256,15 @@ fn daily_in_the_autumn_overlap_fires_once_at_the_first_occurrence() {
 
     // London: 01:30 happens twice on 25 October (BST 00:30 UTC, then GMT 01:30 UTC).
     let london = schedule("daily 01:30 Europe/London");
-    let got = fires(&london, utc(2026, 10, 23, 12, 0), 3);
-    assert_eq!(
-        got,
-        [
+    assert_fires(
+        &london,
+        utc(2026, 10, 23, 12, 0),
+        &[
             utc(2026, 10, 24, 0, 30),
             utc(2026, 10, 25, 0, 30),
-            utc(2026, 10, 26, 1, 30)
-        ]
+            utc(2026, 10, 26, 1, 30),
+        ],
     );
-    assert_previous_agrees(&london, &got);
 }
 
 #[test]
@@ -287,18 +291,17 @@ fn weekly_follows_local_time_across_transitions() {
 fn every_6h_fires_at_0_6_12_18_utc_whatever_the_local_clock_does() {
     let s = schedule("every 6h");
     // Across the London spring transition: still every six hours in UTC.
-    let got = fires(&s, utc(2026, 3, 28, 23, 59), 5);
-    assert_eq!(
-        got,
-        [
+    assert_fires(
+        &s,
+        utc(2026, 3, 28, 23, 59),
+        &[
             utc(2026, 3, 29, 0, 0),
             utc(2026, 3, 29, 6, 0),
             utc(2026, 3, 29, 12, 0),
             utc(2026, 3, 29, 18, 0),
             utc(2026, 3, 30, 0, 0),
-        ]
+        ],
     );
-    assert_previous_agrees(&s, &got);
     assert_eq!(
         s.next_after(utc(2026, 3, 29, 6, 0)),
         utc(2026, 3, 29, 12, 0)
