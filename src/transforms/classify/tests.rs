@@ -231,6 +231,48 @@ fn default_pack_tags_a_typical_brief() {
 }
 
 #[test]
+fn default_pack_gives_a_short_brief_its_topic_from_one_core_term_in_the_body() {
+    // Most feed entries are a headline and a sentence: one unambiguous term must be enough.
+    let c = Classifier::new(Pack::default_pack(), None);
+    let got = c.classify(
+        "Weekend in the north",
+        "Two engineers were kidnapped near the border.",
+    );
+    assert_eq!(ids(&got), ["hostages"]);
+    let got = c.classify(
+        "Market day in the capital",
+        "A suicide bomber struck a crowded square.",
+    );
+    assert!(ids(&got).contains(&"terrorism"), "{:?}", ids(&got));
+}
+
+#[test]
+fn default_pack_needs_more_than_one_weak_term_in_the_headline() {
+    // A weak, ambiguous word ("campaign", "rally") in the headline alone is not a topic.
+    let c = Classifier::new(Pack::default_pack(), None);
+    let got = c.classify(
+        "Campaign for a new library",
+        "Readers gave books to the town.",
+    );
+    assert!(ids(&got).is_empty(), "{:?}", ids(&got));
+}
+
+#[test]
+fn default_pack_knows_common_inflections_and_synonyms_of_its_topics() {
+    let c = Classifier::new(Pack::default_pack(), None);
+    let got = c.classify(
+        "Saboteurs blow up a pipeline",
+        "The line carried oil to the port.",
+    );
+    assert!(ids(&got).contains(&"terrorism"), "{:?}", ids(&got));
+    let got = c.classify(
+        "Envoys meet",
+        "The two foreign ministers discussed the peace process.",
+    );
+    assert!(ids(&got).contains(&"diplomacy"), "{:?}", ids(&got));
+}
+
+#[test]
 fn single_label_pack_always_returns_one_topic() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
