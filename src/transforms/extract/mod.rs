@@ -221,8 +221,13 @@ fn automatic_body(html: &str, url: Option<&Url>, steps: &Steps, article: &mut Ar
     }
     // One block or none: for short articles trafilatura's baseline runs paragraphs together
     // ("said.The backlog"); the page's own blocks keep them apart where they hold the same text.
+    // The baseline also runs in the headline and date, which the blocks leave out: the blocks must
+    // lie almost wholly in the text and cover most of it.
     let blocks = blocks::text_blocks(&Html::parse_document(html));
-    match segment::agreeing(&blocks, &found.text) {
+    if segment::contained_share(&blocks, &found.text) < 0.9 {
+        return found;
+    }
+    match segment::agreeing_over(&blocks, &found.text, 0.6) {
         Some(text) if text.contains("\n\n") => Cleaned { text, html: None },
         _ => found,
     }

@@ -30,12 +30,17 @@ fn find_run(hay: &[&str], needle: &[&str], from: usize, limit: usize) -> Option<
 /// The paragraphs of `segmented` (separated by blank lines) whose words occur, in order, in
 /// `reference`, joined by blank lines; `None` when they cover less than 90% of `reference`'s words.
 pub(super) fn agreeing(segmented: &str, reference: &str) -> Option<String> {
+    agreeing_over(segmented, reference, MIN_COVER)
+}
+
+/// Like [`agreeing`], with the share of `reference`'s words to cover given.
+pub(super) fn agreeing_over(segmented: &str, reference: &str, min_cover: f64) -> Option<String> {
     let hay = words(reference);
     if hay.is_empty() {
         return None;
     }
     let (kept, covered) = align(segmented, &hay);
-    (covered as f64 >= MIN_COVER * hay.len() as f64).then(|| kept.join("\n\n"))
+    (covered as f64 >= min_cover * hay.len() as f64).then(|| kept.join("\n\n"))
 }
 
 /// The share of `part`'s words that occur, paragraph by paragraph and in order, in `whole`.

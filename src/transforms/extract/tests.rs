@@ -275,3 +275,14 @@ fn navigation_never_replaces_a_one_block_text() {
     assert!(a.text.contains("Negotiators"), "{}", a.text);
     assert!(!a.text.contains("Section 3"), "{}", a.text);
 }
+
+#[test]
+fn a_short_article_run_together_keeps_its_paragraph_break() {
+    // Too short for trafilatura's main pass: its baseline joins headline, date and paragraphs.
+    let html = format!(
+        r#"<!DOCTYPE html><html><head><title>Talks resume</title></head><body><nav><a href="/">Home</a></nav>
+<article><h1>Talks resume</h1><time datetime="2026-10-30T08:15:00Z">30 October</time><p>{LEDE}</p><p>{SECOND}</p></article></body></html>"#
+    );
+    let a = extract(&html, None);
+    assert_eq!(a.text, format!("{LEDE}\n\n{SECOND}"));
+}
