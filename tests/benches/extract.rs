@@ -6,9 +6,10 @@
 //! PAGES_DIR=/tmp/readability PASSES=5 cargo bench --bench extract
 //! ```
 //!
-//! Pages are `PAGES_DIR/*/source.html` (the layout of Mozilla Readability's test pages). When the
-//! folder is absent or empty the bench says so and measures synthetic news pages generated here
-//! instead (mega-menu, inline scripts, cookie banner, 20-60 paragraphs, related links, footer; 30-110 KB).
+//! Pages are `PAGES_DIR/*/source.html` or `PAGES_DIR/test-pages/*/source.html` (the layout of
+//! Mozilla Readability's test pages). When the folder is absent or empty the bench says so and
+//! measures synthetic news pages generated here instead (mega-menu, inline scripts, cookie banner,
+//! 20-60 paragraphs, related links, footer; 30-110 KB).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -83,7 +84,10 @@ fn report(label: &str, pages: usize, bytes: usize, start: Instant) {
     );
 }
 
+/// `DIR/*/source.html`, or `DIR/test-pages/*/source.html` (the corpus folder as shared).
 fn load(dir: &Path) -> std::io::Result<Vec<String>> {
+    let nested = dir.join("test-pages");
+    let dir = if nested.is_dir() { &nested } else { dir };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path().join("source.html"))

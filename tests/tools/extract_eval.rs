@@ -9,33 +9,55 @@
 //! ```
 //!
 //! `readability` prints, per page and in total, precision, recall and F1 of the extracted text against
-//! the text of `expected.html` (pages without one count for titles only), scored as the article-extraction benchmark scores (`aeb_score.py`):
+//! the text of `expected.html` (pages without one count for metadata only), scored as the
+//! article-extraction benchmark scores (`aeb_score.py`):
 //! 4-gram shingles of `\w+` tokens, each page's true/false positives and negatives normalised to sum 1,
-//! P/R/F1 over the sums. It also prints title accuracy: the extracted title equals
-//! `expected-metadata.json`'s, whitespace collapsed. With a third argument it also writes the
-//! predictions in the benchmark's format. When the folder is absent the runner says so and exits 0.
+//! P/R/F1 over the sums. It also prints title and byline agreement with `expected-metadata.json`
+//! (whitespace collapsed; no value agrees with `null`), over all pages and over those with a value.
+//! With a third argument it also writes the predictions in the benchmark's format. When the folder
+//! is absent the runner says so and exits 0.
+//!
+//! `--without STEP,...` (before the mode) turns off steps of our own around rs-trafilatura (see
+//! `briefwatch::transforms::extract::Steps`), to measure what each is worth.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use briefwatch::transforms::clean::html_to_text;
-use briefwatch::transforms::extract::{decode_html, extract};
+use briefwatch::transforms::extract::{Selectors, Steps, decode_html, extract_steps};
 use serde_json::{Value, json};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut steps = Steps::default();
+    if let Some(i) = args.iter().position(|a| a == "--without") {
+        let names = args.get(i + 1).cloned().unwrap_or_default();
+        args.drain(i..(i + 2).min(args.len()));
+        for name in names.split(',').filter(|n| !n.is_empty()) {
+            match steps.switch(name) {
+                Some(on) => *on = false,
+                None => {
+                    eprintln!("unknown step {name:?}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    }
+    let steps = &steps;
     match args
         .iter()
         .map(String::as_str)
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["readability", dir, rest @ ..] => readability(Path::new(dir), rest.first().copied()),
-        ["aeb", dir, out] => aeb(Path::new(dir), Path::new(out)),
+        ["readability", dir, rest @ ..] => {
+            readability(Path::new(dir), rest.first().copied(), steps)
+        }
+        ["aeb", dir, out] => aeb(Path::new(dir), Path::new(out), steps),
         _ => {
             eprintln!(
-                "usage: extract_eval readability DIR [PREDICTIONS.json] | aeb HTML_DIR OUT.json"
+                "usage: extract_eval [--without STEP,...] readability DIR [PREDICTIONS.json] | aeb HTML_DIR OUT.json"
             );
             std::process::exit(2);
         }
@@ -102,7 +124,59 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn readability(dir: &Path, predictions: Option<&str>) {
+/// The article as [`extract`](briefwatch::transforms::extract::extract) finds it, with only `steps` of our own.
+fn run(html: &str, steps: &Steps) -> briefwatch::transforms::extract::Article {
+    extract_steps(html, None, &Selectors::default(), steps)
+}
+
+/// How often an extracted field equals the expected one (whitespace collapsed; an absent value
+/// agrees with an expected `null`).
+#[derive(Default)]
+struct Agreement {
+    pages: usize,
+    equal: usize,
+    /// Pages with an expected value, and how many of those were found exactly.
+    expected: usize,
+    found: usize,
+}
+
+impl std::fmt::Display for Agreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+        write!(
+            f,
+            "agree {}/{} ({:.1}%); expected non-null {}/{} ({:.1}%)",
+            self.equal,
+            self.pages,
+            pct(self.equal, self.pages),
+            self.found,
+            self.expected,
+            pct(self.found, self.expected)
+        )
+    }
+}
+
+/// Counts one page's field; prints the disagreement; returns the mark for the page's line.
+fn agree(tally: &mut Agreement, field: &str, got: Option<&str>, want: &Value) -> &'static str {
+    let got = got.map(one_line).filter(|g| !g.is_empty());
+    let want = want.as_str().map(one_line).filter(|w| !w.is_empty());
+    tally.pages += 1;
+    let ok = got == want;
+    tally.equal += usize::from(ok);
+    if want.is_some() {
+        tally.expected += 1;
+        tally.found += usize::from(ok);
+    }
+    if !ok {
+        println!("    {field} {got:?} expected {want:?}");
+    }
+    if ok { "ok" } else { "MISS" }
+}
+
+fn readability(dir: &Path, predictions: Option<&str>, steps: &Steps) {
+    // The corpus folder or its `test-pages` folder.
+    let nested = dir.join("test-pages");
+    let dir = if nested.is_dir() { &nested } else { dir };
     let Ok(entries) = std::fs::read_dir(dir) else {
         println!("{}: absent; nothing to evaluate", dir.display());
         return;
@@ -114,7 +188,8 @@ fn readability(dir: &Path, predictions: Option<&str>) {
         .collect();
     pages.sort();
     let (mut tp, mut fp, mut fneg) = (0.0, 0.0, 0.0);
-    let (mut scored, mut titled, mut titles_ok) = (0, 0, 0);
+    let mut scored = 0;
+    let (mut titles, mut bylines) = (Agreement::default(), Agreement::default());
     let mut preds = serde_json::Map::new();
     for page in &pages {
         let name = page.file_name().unwrap_or_default().to_string_lossy();
@@ -122,7 +197,7 @@ fn readability(dir: &Path, predictions: Option<&str>) {
             &std::fs::read(page.join("source.html")).unwrap_or_default(),
             None,
         );
-        let article = extract(&source, None);
+        let article = run(&source, steps);
         let expected = std::fs::read_to_string(page.join("expected.html")).ok();
         let mut quality = "no expected.html".to_string();
         if let Some(expected) = &expected {
@@ -136,30 +211,31 @@ fn readability(dir: &Path, predictions: Option<&str>) {
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or(Value::Null);
-        let mut title_mark = "-";
-        if let Some(want) = meta["title"].as_str() {
-            titled += 1;
-            let ok = article.title.as_deref().map(one_line) == Some(one_line(want));
-            titles_ok += usize::from(ok);
-            title_mark = if ok { "ok" } else { "MISS" };
-            if !ok {
-                println!("    title {:?} expected {:?}", article.title, want);
-            }
-        }
-        println!("{name:40} {quality:26} title {title_mark}");
+        let title_mark = agree(
+            &mut titles,
+            "title",
+            article.title.as_deref(),
+            &meta["title"],
+        );
+        let byline_mark = agree(
+            &mut bylines,
+            "byline",
+            article.byline.as_deref(),
+            &meta["byline"],
+        );
+        println!("{name:40} {quality:26} title {title_mark:4} byline {byline_mark}");
         preds.insert(name.into_owned(), json!({ "articleBody": article.text }));
     }
     let (p, r, f) = prf(tp, fp, fneg);
-    println!(
-        "{scored} pages scored: precision {p:.3} recall {r:.3} f1 {f:.3}; titles {titles_ok}/{titled} ({:.1}%)",
-        100.0 * titles_ok as f64 / titled.max(1) as f64
-    );
+    println!("{scored} pages scored: precision {p:.3} recall {r:.3} f1 {f:.3}");
+    println!("titles  {titles}");
+    println!("bylines {bylines}");
     if let Some(out) = predictions {
         write_json(Path::new(out), &Value::Object(preds));
     }
 }
 
-fn aeb(dir: &Path, out: &Path) {
+fn aeb(dir: &Path, out: &Path, steps: &Steps) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         println!("{}: absent; nothing to predict", dir.display());
         return;
@@ -192,7 +268,7 @@ fn aeb(dir: &Path, out: &Path) {
             }
             bytes = plain;
         }
-        let article = extract(&decode_html(&bytes, None), None);
+        let article = run(&decode_html(&bytes, None), steps);
         preds.insert(id, json!({ "articleBody": article.text }));
     }
     println!("{} predictions", preds.len());

@@ -2,13 +2,16 @@
 //! sanitised HTML rendering, and its metadata (title, byline, publication date, language).
 //!
 //! The body comes from rs-trafilatura (the strongest Rust extractor on the article-extraction
-//! benchmark), re-rendered through our own [`crate::transforms::clean`] so that text and HTML follow
-//! the project's conventions; per-site CSS selectors override it. Metadata comes from our own single
-//! tokenizer pass ([`meta`]) with trafilatura's findings as a fallback. Pure: no I/O.
+//! benchmark): its plain text decides what is content; its HTML, re-rendered through our own
+//! [`crate::transforms::clean`], gives paragraphs and markup where it agrees with that text
+//! ([`segment`]); a body the page declares with schema.org microdata bounds it ([`blocks`]).
+//! Per-site CSS selectors override all of it. Metadata comes from our own single tokenizer pass
+//! ([`meta`]) with trafilatura's findings as a fallback. Does not fetch: pure, no I/O.
 
 mod blocks;
 mod fields;
 mod meta;
+mod segment;
 #[cfg(test)]
 mod tests;
 
@@ -33,7 +36,7 @@ pub struct Article {
     pub text: String,
     /// The main content as sanitised HTML (see [`crate::transforms::clean`]), headline included;
     /// `None` when [`crate::transforms::clean::paragraphs_html`] of `text` is to be used instead (the
-    /// content is only paragraphs, or page furniture had to be dropped from the text).
+    /// content is only paragraphs, or lines of trafilatura's HTML had to be dropped from the text).
     pub html: Option<String>,
     /// The page's language tag (`en`, `fr-FR`...), when it declares one.
     pub lang: Option<String>,
@@ -62,6 +65,56 @@ impl Selectors {
     }
 }
 
+/// Which of our own steps around rs-trafilatura run. [`Steps::default`] is what [`extract`] does;
+/// the others exist to measure what each step is worth (`extract_eval --without ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    /// Tell rs-trafilatura the page is an article instead of running its page-type classifier.
+    pub article_hint: bool,
+    /// When trafilatura finds one block or none, prefer the page's own text blocks.
+    pub block_fallback: bool,
+    /// Remove a first paragraph that repeats the title.
+    pub drop_title_heading: bool,
+    /// Re-render trafilatura's HTML through [`crate::transforms::clean`] (else take its plain text).
+    pub clean_render: bool,
+    /// Keep only the rendered paragraphs whose words occur in trafilatura's plain text (which
+    /// leaves out captions, datelines and "read next" lines its HTML still has).
+    pub text_agreement: bool,
+    /// When the page marks one element `itemprop="articleBody"` and trafilatura's text holds that
+    /// body and much more besides (teasers, listings, comments), keep the declared body.
+    pub declared_body: bool,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Self {
+            article_hint: true,
+            block_fallback: true,
+            drop_title_heading: true,
+            clean_render: true,
+            text_agreement: true,
+            declared_body: true,
+        }
+    }
+}
+
+impl Steps {
+    /// The named step's switch (`article_hint`, `block_fallback`,
+    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`), for command-line
+    /// ablation.
+    pub fn switch(&mut self, name: &str) -> Option<&mut bool> {
+        match name {
+            "article_hint" => Some(&mut self.article_hint),
+            "block_fallback" => Some(&mut self.block_fallback),
+            "drop_title_heading" => Some(&mut self.drop_title_heading),
+            "clean_render" => Some(&mut self.clean_render),
+            "text_agreement" => Some(&mut self.text_agreement),
+            "declared_body" => Some(&mut self.declared_body),
+            _ => None,
+        }
+    }
+}
+
 /// Extracts the article from a whole HTML page; `url` (the page's address) resolves relative links.
 pub fn extract(html: &str, url: Option<&Url>) -> Article {
     extract_with(html, url, &Selectors::default())
@@ -69,6 +122,16 @@ pub fn extract(html: &str, url: Option<&Url>) -> Article {
 
 /// Like [`extract`], with per-site selectors taking precedence where they match.
 pub fn extract_with(html: &str, url: Option<&Url>, selectors: &Selectors) -> Article {
+    extract_steps(html, url, selectors, &Steps::default())
+}
+
+/// Like [`extract_with`], running only the given [`Steps`] of our own.
+pub fn extract_steps(
+    html: &str,
+    url: Option<&Url>,
+    selectors: &Selectors,
+    steps: &Steps,
+) -> Article {
     let page = meta::scan(html);
     let ld = fields::json_ld_article(&page.json_ld);
     let mut article = Article {
@@ -85,29 +148,30 @@ pub fn extract_with(html: &str, url: Option<&Url>, selectors: &Selectors) -> Art
     }
     let cleaned = match body {
         Some(c) => c,
-        None => automatic_body(html, url, &mut article),
+        None => automatic_body(html, url, steps, &mut article),
     };
-    article.text = drop_boilerplate(&cleaned.text);
-    article.html = if article.text.len() == cleaned.text.len() {
-        cleaned.html
-    } else {
-        // Furniture was dropped from the text: the HTML is rebuilt from what is left.
-        None
-    };
-    if let Some(title) = &article.title {
+    article.text = cleaned.text;
+    article.html = cleaned.html;
+    if let Some(title) = article
+        .title
+        .as_deref()
+        .filter(|_| steps.drop_title_heading)
+    {
         drop_title_heading(&mut article.text, title);
     }
     article
 }
 
 /// Runs rs-trafilatura on the page; fills metadata it found that our own pass did not.
-fn automatic_body(html: &str, url: Option<&Url>, article: &mut Article) -> Cleaned {
+fn automatic_body(html: &str, url: Option<&Url>, steps: &Steps, article: &mut Article) -> Cleaned {
     let options = rs_trafilatura::Options {
         url: url.map(Url::to_string),
         // Pages handed to extraction are briefs, i.e. articles: skipping trafilatura's page-type
         // classifier (URL rules, HTML signals, a gradient-boosted model) makes extraction 1.6-1.9x
         // faster, with the same output on every page of the local sample.
-        page_type: Some(rs_trafilatura::page_type::PageType::Article),
+        page_type: steps
+            .article_hint
+            .then_some(rs_trafilatura::page_type::PageType::Article),
         ..rs_trafilatura::Options::default()
     };
     let Ok(result) = rs_trafilatura::extract_with_options(html, &options) else {
@@ -126,32 +190,71 @@ fn automatic_body(html: &str, url: Option<&Url>, article: &mut Article) -> Clean
     if article.lang.is_none() {
         article.lang = m.language;
     }
-    let from_html = result
+    // Trafilatura's own text decides what is content: one line per block.
+    let text = collapse_plain(&result.content_text.replace('\n', "\n\n"));
+    let rendered = result
         .content_html
         .as_deref()
+        .filter(|_| steps.clean_render)
         .map(|h| clean_html(h, url))
         .filter(|c| !c.text.is_empty());
-    let found = match from_html {
-        Some(c) => c,
-        // Some of trafilatura's fallbacks only produce text: one line per block.
-        None => Cleaned {
-            text: collapse_plain(&result.content_text.replace('\n', "\n\n")),
-            html: None,
+    let found = match rendered {
+        Some(r) if !steps.text_agreement => r,
+        // Its HTML gives paragraph breaks and markup where it agrees with the text.
+        Some(r) => match segment::agreeing(&r.text, &text) {
+            Some(t) if t.len() == r.text.len() => r,
+            Some(t) => Cleaned {
+                text: t,
+                html: None,
+            },
+            None => Cleaned { text, html: None },
         },
+        None => Cleaned { text, html: None },
     };
-    if found.text.contains("\n\n") {
+    let found = if steps.declared_body {
+        within_declared_body(html, found)
+    } else {
+        found
+    };
+    if found.text.contains("\n\n") || !steps.block_fallback {
         return found;
     }
     // One block or none: for short articles trafilatura's baseline runs paragraphs together
-    // ("said.The backlog"); the page's own blocks keep them apart when they hold the same text.
+    // ("said.The backlog"); the page's own blocks keep them apart where they hold the same text.
+    // The baseline also runs in the headline and date, which the blocks leave out: the blocks must
+    // lie almost wholly in the text and cover most of it.
     let blocks = blocks::text_blocks(&Html::parse_document(html));
-    if blocks.contains("\n\n") && blocks.len() * 5 >= found.text.len() * 3 {
-        Cleaned {
-            text: blocks,
-            html: None,
-        }
-    } else {
-        found
+    if segment::contained_share(&blocks, &found.text) < 0.9 {
+        return found;
+    }
+    match segment::agreeing_over(&blocks, &found.text, 0.6) {
+        Some(text) if text.contains("\n\n") => Cleaned { text, html: None },
+        _ => found,
+    }
+}
+
+/// At least this many words make a declared body worth trusting.
+const MIN_DECLARED_WORDS: usize = 30;
+
+/// Narrows `found` to the page's declared article body (see [`Steps::declared_body`]) when `found`
+/// contains at least 80% of that body and is over a third longer.
+fn within_declared_body(html: &str, found: Cleaned) -> Cleaned {
+    if !html.contains("articleBody") {
+        return found;
+    }
+    let Some(body) = blocks::declared_body(&Html::parse_document(html)) else {
+        return found;
+    };
+    let (declared, total) = (segment::word_count(&body), segment::word_count(&found.text));
+    if declared < MIN_DECLARED_WORDS || total * 3 <= declared * 4 {
+        return found;
+    }
+    if segment::contained_share(&body, &found.text) < 0.8 {
+        return found;
+    }
+    Cleaned {
+        text: body,
+        html: None,
     }
 }
 
@@ -199,46 +302,6 @@ fn element_text(el: ElementRef<'_>) -> String {
         .flat_map(str::split_whitespace)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Phrases that mark a short paragraph as page furniture rather than article text.
-const BOILERPLATE: &[&str] = &[
-    "cookie",
-    "newsletter",
-    "sign up for",
-    "subscribe to",
-    "all rights reserved",
-    "previous article",
-    "next article",
-    "previous post",
-    "next post",
-    "previous story",
-    "next story",
-    "share this",
-    "share on",
-    "follow us",
-    "related articles",
-    "read more",
-];
-
-/// Drops short paragraphs that are navigation, consent or promotion text the extractor kept.
-fn drop_boilerplate(text: &str) -> String {
-    let keep = |p: &&str| {
-        let words = p.split_whitespace().count();
-        if words > 14 {
-            return true;
-        }
-        let lower = p.to_lowercase();
-        let bare = lower.trim_matches(|c: char| !c.is_alphanumeric());
-        if matches!(bare, "previous" | "next" | "prev" | "older" | "newer") {
-            return false;
-        }
-        !(lower.starts_with('©') || BOILERPLATE.iter().any(|b| lower.contains(b)))
-    };
-    text.split("\n\n")
-        .filter(keep)
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 /// Removes a first paragraph that repeats the headline (the page's `<h1>`): the title is a field

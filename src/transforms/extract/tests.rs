@@ -226,3 +226,63 @@ fn meta_property_tags_win_over_name_tags_and_dublin_core_comes_first() {
     assert_eq!(a.title.as_deref(), Some("Dublin Core property title"));
     assert_eq!(a.byline.as_deref(), Some("Dublin Core property author"));
 }
+
+/// A teaser block: a headline link and a standfirst, as "more from this site" rails carry them.
+fn teasers(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                r#"<div class="card"><h3><a href="/story/{i}">Story number {i} about the regional economy</a></h3>
+<p>Analysts and officials from several ministries discussed the outlook for exports, prices and jobs in the region during week {i}, and most expected growth to pick up slowly.</p></div>"#
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn text_outside_the_declared_article_body_is_dropped() {
+    // The body is marked with schema.org microdata; a long rail of teasers follows it in the same
+    // wrapper, with more text than the article itself.
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><title>Ceasefire agreed in Geneva talks</title></head><body>
+<div class="wrapper"><h1>Ceasefire agreed in Geneva talks</h1>
+<div itemprop="articleBody"><p>{LEDE}</p><p>{SECOND}</p><p>{THIRD}</p></div>
+<div class="more">{}</div></div></body></html>"#,
+        teasers(8)
+    );
+    let a = extract(&html, None);
+    assert!(
+        a.text.contains(LEDE) && a.text.contains(THIRD),
+        "{}",
+        a.text
+    );
+    assert!(!a.text.contains("regional economy"), "{}", a.text);
+    assert!(!a.text.contains("Analysts and officials"), "{}", a.text);
+}
+
+#[test]
+fn navigation_never_replaces_a_one_block_text() {
+    // A short article whose text is one block: the page's own blocks (here a long menu) are used
+    // for paragraph breaks only when they hold the same words.
+    let menu: String = (0..30)
+        .map(|i| format!("<li><a href=\"/s{i}\">Section {i}</a></li>"))
+        .collect();
+    let html = format!(
+        r#"<!DOCTYPE html><html><head><title>Keeper signs</title></head><body><ul class="menu">{menu}</ul>
+<div class="post-body">{LEDE} {SECOND}</div></body></html>"#
+    );
+    let a = extract(&html, None);
+    assert!(a.text.contains("Negotiators"), "{}", a.text);
+    assert!(!a.text.contains("Section 3"), "{}", a.text);
+}
+
+#[test]
+fn a_short_article_run_together_keeps_its_paragraph_break() {
+    // Too short for trafilatura's main pass: its baseline joins headline, date and paragraphs.
+    let html = format!(
+        r#"<!DOCTYPE html><html><head><title>Talks resume</title></head><body><nav><a href="/">Home</a></nav>
+<article><h1>Talks resume</h1><time datetime="2026-10-30T08:15:00Z">30 October</time><p>{LEDE}</p><p>{SECOND}</p></article></body></html>"#
+    );
+    let a = extract(&html, None);
+    assert_eq!(a.text, format!("{LEDE}\n\n{SECOND}"));
+}
