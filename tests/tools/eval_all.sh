@@ -44,7 +44,9 @@ row extraction "AEB precision / recall" "$(field "$work/aeb-score.txt" precision
 echo "== extraction: readability test pages"
 "$ex/extract_eval" readability "$corpora/extraction/readability" > "$work/read.txt" 2>&1 || true
 tail -n 3 "$work/read.txt"
-while IFS= read -r line; do row extraction "$line" "" ""; done < <(grep -E '^SUMMARY ' "$work/read.txt" | sed 's/^SUMMARY //')
+row extraction "Readability text P / R / F1" "$(grep 'pages scored' "$work/read.txt" | sed 's/.*precision \([0-9.]*\) recall \([0-9.]*\) f1 \([0-9.]*\).*/\1 \/ \2 \/ \3/')" ""
+row extraction "Readability titles" "$(grep '^titles' "$work/read.txt" | sed 's/^titles *//')" ""
+row extraction "Readability bylines" "$(grep '^bylines' "$work/read.txt" | sed 's/^bylines *//')" ""
 
 topics=$corpora/classification/briefs-topics/dev.tsv
 echo "== topics: default pack on briefs-topics dev"
