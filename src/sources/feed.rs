@@ -75,10 +75,13 @@ pub fn parse_feed(
     let thin = entries
         .iter()
         .any(|e| e.title.is_none() && e.summary.is_none() && e.content.is_none());
-    if (thin || entries.is_empty() || feed_extras::wanted(&original))
+    let gaps = entries.iter().any(|e| {
+        e.title.is_none() || (e.summary.is_none() && e.content.is_none()) || e.published.is_none()
+    });
+    if (thin || entries.is_empty() || feed_extras::wanted(&original, gaps))
         && let Some(extras) = feed_extras::scan(&original)
     {
-        title = title.or(extras.feed_title);
+        title = extras.feed_title_decoded.or(title).or(extras.feed_title);
         entries = merge_extras(entries, extras.items, url);
     }
     if let Some(bases) = entry_bases(&utf8, url, entries.len()) {
@@ -172,6 +175,9 @@ fn fill_gaps(e: &mut RawBrief, x: ItemExtras, url: &Url) {
     }
     if e.published.is_none() {
         e.published = x.date.as_deref().and_then(dates::parse_feed_date);
+    }
+    if e.updated.is_none() {
+        e.updated = x.modified.as_deref().and_then(dates::parse_feed_date);
     }
     // An empty link resolves to the feed itself: no link.
     let web = |s: &str| {
@@ -626,6 +632,57 @@ mod tests {
         assert_eq!(
             normalize(f.entries.into_iter().next().unwrap()).title,
             "Jay"
+        );
+    }
+
+    #[test]
+    fn itunes_media_and_dcterms_stand_in_for_missing_core_elements() {
+        let doc = br#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+            xmlns:media="http://search.yahoo.com/mrss/" xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+            <item><guid>g</guid><media:title>Media title</media:title><itunes:summary>Itunes summary</itunes:summary>
+            <itunes:author>Host</itunes:author><dcterms:issued>2003-12-31T10:14:55Z</dcterms:issued>
+            <dcterms:modified>2004-01-01T00:00:00Z</dcterms:modified></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let raw = f.entries.into_iter().next().unwrap();
+        assert_eq!(
+            raw.published.unwrap().to_rfc3339(),
+            "2003-12-31T10:14:55+00:00"
+        );
+        assert_eq!(
+            raw.updated.unwrap().to_rfc3339(),
+            "2004-01-01T00:00:00+00:00"
+        );
+        let b = normalize(raw);
+        assert_eq!(
+            (b.title.as_str(), b.text.as_str(), b.author.as_deref()),
+            ("Media title", "Itunes summary", Some("Host"))
+        );
+    }
+
+    #[test]
+    fn base64_feed_title_is_decoded() {
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="application/octet-stream" mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title>
+            <entry><id>urn:1</id><title>E</title></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Example <b>Atom</b>"));
+    }
+
+    #[test]
+    fn atom_elements_inside_an_rss_item_fill_its_gaps() {
+        let doc = br#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+            <item><title>T</title><atom:content type="html">&lt;p&gt;Body&lt;/p&gt;</atom:content>
+            <atom:published>2019-01-02T15:04:05Z</atom:published>
+            <atom:author><atom:name>John Doe</atom:name></atom:author></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let raw = f.entries.into_iter().next().unwrap();
+        assert_eq!(
+            raw.published.unwrap().to_rfc3339(),
+            "2019-01-02T15:04:05+00:00"
+        );
+        let b = normalize(raw);
+        assert_eq!(
+            (b.text.as_str(), b.author.as_deref()),
+            ("Body", Some("John Doe"))
         );
     }
 }
