@@ -3,7 +3,8 @@
 //! 1.0 appendix F); the HTTP `charset`; the XML declaration; `<meta charset>` anywhere in an HTML
 //! head; and, whatever was declared, bytes that are valid UTF-8 beyond ASCII are read as UTF-8 (a
 //! legacy declaration on a UTF-8 document is a common publisher mistake), while bytes that are not
-//! valid UTF-8 and declare nothing else are read as windows-1252.
+//! valid UTF-8, hold no valid multi-byte sequence and declare nothing else are read as
+//! windows-1252 (with one, they are UTF-8 with damaged bytes, read with U+FFFD).
 //!
 //! When the document was not UTF-8, its XML declaration is rewritten so that the XML parser reads the
 //! transcoded bytes as UTF-8. Does not parse XML.
@@ -67,7 +68,7 @@ fn ascii_compatible(body: &[u8], content_type: Option<&str>) -> &'static Encodin
     let valid_utf8 = std::str::from_utf8(body).is_ok();
     match declared {
         Some(enc) if enc == UTF_8 => {
-            if valid_utf8 {
+            if valid_utf8 || has_utf8_sequence(body) {
                 UTF_8
             } else {
                 WINDOWS_1252
@@ -76,8 +77,32 @@ fn ascii_compatible(body: &[u8], content_type: Option<&str>) -> &'static Encodin
         // Pure ASCII reads the same either way, so the declaration stands (and is reported).
         Some(enc) if !valid_utf8 || body.is_ascii() => enc,
         Some(_) => UTF_8,
-        None if valid_utf8 => UTF_8,
+        None if valid_utf8 || has_utf8_sequence(body) => UTF_8,
         None => WINDOWS_1252,
+    }
+}
+
+/// Whether invalid UTF-8 still holds at least one valid multi-byte sequence: then it is UTF-8 with
+/// a few damaged bytes (read with U+FFFD), not a legacy encoding, whose text practically never
+/// forms such a sequence by chance.
+fn has_utf8_sequence(body: &[u8]) -> bool {
+    let mut rest = body;
+    loop {
+        let (valid, skip) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, None),
+            Err(e) => (
+                // The prefix up to the error is valid by definition.
+                std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+                Some(e.valid_up_to() + e.error_len().unwrap_or(1)),
+            ),
+        };
+        if !valid.is_ascii() {
+            return true;
+        }
+        match skip {
+            Some(n) if n < rest.len() => rest = &rest[n..],
+            _ => return false,
+        }
     }
 }
 
@@ -288,6 +313,19 @@ mod tests {
         let (out, enc) = to_utf8(doc, None);
         assert_eq!(enc, "windows-1252");
         assert!(std::str::from_utf8(&out).unwrap().contains("Jürgen"));
+    }
+
+    #[test]
+    fn utf8_with_a_few_damaged_bytes_stays_utf8() {
+        let doc = b"<t>Caf\xff au lait, intact caf\xc3\xa9</t>";
+        let (out, enc) = to_utf8(doc, Some("text/xml; charset=utf-8"));
+        assert_eq!(enc, "UTF-8");
+        let s = std::str::from_utf8(&out).unwrap();
+        assert!(
+            s.contains("Caf\u{fffd} au lait") && s.contains("café"),
+            "{s}"
+        );
+        assert_eq!(to_utf8(doc, None).1, "UTF-8");
     }
 
     #[test]
