@@ -68,7 +68,7 @@ fn ascii_compatible(body: &[u8], content_type: Option<&str>) -> &'static Encodin
     let valid_utf8 = std::str::from_utf8(body).is_ok();
     match declared {
         Some(enc) if enc == UTF_8 => {
-            if valid_utf8 || has_utf8_sequence(body) {
+            if valid_utf8 || utf8_votes(body).0 > 0 {
                 UTF_8
             } else {
                 WINDOWS_1252
@@ -77,15 +77,21 @@ fn ascii_compatible(body: &[u8], content_type: Option<&str>) -> &'static Encodin
         // Pure ASCII reads the same either way, so the declaration stands (and is reported).
         Some(enc) if !valid_utf8 || body.is_ascii() => enc,
         Some(_) => UTF_8,
-        None if valid_utf8 || has_utf8_sequence(body) => UTF_8,
-        None => WINDOWS_1252,
+        None if valid_utf8 => UTF_8,
+        None => {
+            // Without a declaration the bytes vote: more valid multi-byte sequences than errors.
+            let (valid, invalid) = utf8_votes(body);
+            if valid > invalid { UTF_8 } else { WINDOWS_1252 }
+        }
     }
 }
 
-/// Whether invalid UTF-8 still holds at least one valid multi-byte sequence: then it is UTF-8 with
-/// a few damaged bytes (read with U+FFFD), not a legacy encoding, whose text practically never
-/// forms such a sequence by chance.
-fn has_utf8_sequence(body: &[u8]) -> bool {
+/// Valid multi-byte UTF-8 sequences and UTF-8 errors in `body`. Declared UTF-8 with at least one
+/// valid sequence is UTF-8 with damaged bytes (read with U+FFFD); legacy text forms such a
+/// sequence only by rare chance (Latin-1 `é`, no-break space, `»` does), so undeclared bytes
+/// need a majority.
+fn utf8_votes(body: &[u8]) -> (usize, usize) {
+    let (mut valid_seqs, mut errors) = (0, 0);
     let mut rest = body;
     loop {
         let (valid, skip) = match std::str::from_utf8(rest) {
@@ -96,12 +102,16 @@ fn has_utf8_sequence(body: &[u8]) -> bool {
                 Some(e.valid_up_to() + e.error_len().unwrap_or(1)),
             ),
         };
-        if !valid.is_ascii() {
-            return true;
-        }
+        valid_seqs += valid.bytes().filter(|b| *b >= 0xc0).count();
         match skip {
-            Some(n) if n < rest.len() => rest = &rest[n..],
-            _ => return false,
+            Some(n) => {
+                errors += 1;
+                if n >= rest.len() {
+                    return (valid_seqs, errors);
+                }
+                rest = &rest[n..];
+            }
+            None => return (valid_seqs, errors),
         }
     }
 }
@@ -325,7 +335,13 @@ mod tests {
             s.contains("Caf\u{fffd} au lait") && s.contains("café"),
             "{s}"
         );
-        assert_eq!(to_utf8(doc, None).1, "UTF-8");
+        // Undeclared, the bytes vote: Latin-1 "é nbsp »" happens to form one UTF-8 sequence.
+        let latin1 = b"<t>\xab\xa0dou\xe9\xa0\xbb, \xab\xa0surdou\xe9</t>";
+        assert_eq!(to_utf8(latin1, None).1, "windows-1252");
+        assert_eq!(
+            to_utf8(b"<t>caf\xc3\xa9 na\xc3\xafve \xff</t>", None).1,
+            "UTF-8"
+        );
     }
 
     #[test]
