@@ -2,8 +2,11 @@
 //! declared character sets into UTF-8, and the date formats feeds and pages use into UTC timestamps.
 //! No I/O, no parsing of documents.
 //!
-//! - [`charset`]: legacy encodings to UTF-8 (BOM, HTTP header, XML declaration, sniffing).
+//! - [`charset`]: legacy encodings and UTF-16/32 to UTF-8 (BOM, HTTP header, XML declaration,
+//!   `<meta charset>`, sniffing).
 //! - [`dates`]: lenient feed and page timestamps.
+//! - [`entities`]: undeclared HTML entities and bare ampersands repaired before the XML parser.
 
 pub mod charset;
 pub mod dates;
+pub mod entities;

@@ -3,9 +3,15 @@
 //! rest (normalise, fingerprint, classify), `persist` through the writer.
 //!
 //! Owns no state between polls; the caller (the daemon or `poll --once`) keeps the schedule. Fetching
-//! and parsing can be cancelled; a write that has started always finishes.
+//! and parsing can be cancelled; a write that has started always finishes. A panic while reading one
+//! source is caught and persisted as that source's failure (counted, backed off), never lost with
+//! its task.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use chrono::Utc;
@@ -26,7 +32,10 @@ mod expand;
 mod read;
 
 pub use expand::Expanded;
-pub use read::{Parsed, Read, ReadError, expand, fetch, parse, process, read_source};
+pub use read::{
+    Parsed, Read, ReadError, expand, fetch, panic_message, parse, process, read_source,
+    run_blocking,
+};
 
 /// How one source's poll ended, for the caller's bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +169,13 @@ pub async fn poll_source(
     let read = tokio::select! {
         r = async {
             let _slot = fetch_slots.acquire().await.ok()?;
-            Some(read_source(client, classifier, Some(writer), &src).await)
+            let read = CatchUnwind(Box::pin(read_source(client, classifier, Some(writer), &src)));
+            Some(read.await.unwrap_or_else(|message| Err(ReadError::Panicked {
+                step: "poll",
+                url: src.spec.url.to_string(),
+                message,
+                status: None,
+            })))
         } => r?,
         () = cancel.cancelled() => return None,
     };
@@ -172,6 +187,23 @@ pub async fn poll_source(
         tracing::debug!(source = %name, kind = ?poll.kind, known_entries = poll.known, elapsed_ms, "polled");
     }
     Some(poll)
+}
+
+/// A future whose panic, while it is polled, becomes `Err(message)` instead of unwinding through the
+/// task: one source's bug stays that source's failure.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    }
 }
 
 /// Step 5: records a read (or its failure) through the writer, which always completes, and brings
@@ -265,4 +297,42 @@ pub async fn poll_all(
     }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     (summary, polls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_future_is_caught_with_its_message() {
+        let caught = CatchUnwind(Box::pin(async {
+            tokio::task::yield_now().await;
+            if true {
+                panic!("inside a poll");
+            }
+            1
+        }))
+        .await;
+        assert_eq!(caught, Err("inside a poll".to_string()));
+        assert_eq!(CatchUnwind(Box::pin(async { 2 })).await, Ok(2));
+    }
+
+    #[test]
+    fn a_panic_is_recorded_as_a_failure_with_backoff() {
+        let e = ReadError::Panicked {
+            step: "parser",
+            url: "https://e.example/f.xml".into(),
+            message: "boom".into(),
+            status: Some(200),
+        };
+        let (outcome, sched) = outcomes(Err(e), 1);
+        match outcome {
+            FetchOutcome::Failed { error, status } => {
+                assert!(error.contains("parser panicked: boom"), "{error}");
+                assert_eq!(status, Some(200));
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        assert!(matches!(sched, Outcome::Failure { failures: 1, .. }));
+    }
 }

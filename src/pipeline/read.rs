@@ -1,5 +1,6 @@
 //! Reading one source, as named steps that pass structs: [`fetch`] its document, [`parse`] it into
-//! entries (a feed) or links (a listing page), [`expand`] them (article pages, further listing pages,
+//! entries (a feed) or links (a listing page) on a blocking thread, off the async workers, with a
+//! parser panic turned into this source's error ([`run_blocking`]), [`expand`] them (article pages, further listing pages,
 //! entries already stored dropped), and [`process`] what is left into classified briefs. Persisting
 //! is the caller's last step (`poll_source`). Nothing here writes; the writer is only asked what it
 //! already holds.
@@ -35,6 +36,19 @@ pub enum ReadError {
         /// The HTTP status of the response that carried it.
         status: u16,
     },
+    /// A step of reading the source panicked (a bug in a parser or here); the panic was caught and
+    /// is recorded as this source's failure, like any other.
+    #[error("{url}: {step} panicked: {message}")]
+    Panicked {
+        /// The step that panicked (`parser`, `poll`).
+        step: &'static str,
+        /// The source's URL.
+        url: String,
+        /// The panic's message.
+        message: String,
+        /// The HTTP status of the document being read, when there was one.
+        status: Option<u16>,
+    },
 }
 
 impl ReadError {
@@ -43,6 +57,7 @@ impl ReadError {
         match self {
             ReadError::Fetch(e) => e.status(),
             ReadError::Parse { status, .. } => Some(*status),
+            ReadError::Panicked { status, .. } => *status,
         }
     }
 
@@ -50,7 +65,7 @@ impl ReadError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ReadError::Fetch(e) => e.retry_after(),
-            ReadError::Parse { .. } => None,
+            ReadError::Parse { .. } | ReadError::Panicked { .. } => None,
         }
     }
 
@@ -58,7 +73,7 @@ impl ReadError {
     pub fn should_retry(&self) -> bool {
         match self {
             ReadError::Fetch(e) => e.should_retry(),
-            ReadError::Parse { .. } => true,
+            ReadError::Parse { .. } | ReadError::Panicked { .. } => true,
         }
     }
 }
@@ -90,10 +105,22 @@ pub async fn read_source(
     let Some(doc) = fetch(client, src).await? else {
         return Ok(None);
     };
-    let parsed = parse(src, &doc).map_err(|error| ReadError::Parse {
-        error,
-        status: doc.status,
-    })?;
+    let (status, url) = (doc.status, doc.url.to_string());
+    let owned_src = src.clone();
+    let (parsed, doc) = match run_blocking(move || (parse(&owned_src, &doc), doc)).await {
+        Ok((parsed, doc)) => (
+            parsed.map_err(|error| ReadError::Parse { error, status })?,
+            doc,
+        ),
+        Err(message) => {
+            return Err(ReadError::Panicked {
+                step: "parser",
+                url,
+                message,
+                status: Some(status),
+            });
+        }
+    };
     let expanded = expand(client, writer, src, parsed).await;
     let briefs = process(classifier, expanded.entries);
     Ok(Some(Read {
@@ -107,6 +134,27 @@ pub async fn read_source(
         status: doc.status,
         max_age: doc.max_age,
     }))
+}
+
+/// Runs CPU-bound work on tokio's blocking pool, so that it does not hold an async worker thread,
+/// and turns a panic inside it into `Err(message)`.
+pub async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_panic() => Err(panic_message(e.into_panic().as_ref())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The text a panic was raised with (`panic!("...")` payloads are `&str` or `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic without a message".into())
 }
 
 /// Step 1: a conditional GET of the source's document; `None` when it has not changed.
@@ -235,5 +283,38 @@ async fn drop_known(writer: &WriterHandle, src: &SourceState, entries: Vec<RawBr
             tracing::warn!(source = %src.spec.name, error = %chain(&e), "looking up known entries failed; processing them all");
             Expanded::all(entries)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_blocking_work_becomes_an_error_with_its_message() {
+        let caught = run_blocking(|| -> u32 { panic!("set_encoding() called after prefix") }).await;
+        assert_eq!(
+            caught,
+            Err("set_encoding() called after prefix".to_string())
+        );
+        let owned = run_blocking(|| -> u32 { panic!("{} bytes", 3) }).await;
+        assert_eq!(owned, Err("3 bytes".to_string()));
+        assert_eq!(run_blocking(|| 7).await, Ok(7));
+    }
+
+    #[test]
+    fn a_parser_panic_reads_as_this_sources_retryable_failure() {
+        let e = ReadError::Panicked {
+            step: "parser",
+            url: "https://e.example/feed.xml".into(),
+            message: "boom".into(),
+            status: Some(200),
+        };
+        assert_eq!(
+            e.to_string(),
+            "https://e.example/feed.xml: parser panicked: boom"
+        );
+        assert_eq!(e.status(), Some(200));
+        assert!(e.should_retry());
     }
 }

@@ -3,11 +3,14 @@
 //! Decodes legacy encodings first, resolves links to absolute URLs, keeps the publisher's ids. Does not
 //! fetch and does not clean HTML (that is `transforms`).
 
+use std::borrow::Cow;
+
 use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
-use crate::decode::{charset, dates};
+use crate::decode::{charset, dates, entities};
 use crate::model::{Markup, RawBrief};
+use crate::sources::feed_dialects;
 use crate::sources::feed_extras::{self, ItemExtras};
 
 /// A document that could not be read as a feed.
@@ -27,6 +30,8 @@ pub struct ParsedFeed {
     pub title: Option<String>,
     /// Its entries, in document order.
     pub entries: Vec<RawBrief>,
+    /// The character encoding the document was decoded from (`UTF-8`, `windows-1252`, ...).
+    pub charset: &'static str,
 }
 
 /// Parses `body` fetched from `url` (the final URL after redirects).
@@ -35,9 +40,10 @@ pub fn parse_feed(
     content_type: Option<&str>,
     url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
-    let (utf8, _) = charset::to_utf8(body, content_type);
+    let (utf8, charset) = charset::to_utf8(body, content_type);
+    let utf8 = entities::repair(utf8);
     let original = utf8.clone();
-    let utf8 = text_types(legacy_dialects(utf8));
+    let utf8 = feed_dialects::rewrite(utf8);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // An empty id tells `to_raw` that the publisher gave none; it then derives one itself.
@@ -45,10 +51,22 @@ pub fn parse_feed(
         .sanitize_content(false)
         .timestamp_parser(dates::parse_feed_date)
         .build();
-    let feed = parser.parse(&utf8[..]).map_err(|e| ParseError {
+    let failed = |e: feed_rs::parser::ParseFeedError| ParseError {
         url: url.to_string(),
         detail: e.to_string(),
-    })?;
+    };
+    let (feed, utf8, original) = match parser.parse(&utf8[..]) {
+        Ok(feed) => (feed, utf8, original),
+        // A feed wrapped in another document (an XHTML page, an envelope) is read on its own.
+        Err(e) => match feed_dialects::nested_feed(&utf8) {
+            Some(inner) => {
+                let inner = inner.to_vec();
+                let feed = parser.parse(&inner[..]).map_err(failed)?;
+                (feed, Cow::Owned(inner.clone()), Cow::Owned(inner))
+            }
+            None => return Err(failed(e)),
+        },
+    };
     let mut title = feed
         .title
         .map(|t| t.content)
@@ -57,10 +75,13 @@ pub fn parse_feed(
     let thin = entries
         .iter()
         .any(|e| e.title.is_none() && e.summary.is_none() && e.content.is_none());
-    if (thin || entries.is_empty() || feed_extras::wanted(&original))
+    let gaps = entries.iter().any(|e| {
+        e.title.is_none() || (e.summary.is_none() && e.content.is_none()) || e.published.is_none()
+    });
+    if (thin || entries.is_empty() || feed_extras::wanted(&original, gaps))
         && let Some(extras) = feed_extras::scan(&original)
     {
-        title = title.or(extras.feed_title);
+        title = extras.feed_title_decoded.or(title).or(extras.feed_title);
         entries = merge_extras(entries, extras.items, url);
     }
     if let Some(bases) = entry_bases(&utf8, url, entries.len()) {
@@ -68,7 +89,17 @@ pub fn parse_feed(
             e.base = base;
         }
     }
-    Ok(ParsedFeed { title, entries })
+    // An item with nothing in it (no id, link, title, text or author; perhaps a date) among items
+    // that have something is a template left empty, not a brief. A feed of nothing but such items
+    // is kept as written.
+    if entries.iter().any(|e| !is_blank(e)) {
+        entries.retain(|e| !is_blank(e));
+    }
+    Ok(ParsedFeed {
+        title,
+        entries,
+        charset,
+    })
 }
 
 /// Combines feed-rs's entries with the extra pass's findings: one to one when both saw the same
@@ -145,10 +176,14 @@ fn fill_gaps(e: &mut RawBrief, x: ItemExtras, url: &Url) {
     if e.published.is_none() {
         e.published = x.date.as_deref().and_then(dates::parse_feed_date);
     }
+    if e.updated.is_none() {
+        e.updated = x.modified.as_deref().and_then(dates::parse_feed_date);
+    }
+    // An empty link resolves to the feed itself: no link.
     let web = |s: &str| {
         url.join(s.trim())
             .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u != url)
     };
     if e.link.is_none() {
         e.link = x
@@ -160,140 +195,6 @@ fn fill_gaps(e: &mut RawBrief, x: ItemExtras, url: &Url) {
     if e.guid.is_none() {
         e.guid = x.about;
     }
-}
-
-/// Rewrites legacy dialects feed-rs does not recognise into their modern equivalents: Atom 0.3
-/// (namespace, `issued`/`modified`/`tagline`), RSS 0.90 (namespace), RSS 0.93/0.94 and UserLand's
-/// namespaced RSS. Only the document's head is inspected, so modern feeds cost nothing.
-fn legacy_dialects(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
-    const ATOM03: &str = "http://purl.org/atom/ns#";
-    const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
-    let head = &doc[..doc.len().min(2048)];
-    // `<feed version="0.3">` under a draft or private namespace is Atom 0.3 all the same.
-    let doc = match foreign_atom_namespace(head) {
-        Some(ns) => {
-            let ns = String::from_utf8_lossy(ns).into_owned();
-            match std::str::from_utf8(&doc) {
-                Ok(text) => std::borrow::Cow::Owned(
-                    text.replacen(
-                        &format!("xmlns=\"{ns}\""),
-                        &format!("xmlns=\"{ATOM03}\""),
-                        1,
-                    )
-                    .into_bytes(),
-                ),
-                Err(_) => doc,
-            }
-        }
-        None => doc,
-    };
-    let head = &doc[..doc.len().min(2048)];
-    let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
-    if let Some(prefix) = userland_prefix(head) {
-        // `<r:rss xmlns:r="http://backend.userland.com/rss2">`: RSS 2.0 with every element prefixed.
-        let Ok(text) = std::str::from_utf8(&doc) else {
-            return doc;
-        };
-        let out = text
-            .replace(&format!("<{prefix}:"), "<")
-            .replace(&format!("</{prefix}:"), "</");
-        return std::borrow::Cow::Owned(out.into_bytes());
-    }
-    let rules: &[(&str, &str)] = if has(ATOM03) {
-        &[
-            (ATOM03, "http://www.w3.org/2005/Atom"),
-            ("<issued>", "<published>"),
-            ("</issued>", "</published>"),
-            ("<modified>", "<updated>"),
-            ("</modified>", "</updated>"),
-            ("<tagline", "<subtitle"),
-            ("</tagline>", "</subtitle>"),
-        ]
-    } else if has(RSS090) {
-        &[(RSS090, "http://purl.org/rss/1.0/")]
-    } else if has("<rss")
-        && (has("backend.userland.com/rss") || has("version=\"0.93\"") || has("version=\"0.94\""))
-    {
-        &[
-            (" xmlns=\"http://backend.userland.com/rss2\"", ""),
-            (" xmlns=\"http://backend.userland.com/rss\"", ""),
-            ("version=\"0.93\"", "version=\"2.0\""),
-            ("version=\"0.94\"", "version=\"2.0\""),
-        ]
-    } else {
-        return doc;
-    };
-    let Ok(text) = std::str::from_utf8(&doc) else {
-        return doc;
-    };
-    let mut out = text.to_string();
-    for (from, to) in rules {
-        out = out.replace(from, to);
-    }
-    std::borrow::Cow::Owned(out.into_bytes())
-}
-
-/// The prefix bound to UserLand's RSS namespace when the root element uses it (`<r:rss`).
-fn userland_prefix(head: &[u8]) -> Option<&str> {
-    let head = std::str::from_utf8(head).ok()?;
-    let at = head.find("=\"http://backend.userland.com/rss")?;
-    let decl = &head[..at];
-    let prefix = &decl[decl.rfind("xmlns:")? + 6..];
-    let valid = !prefix.is_empty()
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    (valid && head.contains(&format!("<{prefix}:rss"))).then_some(prefix)
-}
-
-/// The default namespace of a `<feed version="0.3">` root that is neither Atom 0.3 nor 1.0.
-fn foreign_atom_namespace(head: &[u8]) -> Option<&[u8]> {
-    let start = memchr::memmem::find(head, b"<feed")?;
-    let tag = &head[start..];
-    let tag = &tag[..memchr::memchr(b'>', tag)?];
-    memchr::memmem::find(tag, b"version=\"0.3\"")?;
-    let at = memchr::memmem::find(tag, b"xmlns=\"")? + 7;
-    let ns = &tag[at..at + memchr::memchr(b'"', &tag[at..])?];
-    let known: [&[u8]; 2] = [b"http://purl.org/atom/ns#", b"http://www.w3.org/2005/Atom"];
-    (!known.contains(&ns)).then_some(ns)
-}
-
-/// Rewrites Atom text-construct types that feed-rs rejects (failing the whole document) into ones it
-/// reads: `application/octet-stream` (base64, decoded by `feed_extras`) and `text/plain` become
-/// `text`, `application/xhtml+xml` becomes `xhtml`. Out-of-line content (`<content src=...>`) keeps
-/// its type: there it is a MIME type, which feed-rs reads as one.
-fn text_types(doc: std::borrow::Cow<'_, [u8]>) -> std::borrow::Cow<'_, [u8]> {
-    const RULES: &[(&str, &str)] = &[
-        ("type=\"application/octet-stream\"", "type=\"text\""),
-        ("type=\"text/plain\"", "type=\"text\""),
-        ("type=\"application/xhtml+xml\"", "type=\"xhtml\""),
-    ];
-    let present: Vec<_> = RULES
-        .iter()
-        .filter(|(from, _)| memchr::memmem::find(&doc, from.as_bytes()).is_some())
-        .collect();
-    if present.is_empty() {
-        return doc;
-    }
-    let Ok(text) = std::str::from_utf8(&doc) else {
-        return doc;
-    };
-    let mut out = text.to_string();
-    for (from, to) in present {
-        let mut rewritten = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = rest.find(from) {
-            let tag_start = rest[..at].rfind('<').unwrap_or(0);
-            let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
-            let out_of_line = rest[tag_start..tag_end].contains(" src=");
-            rewritten.push_str(&rest[..at]);
-            rewritten.push_str(if out_of_line { from } else { to });
-            rest = &rest[at + from.len()..];
-        }
-        rewritten.push_str(rest);
-        out = rewritten;
-    }
-    std::borrow::Cow::Owned(out.into_bytes())
 }
 
 /// The base URL of each entry's content when the document uses `xml:base` (feed-rs resolves links but
@@ -433,15 +334,31 @@ fn looks_like_html(s: &str) -> bool {
         .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
 }
 
-/// The entry's alternate link (or its first link), absolute.
+/// Whether an entry carries nothing a brief could be made of.
+fn is_blank(e: &RawBrief) -> bool {
+    let empty = |m: &Option<Markup>| match m {
+        None => true,
+        Some(Markup::Html(s) | Markup::Text(s)) => s.trim().is_empty(),
+    };
+    e.guid.is_none()
+        && e.link.is_none()
+        && e.authors.is_empty()
+        && empty(&e.title)
+        && empty(&e.summary)
+        && empty(&e.content)
+}
+
+/// The entry's alternate link (or its first link), absolute. An empty `<link></link>` is no link,
+/// nor is one that resolves to the feed document itself (what an empty link becomes once resolved).
 fn pick_link(links: &[Link], base: &Url) -> Option<Url> {
+    let links: Vec<&Link> = links.iter().filter(|l| !l.href.trim().is_empty()).collect();
     let chosen = links
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
         .or_else(|| links.first())?;
     base.join(chosen.href.trim())
         .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u != base)
 }
 
 #[cfg(test)]
@@ -650,5 +567,122 @@ mod tests {
                 assert!(!b.title.contains("root:"), "{}", b.title);
             }
         }
+    }
+
+    #[test]
+    fn undeclared_html_entities_are_read_as_their_characters() {
+        let doc = br#"<rss version="2.0"><channel><title>caf&eacute;&nbsp;&hellip;</title>
+            <item><title>AT&T &ndash; x</title><guid>g</guid></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("caf\u{e9}\u{a0}\u{2026}"));
+        let b = normalize(f.entries.into_iter().next().unwrap());
+        assert_eq!(b.title, "AT&T \u{2013} x");
+    }
+
+    #[test]
+    fn rss_without_a_version_or_a_channel_parses() {
+        let doc =
+            b"<rss><channel><title>No version</title><item><title>I</title></item></channel></rss>";
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(
+            (f.title.as_deref(), f.entries.len()),
+            (Some("No version"), 1)
+        );
+        let empty = parse_feed(b"<rss version=\"2.0\">\n</rss>", None, &url()).unwrap();
+        assert!(empty.entries.is_empty());
+    }
+
+    #[test]
+    fn utf16_without_bom_parses_and_reports_its_charset() {
+        let text = r#"<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel>
+            <title>Wide</title><item><title>Ж</title><guid>g</guid></item></channel></rss>"#;
+        let doc: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let f = parse_feed(&doc, None, &url()).unwrap();
+        assert_eq!(f.charset, "UTF-16BE");
+        assert_eq!(normalize(f.entries.into_iter().next().unwrap()).title, "Ж");
+    }
+
+    #[test]
+    fn an_empty_item_among_real_ones_is_dropped_and_its_empty_link_is_no_link() {
+        let doc = br#"<rss version="2.0"><channel><title>T</title>
+            <item><title>Real</title><link>https://e.example/1</link></item>
+            <item><title></title><link></link><pubDate>Wed, 17 Oct 2018 10:30:00 GMT</pubDate>
+            <description></description></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.entries.len(), 1, "{:?}", f.entries);
+        let lone = br#"<rss version="2.0"><channel><item><link></link><author>a@e.example</author></item></channel></rss>"#;
+        let f = parse_feed(lone, None, &url()).unwrap();
+        assert_eq!(f.entries.len(), 1);
+        assert!(f.entries[0].link.is_none());
+    }
+
+    #[test]
+    fn a_feed_inside_an_xhtml_page_is_read() {
+        let doc = br#"<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body>
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>Inner</title>
+            <entry><id>urn:1</id><title>E</title></entry></feed></body></html>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!((f.title.as_deref(), f.entries.len()), (Some("Inner"), 1));
+    }
+
+    #[test]
+    fn json_feed_with_a_bare_version_number_parses() {
+        let doc = br#"{"version":"1.1","title":"J","items":[{"id":"1","title":"Jay","content_text":"x"}]}"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(
+            normalize(f.entries.into_iter().next().unwrap()).title,
+            "Jay"
+        );
+    }
+
+    #[test]
+    fn itunes_media_and_dcterms_stand_in_for_missing_core_elements() {
+        let doc = br#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+            xmlns:media="http://search.yahoo.com/mrss/" xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+            <item><guid>g</guid><media:title>Media title</media:title><itunes:summary>Itunes summary</itunes:summary>
+            <itunes:author>Host</itunes:author><dcterms:issued>2003-12-31T10:14:55Z</dcterms:issued>
+            <dcterms:modified>2004-01-01T00:00:00Z</dcterms:modified></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let raw = f.entries.into_iter().next().unwrap();
+        assert_eq!(
+            raw.published.unwrap().to_rfc3339(),
+            "2003-12-31T10:14:55+00:00"
+        );
+        assert_eq!(
+            raw.updated.unwrap().to_rfc3339(),
+            "2004-01-01T00:00:00+00:00"
+        );
+        let b = normalize(raw);
+        assert_eq!(
+            (b.title.as_str(), b.text.as_str(), b.author.as_deref()),
+            ("Media title", "Itunes summary", Some("Host"))
+        );
+    }
+
+    #[test]
+    fn base64_feed_title_is_decoded() {
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="application/octet-stream" mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title>
+            <entry><id>urn:1</id><title>E</title></entry></feed>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Example <b>Atom</b>"));
+    }
+
+    #[test]
+    fn atom_elements_inside_an_rss_item_fill_its_gaps() {
+        let doc = br#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+            <item><title>T</title><atom:content type="html">&lt;p&gt;Body&lt;/p&gt;</atom:content>
+            <atom:published>2019-01-02T15:04:05Z</atom:published>
+            <atom:author><atom:name>John Doe</atom:name></atom:author></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        let raw = f.entries.into_iter().next().unwrap();
+        assert_eq!(
+            raw.published.unwrap().to_rfc3339(),
+            "2019-01-02T15:04:05+00:00"
+        );
+        let b = normalize(raw);
+        assert_eq!(
+            (b.text.as_str(), b.author.as_deref()),
+            ("Body", Some("John Doe"))
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Fills in what feed-rs leaves out of real feeds: Dublin Core titles, descriptions and authors, RSS
 //! 1.0 items without a `<link>` (which feed-rs drops), non-standard content elements (`fullitem`,
-//! an XHTML `body`) and base64-encoded Atom text. A second, cheap pass over the raw document that runs
+//! an XHTML `body`), base64-encoded Atom text (feed title included), DCMI terms dates, and the
+//! iTunes / Media RSS stand-ins for a missing summary, author or title. A second, cheap pass over the raw document that runs
 //! only when one of these constructs appears in it; it never overrides what feed-rs found.
 
 use std::ops::Range;
@@ -24,8 +25,10 @@ pub(super) struct ItemExtras {
     pub about: Option<String>,
     /// The `link` element's text, when the item has one.
     pub link: Option<String>,
-    /// `dc:date`.
+    /// `dc:date`, `dcterms:issued` or `dcterms:created`.
     pub date: Option<String>,
+    /// `dcterms:modified`.
+    pub modified: Option<String>,
     /// Title, summary or content carried base64-encoded (Atom `mode="base64"`), decoded.
     pub decoded: Decoded,
 }
@@ -46,12 +49,15 @@ pub(super) struct Decoded {
 pub(super) struct DocExtras {
     /// The channel's `dc:title`.
     pub feed_title: Option<String>,
+    /// The feed's own title when it is carried base64-encoded, decoded.
+    pub feed_title_decoded: Option<String>,
     /// One per `item` / `entry` element.
     pub items: Vec<ItemExtras>,
 }
 
-/// Whether the document contains anything the extra pass would add (a few substring searches).
-pub(super) fn wanted(doc: &[u8]) -> bool {
+/// Whether the document contains anything the extra pass would add (a few substring searches);
+/// `gaps`: feed-rs left some entry without a title, a summary or content, or a date.
+pub(super) fn wanted(doc: &[u8], gaps: bool) -> bool {
     const MARKERS: &[&str] = &[
         "<dc:title",
         "<dc:description",
@@ -62,9 +68,24 @@ pub(super) fn wanted(doc: &[u8]) -> bool {
         "application/octet-stream",
         "purl.org/rss/1.0/",
     ];
-    MARKERS
-        .iter()
-        .any(|m| memchr::memmem::find(doc, m.as_bytes()).is_some())
+    // Stand-ins for core elements: worth a pass only when feed-rs left an entry without one (a
+    // podcast feed with full items costs nothing more).
+    const STAND_INS: &[&str] = &[
+        "<itunes:summary",
+        "<itunes:author",
+        "<media:title",
+        "<dcterms:",
+        "<atom:content",
+        "<atom:published",
+        "<atom:updated",
+        "<atom:author",
+    ];
+    let any = |markers: &[&str]| {
+        markers
+            .iter()
+            .any(|m| memchr::memmem::find(doc, m.as_bytes()).is_some())
+    };
+    any(MARKERS) || (gaps && any(STAND_INS))
 }
 
 /// Scans `doc` (UTF-8) for the constructs feed-rs ignores. `None` when it is not well-formed enough
@@ -94,16 +115,21 @@ pub(super) fn scan(doc: &[u8]) -> Option<DocExtras> {
                 }
                 let in_item = item_depth.is_some_and(|d| depth == d + 1);
                 let in_channel = item_depth.is_none() && depth <= 3;
-                let channel_title = in_channel && qname == "dc:title";
+                let base64 = attr(&e, "mode").as_deref() == Some("base64")
+                    || attr(&e, "type").is_some_and(|t| t.starts_with("application/octet"));
+                let channel_title =
+                    in_channel && (qname == "dc:title" || (local == "title" && base64));
                 if !in_item && !channel_title {
                     continue;
                 }
-                let base64 = attr(&e, "mode").as_deref() == Some("base64")
-                    || attr(&e, "type").is_some_and(|t| t.starts_with("application/octet"));
                 let owned = e.to_owned();
                 let span = reader.read_to_end(owned.name()).ok()?;
                 depth -= 1;
                 let inner = &text[to_usize(span)?];
+                if !in_item && base64 {
+                    out.feed_title_decoded = decode_base64(&inner_text(inner));
+                    continue;
+                }
                 if !in_item {
                     out.feed_title.get_or_insert_with(|| inner_text(inner));
                     continue;
@@ -158,12 +184,35 @@ fn record(item: &mut ItemExtras, qname: &str, local: &str, inner: &str, base64: 
         "dc:description" => item.summary = Some(markup(inner)),
         "description" if item.summary.is_none() => item.summary = Some(markup(inner)),
         "dc:author" => item.author = Some(inner_text(inner)),
-        "dc:date" => item.date = Some(inner_text(inner)),
+        "dc:date" | "dcterms:issued" | "dcterms:created" if item.date.is_none() => {
+            item.date = Some(inner_text(inner));
+        }
+        "dcterms:modified" => item.modified = Some(inner_text(inner)),
+        // iTunes and Media RSS stand in for the core elements when those are missing.
+        "itunes:summary" | "media:description" if item.summary.is_none() => {
+            item.summary = Some(markup(inner));
+        }
+        "itunes:author" if item.author.is_none() => item.author = Some(inner_text(inner)),
+        // Atom elements inside an RSS item.
+        "atom:content" if item.content.is_none() => item.content = Some(markup(inner)),
+        "atom:published" if item.date.is_none() => item.date = Some(inner_text(inner)),
+        "atom:updated" if item.modified.is_none() => item.modified = Some(inner_text(inner)),
+        "atom:author" if item.author.is_none() => item.author = person_name(inner),
+        "media:title" if item.title.is_none() => item.title = Some(markup(inner)),
         "link" => item.link = Some(inner_text(inner)),
         "fullitem" => item.content = Some(Markup::Html(inner_text(inner))),
         _ if local == "body" => item.content = Some(Markup::Html(inner.trim().to_string())),
         _ => {}
     }
+}
+
+/// The `name` (else `email`) child of an Atom person construct, whatever its prefix.
+fn person_name(inner: &str) -> Option<String> {
+    ["name>", "email>"].iter().find_map(|tag| {
+        let start = inner.find(tag)? + tag.len();
+        let end = inner[start..].find('<').map_or(inner.len(), |e| start + e);
+        Some(inner_text(&inner[start..end])).filter(|n| !n.is_empty())
+    })
 }
 
 /// An element's text: plain when it has no markup, HTML when it carries escaped or naked tags.

@@ -5,10 +5,11 @@
 //! - [`discover`]: announced feeds, common feed paths, a proposed `links` selector.
 //! - [`html`]: listing pages (brief links, next page) and article pages to raw briefs.
 //! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s (with `feed_extras` filling
-//!   in what feed-rs leaves out).
+//!   in what feed-rs leaves out, and `feed_dialects` rewriting what it would reject).
 
 pub mod discover;
 pub mod feed;
+mod feed_dialects;
 mod feed_extras;
 pub mod html;
 pub mod http;

@@ -6,6 +6,7 @@
 //! - [`polling`]: first poll, conditional re-poll (validators, 304), a changed feed, restart.
 //! - [`failures`]: HTTP 500, malformed XML and a hanging origin are counted and recorded.
 //! - [`normalise`]: legacy encodings, xml:base, relative links, JSON Feed, guids, dates.
+//! - [`feed_quality`]: UTF-16 without a BOM, undeclared HTML entities, a parser panic recorded.
 //! - [`search`]: FTS over the body text.
 //! - [`stories`]: one article under several URLs, reworded copies, templated headlines, window.
 //! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
@@ -34,6 +35,7 @@ mod check_config;
 mod daemon;
 mod extract;
 mod failures;
+mod feed_quality;
 mod hostile;
 mod html_sources;
 mod normalise;
