@@ -30,8 +30,19 @@ field() { # FILE KEY -> the value after KEY on the file's last line
 
 echo "== feeds: feed_conformance"
 "$ex/feed_conformance" "$corpora/feeds" > "$work/feeds.txt" 2>&1 || true
-grep -E '^(feedparser|  [a-z]+ |gofeed|realworld|feed-rs|[a-z-]+:)' "$work/feeds.txt" | grep -v '^  FAIL' | head -40 || true
-while IFS= read -r line; do row feeds "$line" "" ""; done < <(grep -E '^SUMMARY ' "$work/feeds.txt" | sed 's/^SUMMARY //')
+grep -v -E '^  (FAIL|DIFF|UNREADABLE|ERROR|apart)' "$work/feeds.txt" || true
+for suite in wellformed encoding entities; do
+  line=$(grep -E "^  $suite +mapped" "$work/feeds.txt" | head -n 1 || true)
+  [ -n "$line" ] || continue
+  row feeds "feedparser $suite: passed of mapped checks" \
+    "$(echo "$line" | awk '{print $5 " of " $3 " (" $7 ")"}')" ">= 95%"
+  row feeds "feedparser $suite: unparsable files" "$(echo "$line" | awk '{print $NF}')" ""
+done
+gof=$(awk '/^gofeed translator goldens/ {on=1; next} on && /compared/ {c+=$3; a+=$5} on && !/compared/ {on=0} END {if (c) printf "%d of %d (%.1f%%)", a, c, 100*a/c}' "$work/feeds.txt")
+[ -z "$gof" ] || row feeds "gofeed translator goldens: fields agreeing" "$gof" ">= 95%"
+while IFS= read -r line; do
+  row feeds "$(echo "$line" | sed 's/ (.*//')" "$(echo "$line" | sed 's/.*: //')" "all"
+done < <(grep -E '^(real-world feeds|charset routes)' "$work/feeds.txt")
 
 echo "== extraction: article-extraction-benchmark"
 aeb=$corpora/extraction/article-extraction-benchmark
