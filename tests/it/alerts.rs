@@ -164,6 +164,16 @@ fn assert_matches_schema(body: &Value) {
     assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
 }
 
+/// [`setup`] with `n` plot stories of their own.
+async fn setup_plots(n: usize, extra: &str) -> Setup {
+    let items: Vec<(String, String, String)> = (0..n).map(plot_item).collect();
+    let refs: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    setup(&refs, extra).await
+}
+
 async fn deliveries(ws: &Workspace) -> Vec<Value> {
     let run = ws.bw(&["alerts", "list", "--limit", "0", "--json"]).await;
     run.assert_success();
@@ -356,14 +366,9 @@ async fn a_receiver_down_across_a_restart_still_gets_every_message_once() {
 
 #[tokio::test]
 async fn a_throttled_rule_sends_its_overflow_as_one_summary() {
-    let items: Vec<(String, String, String)> = (0..5).map(plot_item).collect();
-    let refs: Vec<(&str, &str, &str)> = items
-        .iter()
-        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-        .collect();
     let rule = "[[alerts]]\nname = \"plots\"\ntopics = [\"assassination_plot\"]\n\
                 destinations = [\"ops\"]\nthrottle = { max = 2, window = \"2s\" }\n";
-    let s = setup(&refs, rule).await;
+    let s = setup_plots(5, rule).await;
     let summary = s.ws.poll().await;
     assert_eq!(summary.get("new_briefs"), 5);
     let seen = s.receiver.seen_at("/hook");
@@ -488,12 +493,7 @@ async fn chat_formats_arrive_in_their_shapes_with_the_title_escaped() {
 
 #[tokio::test]
 async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
-    let items: Vec<(String, String, String)> = (0..6).map(plot_item).collect();
-    let refs: Vec<(&str, &str, &str)> = items
-        .iter()
-        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-        .collect();
-    let s = setup(&refs, PLOTS_RULE).await;
+    let s = setup_plots(6, PLOTS_RULE).await;
     // Every answer is slow: the kill lands while requests are in flight.
     s.receiver.script(
         "/hook",

@@ -15,8 +15,9 @@ if [ ! -d "$corpora" ] || [ ! -d "$scorers" ]; then
 fi
 cd "$root"
 cargo build --release --locked -q --bin briefwatch --examples
-bin=${BIN:-$root/target/release/briefwatch}
-ex=$root/target/release/examples
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=${BIN:-$target/release/briefwatch}
+ex=$target/release/examples
 work=$(mktemp -d -t bw-eval.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 printf '[storage]\npath = "bw.db"\n' > "$work/bw.toml"
