@@ -42,7 +42,10 @@ done
 gof=$(awk '/^gofeed translator goldens/ {on=1; next} on && /compared/ {c+=$3; a+=$5} on && !/compared/ {on=0} END {if (c) printf "%d of %d (%.1f%%)", a, c, 100*a/c}' "$work/feeds.txt")
 [ -z "$gof" ] || row feeds "gofeed translator goldens: fields agreeing" "$gof" ">= 95%"
 while IFS= read -r line; do
-  row feeds "$(echo "$line" | sed 's/ (.*//')" "$(echo "$line" | sed 's/.*: //')" "all"
+  label=${line%%:*}
+  dir=$(echo "$label" | sed -n 's/.*(\(.*\)).*/\1/p')
+  [ -z "$dir" ] || label="real-world feeds, $(basename "$dir")"
+  row feeds "$label" "${line#*: }" "all"
 done < <(grep -E '^(real-world feeds|charset routes)' "$work/feeds.txt")
 
 echo "== extraction: article-extraction-benchmark"
