@@ -168,19 +168,11 @@ pub async fn drain(
     let mut report = DrainReport::default();
     loop {
         let held_recheck = merge_held(writer, env).await?;
-        let claimed = writer
-            .call({
-                let (n, lease) = (env.delivery.concurrency, env.lease());
-                move |s| s.claim_due(n, lease)
-            })
-            .await??;
-        if claimed.is_empty() {
+        let (send, held) = claim(writer, env, env.delivery.concurrency).await?;
+        report.held += held;
+        if send.is_empty() && held == 0 {
             let due = writer.call(|s| s.next_delivery_due()).await??;
-            let next = match (due, held_recheck) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            match next {
+            match earliest(due, held_recheck) {
                 Some(t) if tokio::time::Instant::now() < deadline => {
                     let wait = (t - Utc::now()).to_std().unwrap_or_default();
                     if tokio::time::Instant::now() + wait > deadline {
@@ -191,11 +183,6 @@ pub async fn drain(
                 }
                 _ => return Ok(report),
             }
-        }
-        let (send, held) = apply_throttles(writer, env, claimed).await?;
-        for c in held {
-            finish(writer, &c, Finish::Held).await;
-            report.held += 1;
         }
         let mut set = JoinSet::new();
         for c in send {
@@ -233,12 +220,7 @@ async fn round(
     let held_recheck = merge_held(writer, env).await?;
     let room = env.delivery.concurrency.saturating_sub(tasks.len());
     if room > 0 {
-        let lease = env.lease();
-        let claimed = writer.call(move |s| s.claim_due(room, lease)).await??;
-        let (send, held) = apply_throttles(writer, env, claimed).await?;
-        for c in held {
-            finish(writer, &c, Finish::Held).await;
-        }
+        let (send, _) = claim(writer, env, room).await?;
         for c in send {
             let (writer, env) = (writer.clone(), env.clone());
             tasks.spawn(async move {
@@ -248,10 +230,31 @@ async fn round(
         }
     }
     let next = writer.call(|s| s.next_delivery_due()).await??;
-    Ok(match (next, held_recheck) {
+    Ok(earliest(next, held_recheck))
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    })
+    }
+}
+
+/// Claims up to `n` due deliveries, holds those over their rule's throttle (recorded), and returns
+/// the ones to send with the number held.
+async fn claim(
+    writer: &WriterHandle,
+    env: &DispatchEnv,
+    n: usize,
+) -> Result<(Vec<Claimed>, usize), StoreError> {
+    let lease = env.lease();
+    let claimed = writer.call(move |s| s.claim_due(n, lease)).await??;
+    let (send, held) = apply_throttles(writer, env, claimed).await?;
+    for c in &held {
+        finish(writer, c, Finish::Held).await;
+    }
+    Ok((send, held.len()))
 }
 
 /// Splits claimed deliveries into those a rule's throttle lets through and those to hold.
@@ -479,9 +482,13 @@ fn retry_or_fail(
     }
 }
 
+/// A receiver's answer, on one line and short, for the delivery's last error.
 fn one_line(s: &str) -> String {
-    let t: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    super::escape::truncate(&t, 200, super::escape::Measure::Chars)
+    super::escape::truncate(
+        &super::escape::one_line(s),
+        200,
+        super::escape::Measure::Chars,
+    )
 }
 
 /// The outward message of a claimed delivery, built from the store; `None` when its brief is gone.

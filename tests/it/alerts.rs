@@ -174,6 +174,17 @@ async fn setup_plots(n: usize, extra: &str) -> Setup {
     setup(&refs, extra).await
 }
 
+/// The config of `s` for a running daemon: the wire feed polled every second, then `extra`.
+fn daemon_config(s: &Setup, extra: &str) -> String {
+    config(&s.origin, &s.receiver.host_port(), &[], extra).replace(
+        "\n[delivery]",
+        &format!(
+            "\n[[sources]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1s\"\n\n[delivery]",
+            s.origin.url("/wire.xml")
+        ),
+    )
+}
+
 async fn deliveries(ws: &Workspace) -> Vec<Value> {
     let run = ws.bw(&["alerts", "list", "--limit", "0", "--json"]).await;
     run.assert_success();
@@ -575,14 +586,7 @@ async fn a_daemon_killed_during_dispatch_loses_and_duplicates_nothing() {
 async fn delivery_latency_from_stored_to_received() {
     let items: Vec<(String, String, String)> = (0..100).map(plot_item).collect();
     let s = setup(&[], PLOTS_RULE).await;
-    let spec = config(&s.origin, &s.receiver.host_port(), &[], PLOTS_RULE).replace(
-        "\n[delivery]",
-        &format!(
-            "\n[[sources]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1s\"\n\n[delivery]",
-            s.origin.url("/wire.xml")
-        ),
-    );
-    s.ws.write_config(&spec);
+    s.ws.write_config(&daemon_config(&s, PLOTS_RULE));
     let mut daemon = s.ws.spawn(&["run"]);
     for batch in 0..10 {
         let refs: Vec<(&str, &str, &str)> = items[..(batch + 1) * 10]
@@ -624,16 +628,7 @@ async fn delivery_latency_from_stored_to_received() {
 #[tokio::test]
 async fn sighup_adds_a_rule_and_destination_to_the_running_daemon() {
     let s = setup(&[OTHER], "").await;
-    let with_source = |extra: &str| {
-        config(&s.origin, &s.receiver.host_port(), &[], extra).replace(
-            "\n[delivery]",
-            &format!(
-                "\n[[sources]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1s\"\n\n[delivery]",
-                s.origin.url("/wire.xml")
-            ),
-        )
-    };
-    s.ws.write_config(&with_source(""));
+    s.ws.write_config(&daemon_config(&s, ""));
     let mut daemon = s.ws.spawn(&["run"]);
     let start = Instant::now();
     while s.ws.briefs().await.is_empty() {
@@ -644,7 +639,7 @@ async fn sighup_adds_a_rule_and_destination_to_the_running_daemon() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    s.ws.write_config(&with_source(PLOTS_RULE));
+    s.ws.write_config(&daemon_config(&s, PLOTS_RULE));
     daemon.signal("HUP");
     // Wait for the reload to land before the matching brief is published.
     let start = Instant::now();
