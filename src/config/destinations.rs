@@ -239,15 +239,15 @@ pub enum SecretError {
 
 /// Where a secret comes from: at most one of a file, an environment variable and a systemd
 /// credential (`$CREDENTIALS_DIRECTORY/NAME`, from `LoadCredential=`).
-struct SecretSource<'a> {
-    file: Option<&'a str>,
-    env: Option<&'a str>,
-    credential: Option<&'a str>,
+pub(super) struct SecretSource<'a> {
+    pub(super) file: Option<&'a str>,
+    pub(super) env: Option<&'a str>,
+    pub(super) credential: Option<&'a str>,
 }
 
 impl SecretSource<'_> {
     /// The secret, trimmed of surrounding whitespace; `Ok(None)` when no source is given.
-    fn read(&self, base: &Path) -> Result<Option<Secret>, SecretError> {
+    pub(super) fn read(&self, base: &Path) -> Result<Option<Secret>, SecretError> {
         let given = [self.file, self.env, self.credential]
             .iter()
             .filter(|s| s.is_some())

@@ -7,11 +7,12 @@
 //! - `raw`: the serde shapes, exactly as written.
 //! - one module per section, each with its validated type and its validation:
 //!   `storage`, `fetch`, `stories`, `sources`, `classify`, `destinations` (with `[delivery]`),
-//!   `alerts`.
+//!   `alerts`, `digests` (with `[smtp]`).
 
 mod alerts;
 mod classify;
 mod destinations;
+mod digests;
 mod fetch;
 mod raw;
 mod sources;
@@ -26,6 +27,7 @@ pub use classify::{ClassifyConfig, PackFileError, load_gazetteer_file, load_pack
 pub use destinations::{
     DeliveryConfig, Destination, DestinationKind, Secret, default_retry_schedule,
 };
+pub use digests::{DEFAULT_MAX_STORIES, DigestConfig, SmtpConfig, SmtpTls};
 pub use fetch::{AllowedHost, FetchConfig};
 pub use sources::{check_source_name, parse_source_url};
 pub use storage::StorageConfig;
@@ -175,6 +177,10 @@ pub struct Config {
     pub alerts: Vec<Route>,
     /// How deliveries are retried and bounded.
     pub delivery: DeliveryConfig,
+    /// The mail server digests go through, when configured.
+    pub smtp: Option<SmtpConfig>,
+    /// Scheduled digest emails.
+    pub digests: Vec<DigestConfig>,
 }
 
 impl Config {
@@ -207,6 +213,10 @@ impl Config {
         let destinations =
             destinations::validate_destinations(raw.destinations, &delivery, &base, &mut problems);
         let alerts = alerts::validate_alerts(raw.alerts, &classify, &destinations, &mut problems);
+        let smtp_given = raw.smtp.is_some();
+        let smtp = digests::validate_smtp(raw.smtp, &base, &mut problems);
+        let digests =
+            digests::validate_digests(raw.digests, smtp_given, &classify, &sources, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -223,6 +233,8 @@ impl Config {
             destinations,
             alerts,
             delivery,
+            smtp,
+            digests,
         })
     }
 }

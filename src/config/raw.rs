@@ -23,6 +23,9 @@ pub(super) struct RawConfig {
     pub alerts: Vec<RawAlert>,
     #[serde(default)]
     pub delivery: RawDelivery,
+    pub smtp: Option<RawSmtp>,
+    #[serde(default)]
+    pub digests: Vec<RawDigest>,
 }
 
 /// `[classify]`.
@@ -147,4 +150,41 @@ pub(super) struct RawDelivery {
     pub timeout_secs: Option<u64>,
     pub concurrency: Option<usize>,
     pub poll_once_timeout_secs: Option<u64>,
+}
+
+/// `[smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub from: Option<String>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub password_credential: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub ca_file: Option<String>,
+}
+
+/// One `[[digests]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDigest {
+    pub name: String,
+    pub schedule: String,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub min_score: Option<f32>,
+    #[serde(default)]
+    pub entities: Vec<String>,
+    pub max_stories: Option<usize>,
+    pub subject: Option<String>,
+    pub send_empty: Option<bool>,
+    pub unsubscribe: Option<String>,
 }

@@ -7,6 +7,7 @@
 
 mod briefs;
 mod deliveries;
+mod digests;
 pub mod schema;
 mod sources;
 mod stories;
@@ -26,6 +27,7 @@ pub use briefs::{BriefFilter, InsertReport, LinkState, NewBrief};
 pub use deliveries::{
     AlertContent, Claimed, DeliveryKind, DeliveryRecord, Finish, new_delivery_id,
 };
+pub use digests::{ClaimRequest, ClaimedRun, DigestRun, RunOutcome};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};

@@ -187,4 +187,35 @@ CREATE TABLE destination_state (
     reason      TEXT NOT NULL
 );
 "#,
+    // 6: digests. A story's `created_at` is when briefwatch first stored it (its first brief's
+    // fetch time): digests list the stories created in their period, whatever the briefs' own
+    // publication dates say. `digest_runs` holds one row per digest period, claimed before the mail
+    // is sent and marked sent after the server accepted it.
+    r#"
+ALTER TABLE stories ADD COLUMN created_at INTEGER;
+UPDATE stories SET created_at = coalesce(
+    (SELECT min(fetched_at) FROM briefs WHERE briefs.story_id = stories.id), first_seen);
+CREATE INDEX stories_by_creation ON stories (created_at);
+CREATE TABLE digest_runs (
+    digest       TEXT NOT NULL,
+    -- The period [period_start, period_end), Unix seconds; period_end is a fire time of the
+    -- schedule, or the moment of a `digest send`.
+    period_start INTEGER NOT NULL,
+    period_end   INTEGER NOT NULL,
+    -- baseline (where a new digest starts: nothing sent) | sending (claimed, under lease) |
+    -- pending (waiting to retry at next_at) | sent | empty (nothing matched; nothing sent) | failed
+    state        TEXT NOT NULL,
+    -- Fixed when the row is claimed; every attempt sends under it.
+    message_id   TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER,
+    lease_until  INTEGER,
+    lease_token  TEXT,
+    stories      INTEGER,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL,
+    sent_at      INTEGER,
+    PRIMARY KEY (digest, period_end)
+) WITHOUT ROWID;
+"#,
 ];

@@ -79,12 +79,13 @@ fn index<'a>(tx: &Connection, st: &'a mut StoryState) -> Result<&'a mut StoryInd
 
 /// Chooses the story of a brief about to be inserted: that of an identical text from another source
 /// within the window, else of the most similar fingerprint within the window, else a new one (whose
-/// row is created here).
+/// row is created here, created at `fetched_at`).
 pub(super) fn place_brief(
     tx: &Connection,
     st: &mut StoryState,
     b: &Brief,
     at: i64,
+    fetched_at: i64,
     same_text: &[Entry],
 ) -> Result<Placed, StoreError> {
     let op = "clustering a brief";
@@ -124,10 +125,12 @@ pub(super) fn place_brief(
             }
         }
         Placement::NewStory => {
-            tx.prepare_cached("INSERT INTO stories (first_seen, last_seen) VALUES (?1, ?1)")
-                .ctx(op)?
-                .execute(params![at])
-                .ctx(op)?;
+            tx.prepare_cached(
+                "INSERT INTO stories (first_seen, last_seen, created_at) VALUES (?1, ?1, ?2)",
+            )
+            .ctx(op)?
+            .execute(params![at, fetched_at])
+            .ctx(op)?;
             Placed {
                 story_id: tx.last_insert_rowid(),
                 new_story: true,
