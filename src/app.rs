@@ -1,5 +1,6 @@
-//! The daemon's lifecycle: open the store, schedule every source on its interval, reload on SIGHUP,
-//! stop on SIGTERM/SIGINT letting in-flight writes finish. Wiring only: the work is in `pipeline`.
+//! The daemon's lifecycle: open the store, schedule every source on its interval, run the alert
+//! dispatcher and the digest timer, reload on SIGHUP, stop on SIGTERM/SIGINT letting in-flight
+//! writes finish. Wiring only: the work is in `pipeline` and `sinks`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::model::{SourceId, SourceState};
 use crate::pipeline::{SourcePoll, poll_source};
 use crate::scheduler;
+use crate::sinks::digest::{self, DigestEnv};
 use crate::sinks::dispatcher::{self, DispatchEnv};
 use crate::sources::http::HttpClient;
 use crate::store::writer::{StoreWriter, WriterHandle};
@@ -109,6 +111,12 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         wake,
         stop_dispatch.clone(),
     ));
+    let (digest_tx, digest_rx) = watch::channel(Arc::new(DigestEnv::new(&cfg)?));
+    let digests = tokio::spawn(digest::runner::run(
+        writer.handle(),
+        digest_rx,
+        stop_dispatch.clone(),
+    ));
     let mut daemon = Daemon {
         client,
         classifier,
@@ -130,10 +138,16 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
             Some(p) = done_rx.recv() => daemon.finished(p),
             _ = hup.recv() => match Config::load(config_path) {
                 Ok(new_cfg) => {
-                    if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
+                    let digest_env = DigestEnv::new(&new_cfg);
+                    if let Err(e) = &digest_env {
+                        tracing::error!(error = %e, "reload failed: [smtp] unusable; keeping the previous config");
+                    } else if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
                         tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
                     } else {
                         let _ = env_tx.send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
+                        if let Ok(d) = digest_env {
+                            let _ = digest_tx.send(Arc::new(d));
+                        }
                         cfg = new_cfg;
                     }
                 }
@@ -149,6 +163,9 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     stop_dispatch.cancel();
     if let Err(e) = dispatcher.await {
         tracing::error!(error = %e, "the dispatcher task failed");
+    }
+    if let Err(e) = digests.await {
+        tracing::error!(error = %e, "the digest task failed");
     }
     tokio::task::spawn_blocking(move || writer.finish()).await?;
     tracing::info!("stopped");

@@ -3,6 +3,7 @@
 mod alerts;
 mod briefs;
 mod classify;
+mod digest;
 mod discover;
 mod extract;
 mod output;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Alert deliveries: list them, send a test message, retry a failed one, enable a destination.
     #[command(subcommand)]
     Alerts(alerts::AlertsCmd),
+    /// Digest emails: list them, preview the next one, send the current period now.
+    #[command(subcommand)]
+    Digest(digest::DigestCmd),
 }
 
 /// An error that `main` turns into an exit code.
@@ -132,14 +136,15 @@ impl Cli {
             Command::CheckConfig => {
                 let cfg = Config::load(&self.config)?;
                 println!(
-                    "{}: ok ({} sources, database {}, topic pack {:?} with {} topics, {} alert rules, {} destinations)",
+                    "{}: ok ({} sources, database {}, topic pack {:?} with {} topics, {} alert rules, {} destinations, {} digests)",
                     self.config.display(),
                     cfg.sources.len(),
                     cfg.storage.path.display(),
                     cfg.classify.pack.name,
                     cfg.classify.pack.topics.len(),
                     cfg.alerts.len(),
-                    cfg.destinations.len()
+                    cfg.destinations.len(),
+                    cfg.digests.len()
                 );
                 Ok(())
             }
@@ -152,6 +157,7 @@ impl Cli {
             Command::Label(args) => train::label(&self.config, args),
             Command::Extract(args) => extract::run(&self.config, args).await,
             Command::Alerts(cmd) => alerts::run(&self.config, cmd).await,
+            Command::Digest(cmd) => digest::run(&self.config, cmd).await,
         }
     }
 }

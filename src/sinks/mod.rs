@@ -10,7 +10,8 @@
 //! - [`webhook`], [`slack`], [`discord`], [`teams`], [`ntfy`]: one renderer per destination kind,
 //!   each `render(&Message, &Options) -> Rendered`.
 //! - [`dispatcher`]: the outbox delivered: claims, throttles, retries, dead letters.
-//! - [`digest`]: digest emails' schedules and rendering (subject, text and HTML), without sending.
+//! - [`digest`]: digest emails: schedules, content, rendering (subject, text and HTML), sending.
+//! - [`smtp`]: the MIME message and the mail server.
 
 pub mod digest;
 pub mod discord;
@@ -20,6 +21,7 @@ pub mod ntfy;
 pub mod payload;
 pub mod sign;
 pub mod slack;
+pub mod smtp;
 pub mod teams;
 pub mod webhook;
 pub mod wording;

@@ -386,7 +386,7 @@ fn ingest_one(
     }
     let published = b.published.map(to_ts);
     let at = published.unwrap_or(fetched).min(fetched + 86_400);
-    let placed = super::stories::place_brief(tx, stories, b, at, fetched, &same_text)?;
+    let placed = super::stories::place_brief(tx, stories, b, at, &same_text)?;
     tx.prepare_cached(
         "INSERT INTO briefs (source_id, guid_hash, guid, url, canonical_url, title, text, html,
              author, published_at, updated_at, fetched_at, sort_at, content_hash, signature, story_id,

@@ -3,10 +3,10 @@
 //! out once: late after an outage or a crash, never twice, never skipped. Also finds the stories a
 //! period covers (those first stored in it). Renders and sends nothing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Context, Store, StoreError, from_ts, query_all, to_ts};
+use super::{Context, Store, StoreError, query_all};
 use crate::model::BriefId;
 
 /// A `digest_runs` row.
@@ -47,9 +47,9 @@ pub struct ClaimedRun {
 
 /// What to claim.
 #[derive(Debug, Clone)]
-pub struct ClaimRequest<'a> {
+pub struct ClaimRequest {
     /// The digest.
-    pub digest: &'a str,
+    pub digest: String,
     /// The period that ends here is due (the last fire time, or now for `digest send`).
     pub end: DateTime<Utc>,
     /// Where the first period of a digest never run starts. `None`: a digest seen for the first
@@ -90,22 +90,30 @@ pub enum RunOutcome {
     },
 }
 
+fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
 const RUN_COLUMNS: &str = "digest, period_start, period_end, state, message_id, attempts, next_at, \
      stories, last_error, created_at, sent_at";
 
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DigestRun> {
     Ok(DigestRun {
         digest: r.get(0)?,
-        period_start: from_ts(r.get(1)?),
-        period_end: from_ts(r.get(2)?),
+        period_start: from_ms(r.get(1)?),
+        period_end: from_ms(r.get(2)?),
         state: r.get(3)?,
         message_id: r.get(4)?,
         attempts: r.get(5)?,
-        next_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
+        next_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
         stories: r.get(7)?,
         last_error: r.get(8)?,
-        created_at: from_ts(r.get(9)?),
-        sent_at: r.get::<_, Option<i64>>(10)?.map(from_ts),
+        created_at: from_ms(r.get(9)?),
+        sent_at: r.get::<_, Option<i64>>(10)?.map(from_ms),
     })
 }
 
@@ -115,11 +123,11 @@ impl Store {
     /// `req.end` when it ends after every recorded period, starting where the last one ended.
     pub fn claim_digest_run(
         &mut self,
-        req: &ClaimRequest<'_>,
+        req: &ClaimRequest,
     ) -> Result<Option<ClaimedRun>, StoreError> {
         let op = "claiming a digest run";
-        let now = to_ts(req.now);
-        let until = now + req.lease.as_secs().max(1) as i64;
+        let now = to_ms(req.now);
+        let until = now + req.lease.as_millis().max(1) as i64;
         let token = uuid::Uuid::now_v7().simple().to_string();
         let tx = self
             .conn
@@ -132,7 +140,7 @@ impl Store {
                     AND ((state = 'pending' AND (?3 OR next_at <= ?2))
                       OR (state = 'sending' AND lease_until <= ?2))
                   ORDER BY period_end LIMIT 1",
-                params![req.digest, now, req.retry_now],
+                params![&req.digest, now, req.retry_now],
                 |r| r.get(0),
             )
             .optional()
@@ -143,15 +151,15 @@ impl Store {
                 let last: Option<i64> = tx
                     .query_row(
                         "SELECT max(period_end) FROM digest_runs WHERE digest = ?1",
-                        [req.digest],
+                        [&req.digest],
                         |r| r.get(0),
                     )
                     .ctx(op)?;
-                let end = to_ts(req.end);
+                let end = to_ms(req.end);
                 let (start, state) = match (last, req.first_start) {
                     (Some(last), _) if end <= last => return Ok(None),
                     (Some(last), _) => (last, "sending"),
-                    (None, Some(first)) => (to_ts(first).min(end), "sending"),
+                    (None, Some(first)) => (to_ms(first).min(end), "sending"),
                     (None, None) => (end, "baseline"),
                 };
                 tx.execute(
@@ -174,7 +182,7 @@ impl Store {
                     "UPDATE digest_runs SET state = 'sending', lease_until = ?3, lease_token = ?4
                       WHERE digest = ?1 AND period_end = ?2 RETURNING {RUN_COLUMNS}"
                 ),
-                params![req.digest, end, until, token],
+                params![&req.digest, end, until, token],
                 run_from_row,
             )
             .ctx(op)?;
@@ -194,7 +202,7 @@ impl Store {
             RunOutcome::Sent { stories } => ("sent", Some(*stories), None, None, Some(now), 1),
             RunOutcome::Empty => ("empty", Some(0), None, None, None, 0),
             RunOutcome::Retry { at, error } => {
-                ("pending", None, Some(to_ts(*at)), Some(error), None, 1)
+                ("pending", None, Some(to_ms(*at)), Some(error), None, 1)
             }
             RunOutcome::Failed { error } => ("failed", None, None, Some(error), None, 1),
         };
@@ -207,18 +215,31 @@ impl Store {
                   WHERE digest = ?1 AND period_end = ?2 AND lease_token = ?9",
                 params![
                     claimed.run.digest,
-                    to_ts(claimed.run.period_end),
+                    to_ms(claimed.run.period_end),
                     state,
                     stories,
                     next_at,
                     error,
-                    sent_at.map(to_ts),
+                    sent_at.map(to_ms),
                     counts,
                     claimed.token
                 ],
             )
             .ctx("recording a digest attempt")?;
         Ok(n == 1)
+    }
+
+    /// Makes runs claimed by a previous process due now (the daemon, at start: no other process
+    /// sends its digests). Returns how many.
+    pub fn release_digest_claims(&mut self) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE digest_runs SET state = 'pending', next_at = ?1, lease_until = NULL,
+                     lease_token = NULL
+                  WHERE state = 'sending'",
+                [to_ms(Utc::now())],
+            )
+            .ctx("releasing digest claims")
     }
 
     /// The runs of `digest` (every digest when `None`), newest period first, at most `limit`.
@@ -252,7 +273,7 @@ impl Store {
                 |r| r.get(0),
             )
             .ctx("reading the last digest period")?;
-        Ok(end.map(from_ts))
+        Ok(end.map(from_ms))
     }
 
     /// When a run of `digest` next needs attention: a retry falling due or a claim lapsing.
@@ -266,7 +287,7 @@ impl Store {
                 |r| r.get(0),
             )
             .ctx("looking for due digest runs")?;
-        Ok(at.map(from_ts))
+        Ok(at.map(from_ms))
     }
 
     /// The stories first stored in [`start`, `end`), each with its briefs' ids (oldest first), in
@@ -282,7 +303,7 @@ impl Store {
             "SELECT s.id, b.id FROM stories s JOIN briefs b ON b.story_id = s.id
               WHERE s.created_at >= ?1 AND s.created_at < ?2
               ORDER BY s.id, b.id",
-            params![to_ts(start), to_ts(end)],
+            params![to_ms(start), to_ms(end)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let mut out: Vec<(i64, Vec<BriefId>)> = Vec::new();
@@ -299,7 +320,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()
@@ -309,9 +329,9 @@ mod tests {
         format!("<{}@test>", end.timestamp())
     }
 
-    fn req(end: DateTime<Utc>, now: DateTime<Utc>) -> ClaimRequest<'static> {
+    fn req(end: DateTime<Utc>, now: DateTime<Utc>) -> ClaimRequest {
         ClaimRequest {
-            digest: "morning",
+            digest: "morning".into(),
             end,
             first_start: None,
             retry_now: false,

@@ -187,19 +187,20 @@ CREATE TABLE destination_state (
     reason      TEXT NOT NULL
 );
 "#,
-    // 6: digests. A story's `created_at` is when briefwatch first stored it (its first brief's
-    // fetch time): digests list the stories created in their period, whatever the briefs' own
-    // publication dates say. `digest_runs` holds one row per digest period, claimed before the mail
+    // 6: digests. A story's `created_at` is when briefwatch stored it (Unix milliseconds, the
+    // writer's clock at insertion): digests list the stories created in their period, whatever the
+    // briefs' own publication dates say, and a story committed after a period was gathered always
+    // falls in a later period. `digest_runs` holds one row per digest period, claimed before the mail
     // is sent and marked sent after the server accepted it.
     r#"
 ALTER TABLE stories ADD COLUMN created_at INTEGER;
 UPDATE stories SET created_at = coalesce(
-    (SELECT min(fetched_at) FROM briefs WHERE briefs.story_id = stories.id), first_seen);
+    (SELECT min(fetched_at) FROM briefs WHERE briefs.story_id = stories.id), first_seen) * 1000;
 CREATE INDEX stories_by_creation ON stories (created_at);
 CREATE TABLE digest_runs (
     digest       TEXT NOT NULL,
-    -- The period [period_start, period_end), Unix seconds; period_end is a fire time of the
-    -- schedule, or the moment of a `digest send`.
+    -- The period [period_start, period_end), Unix milliseconds as every time here; period_end is
+    -- a fire time of the schedule, or the moment of a `digest send`.
     period_start INTEGER NOT NULL,
     period_end   INTEGER NOT NULL,
     -- baseline (where a new digest starts: nothing sent) | sending (claimed, under lease) |

@@ -79,13 +79,12 @@ fn index<'a>(tx: &Connection, st: &'a mut StoryState) -> Result<&'a mut StoryInd
 
 /// Chooses the story of a brief about to be inserted: that of an identical text from another source
 /// within the window, else of the most similar fingerprint within the window, else a new one (whose
-/// row is created here, created at `fetched_at`).
+/// row is created here, stamped with the time of insertion).
 pub(super) fn place_brief(
     tx: &Connection,
     st: &mut StoryState,
     b: &Brief,
     at: i64,
-    fetched_at: i64,
     same_text: &[Entry],
 ) -> Result<Placed, StoreError> {
     let op = "clustering a brief";
@@ -129,7 +128,7 @@ pub(super) fn place_brief(
                 "INSERT INTO stories (first_seen, last_seen, created_at) VALUES (?1, ?1, ?2)",
             )
             .ctx(op)?
-            .execute(params![at, fetched_at])
+            .execute(params![at, chrono::Utc::now().timestamp_millis()])
             .ctx(op)?;
             Placed {
                 story_id: tx.last_insert_rowid(),

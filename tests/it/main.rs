@@ -22,17 +22,21 @@
 //!   `reclassify`, labels and training, broken rules.
 //! - [`alerts`]: rules, signed webhooks and chat formats delivered once through a real receiver,
 //!   retries under one id, 410, 429, a daemon killed mid-delivery.
+//! - [`digests`]: digest mail through a real SMTP server ([`smtp`]): MIME, grouping, escaping,
+//!   Message-ID, an outage at the fire time, a kill between claim and send, STARTTLS, 5xx.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
 mod receiver;
 mod server;
+mod smtp;
 
 mod alerts;
 mod architecture;
 mod check_config;
 mod daemon;
+mod digests;
 mod extract;
 mod failures;
 mod feed_quality;
