@@ -391,3 +391,45 @@ async fn a_permanent_refusal_is_recorded_reported_and_retried_a_few_times_only()
     );
     assert!(smtp.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_period_missed_while_the_daemon_was_down_is_sent_at_its_start() {
+    let s = setup().await;
+    let smtp = SmtpServer::start().await;
+    s.ws.write_config(&config(&s, "1h", smtp.port, "", "every 1m", ""));
+    // Nothing stored yet: the digest is recorded as sent up to now, with nothing to mail.
+    s.ws.bw(&["digest", "send", "morning"])
+        .await
+        .assert_success();
+    // Stories arrive while no daemon runs, and the next fire time passes.
+    s.ws.poll().await;
+    let list = digest_list(&s.ws).await;
+    let fire = chrono::DateTime::parse_from_rfc3339(list["next_run"].as_str().unwrap()).unwrap();
+    while chrono::Utc::now() < fire + chrono::Duration::milliseconds(500) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(smtp.received().is_empty());
+    let started = Instant::now();
+    let mut daemon = s.ws.spawn(&["run"]);
+    let got = smtp.wait_for(1, Duration::from_secs(20)).await;
+    let late = started.elapsed();
+    daemon.signal("TERM");
+    daemon
+        .wait_exit(Duration::from_secs(20))
+        .await
+        .expect("stops");
+    assert!(late < Duration::from_secs(15), "sent {late:?} after start");
+    assert!(
+        parse(&got[0].data)
+            .body_html(0)
+            .unwrap()
+            .contains(PLOT_TITLE)
+    );
+    let list = digest_list(&s.ws).await;
+    assert_eq!(
+        list["last_sent"]["period_end"],
+        fire.with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "the missed period, ending at its fire time: {list}"
+    );
+}

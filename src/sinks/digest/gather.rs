@@ -201,3 +201,242 @@ fn candidate(d: &DigestConfig, story_id: i64, contents: Vec<AlertContent>) -> Op
         sources,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::{
+        Brief, EntityTag, FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSpec,
+        TopicTag, Validators,
+    };
+    use crate::sinks::digest::Schedule;
+
+    fn brief(guid: &str, title: &str, topics: &[(&str, f32)], entities: &[&str]) -> Brief {
+        Brief {
+            guid: guid.into(),
+            url: Some(format!("https://news.example/{guid}")),
+            canonical_url: None,
+            title: title.into(),
+            text: format!("{title}. More words about it."),
+            html: None,
+            author: None,
+            published: None,
+            updated: None,
+            content_hash: xxhash_rust::xxh3::xxh3_64(title.as_bytes()) as i64,
+            signature: None,
+            topics: topics
+                .iter()
+                .map(|(t, s)| TopicTag {
+                    topic: (*t).into(),
+                    score: *s,
+                    evidence: format!("[[\"{t}\",\"title\",0,5,1.0]]"),
+                })
+                .collect(),
+            entities: entities
+                .iter()
+                .map(|e| EntityTag {
+                    name: (*e).into(),
+                    kind: "country".into(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A store with sources "wire" and "agency" holding `briefs` (source index, brief).
+    fn store(briefs: Vec<(usize, Brief)>) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let specs: Vec<SourceSpec> = ["wire", "agency"]
+            .iter()
+            .map(|n| SourceSpec {
+                name: (*n).into(),
+                kind: SourceKind::Feed,
+                url: url::Url::parse(&format!("https://{n}.example/rss")).unwrap(),
+                interval: Duration::from_secs(900),
+                origin: SourceOrigin::Config,
+                settings: Default::default(),
+            })
+            .collect();
+        store.sync_config_sources(&specs).unwrap();
+        let active = store.active_sources().unwrap();
+        let id = |name: &str| active.iter().find(|s| s.spec.name == name).unwrap().id;
+        let ids = [id("wire"), id("agency")];
+        for (i, b) in briefs {
+            store
+                .persist(&SourceReport {
+                    source_id: ids[i],
+                    outcome: FetchOutcome::Fetched {
+                        briefs: vec![b],
+                        known: 0,
+                        validators: Validators::default(),
+                        status: 200,
+                    },
+                    checked_at: Utc::now(),
+                    next_check_at: Utc::now(),
+                })
+                .unwrap();
+        }
+        (dir, store)
+    }
+
+    fn digest(topics: &[&str]) -> DigestConfig {
+        DigestConfig {
+            name: "desk".into(),
+            schedule: Schedule::parse("every 6h").unwrap(),
+            to: vec!["desk@example.org".parse().unwrap()],
+            topics: topics.iter().map(|t| (*t).into()).collect(),
+            sources: Vec::new(),
+            min_score: 0.5,
+            entities: Vec::new(),
+            max_stories: 50,
+            subject: None,
+            send_empty: false,
+            unsubscribe: None,
+        }
+    }
+
+    fn run(store: &Store, d: &DigestConfig) -> DigestContent {
+        let labels = [
+            ("ceasefire".to_owned(), "Ceasefire".to_owned()),
+            ("sanctions".to_owned(), "Sanctions".to_owned()),
+        ];
+        let start = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+        gather(
+            store,
+            &GatherRequest {
+                digest: d,
+                start,
+                end: Utc::now() + chrono::Duration::seconds(1),
+                labels: &labels,
+                now: Utc::now(),
+            },
+        )
+        .unwrap()
+    }
+
+    fn titles(c: &DigestContent) -> Vec<(String, Vec<String>)> {
+        c.groups
+            .iter()
+            .map(|g| {
+                (
+                    g.label.clone(),
+                    g.stories.iter().map(|s| s.title.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_entry_per_story_under_its_strongest_topic_with_its_other_sources() {
+        let (_d, s) = store(vec![
+            (
+                0,
+                brief(
+                    "a",
+                    "Truce holds",
+                    &[("ceasefire", 0.9), ("sanctions", 0.6)],
+                    &[],
+                ),
+            ),
+            (
+                1,
+                brief(
+                    "b",
+                    "Truce holds",
+                    &[("ceasefire", 0.9), ("sanctions", 0.6)],
+                    &[],
+                ),
+            ),
+            (
+                0,
+                brief("c", "Banks sanctioned", &[("sanctions", 0.8)], &[]),
+            ),
+            (0, brief("d", "Weak mention", &[("ceasefire", 0.3)], &[])),
+            (0, brief("e", "Untagged", &[], &[])),
+        ]);
+        let c = run(&s, &digest(&[]));
+        assert_eq!(
+            titles(&c),
+            [
+                ("Ceasefire".to_owned(), vec!["Truce holds".to_owned()]),
+                ("Sanctions".to_owned(), vec!["Banks sanctioned".to_owned()]),
+            ],
+            "below min_score and untagged are left out; the pack's order"
+        );
+        let truce = &c.groups[0].stories[0];
+        assert_eq!(truce.source, "wire");
+        assert_eq!(
+            truce.other_sources,
+            [(
+                "agency".to_owned(),
+                Some("https://news.example/b".to_owned())
+            )]
+        );
+        assert_eq!(
+            truce.topics[0],
+            ("ceasefire".to_owned(), 0.8999999761581421)
+        );
+        assert_eq!(truce.evidence[0].0, "ceasefire");
+        assert_eq!((c.total_stories, c.omitted_stories), (2, 0));
+    }
+
+    #[test]
+    fn topic_source_entity_filters_and_the_story_cap_apply() {
+        let (_d, s) = store(vec![
+            (
+                0,
+                brief("a", "Truce in the north", &[("ceasefire", 0.9)], &["Iran"]),
+            ),
+            (
+                1,
+                brief("b", "Truce in the south", &[("ceasefire", 0.7)], &[]),
+            ),
+            (
+                1,
+                brief("c", "New sanctions", &[("sanctions", 0.95)], &["Iran"]),
+            ),
+        ]);
+        let only = |f: &dyn Fn(&mut DigestConfig)| {
+            let mut d = digest(&[]);
+            f(&mut d);
+            titles(&run(&s, &d))
+                .into_iter()
+                .flat_map(|(_, t)| t)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            only(&|d| d.topics = vec!["ceasefire".into()]),
+            ["Truce in the north", "Truce in the south"]
+        );
+        assert_eq!(
+            only(&|d| d.sources = vec!["agency".into()]),
+            ["Truce in the south", "New sanctions"]
+        );
+        assert_eq!(
+            only(&|d| d.entities = vec!["iran".into()]),
+            ["Truce in the north", "New sanctions"]
+        );
+        assert_eq!(only(&|d| d.min_score = 0.92), ["New sanctions"]);
+        let mut capped = digest(&[]);
+        capped.max_stories = 2;
+        let c = run(&s, &capped);
+        assert_eq!((c.total_stories, c.omitted_stories), (3, 1));
+        assert_eq!(
+            titles(&c)
+                .into_iter()
+                .flat_map(|(_, t)| t)
+                .collect::<Vec<_>>(),
+            ["Truce in the north", "New sanctions"],
+            "the strongest stories are kept"
+        );
+        let c = run(&s, &digest(&["sanctions", "ceasefire"]));
+        assert_eq!(
+            c.groups[0].topic, "sanctions",
+            "the digest's own topic order"
+        );
+    }
+}
