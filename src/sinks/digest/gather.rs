@@ -106,6 +106,7 @@ pub fn gather(store: &Store, req: &GatherRequest<'_>) -> Result<DigestContent, S
         groups,
         total_stories,
         omitted_stories,
+        topic_labels: req.labels.to_vec(),
         unsubscribe_url: req.digest.unsubscribe.clone(),
     })
 }

@@ -45,6 +45,9 @@ pub struct DigestContent {
     pub total_stories: usize,
     /// How many of those are not listed because the digest holds at most `max_stories`.
     pub omitted_stories: usize,
+    /// Display names of topics (id, label) for the topics each story lists; a group's own label
+    /// is used for its topic.
+    pub topic_labels: Vec<(String, String)>,
     /// The link that ends the subscription, shown in the footer when given (linked when `http` or
     /// `https`).
     pub unsubscribe_url: Option<String>,
@@ -161,6 +164,7 @@ pub fn check_subject_template(template: &str) -> Result<(), RenderError> {
         groups: Vec::new(),
         total_stories: 1,
         omitted_stories: 0,
+        topic_labels: Vec::new(),
         unsubscribe_url: None,
     };
     render_subject(template, &sample).map(drop)

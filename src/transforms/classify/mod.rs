@@ -176,7 +176,8 @@ impl Classification {
     }
 }
 
-/// Stored evidence expanded for output, snippets rebuilt from the brief's `title` and `text`.
+/// Stored evidence expanded for output, snippets rebuilt from the brief's `title` and `text`. A
+/// term is shown as the reader would write it: without the pack's `=` (exact form) marker.
 pub fn expand_evidence(stored: &str, title: &str, text: &str) -> Vec<Evidence> {
     let items: Vec<StoredEvidence> = serde_json::from_str(stored).unwrap_or_default();
     items
@@ -193,7 +194,10 @@ pub fn expand_evidence(stored: &str, title: &str, text: &str) -> Vec<Evidence> {
                 } else {
                     String::new()
                 },
-                term,
+                term: match term.strip_prefix('=') {
+                    Some(t) => t.to_owned(),
+                    None => term,
+                },
                 field,
                 start,
                 end,

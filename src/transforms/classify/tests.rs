@@ -423,3 +423,12 @@ pub(super) fn load_pack(path: &std::path::Path) -> Result<Pack, PackError> {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     parse_pack(&text, &path.display().to_string())
 }
+
+#[test]
+fn expanded_evidence_shows_exact_terms_without_the_pack_marker() {
+    let e = super::expand_evidence(r#"[["=talks","title",0,5,1.0]]"#, "talks resume", "");
+    assert_eq!(
+        (e[0].term.as_str(), e[0].snippet.as_str()),
+        ("talks", "talks resume")
+    );
+}

@@ -27,7 +27,11 @@ fn story(id: i64, title: &str, url: &str) -> StoryEntry {
             ),
             ("radio".to_owned(), None),
         ],
-        topics: vec![("plot".to_owned(), 0.8666), ("diplomacy".to_owned(), 0.5)],
+        topics: vec![
+            ("plot".to_owned(), 0.8666),
+            ("diplomacy".to_owned(), 0.5),
+            ("sanctions".to_owned(), 0.4),
+        ],
         evidence: vec![(
             "plot".to_owned(),
             "an alleged plot against the minister".to_owned(),
@@ -72,6 +76,7 @@ fn content() -> DigestContent {
         ],
         total_stories: 3,
         omitted_stories: 0,
+        topic_labels: vec![("sanctions".to_owned(), "Sanctions".to_owned())],
         unsubscribe_url: Some("https://briefwatch.example/unsubscribe?t=abc&d=morning".to_owned()),
     }
 }
@@ -114,6 +119,10 @@ fn html_groups_stories_under_topic_headings_in_order() {
     let html = rendered(&content()).html;
     let plot = html.find(">Assassination plot</h2>").expect("plot heading");
     let diplomacy = html.find(">Diplomacy</h2>").expect("diplomacy heading");
+    assert!(
+        html.contains("Sanctions 0.40"),
+        "a listed topic without a group of its own is shown by its label: {html}"
+    );
     assert!(plot < diplomacy);
     let arrests = html.find("Arrests over plot").unwrap();
     let minister = html.find("Minister thanks police").unwrap();
@@ -164,6 +173,7 @@ fn html_footer_has_the_period_and_the_unsubscribe_link() {
         html.contains(r#"<a href="https://briefwatch.example/unsubscribe?t=abc&amp;d=morning""#)
     );
     let without = DigestContent {
+        topic_labels: Vec::new(),
         unsubscribe_url: None,
         ..content()
     };
@@ -276,7 +286,7 @@ fn text_part_has_the_same_content_and_no_markup() {
   Officials said on Tuesday that the suspects had been watched for
   months.
   Also in: wire (https://wire.example.org/1), radio
-  Topics: Assassination plot 0.87, Diplomacy 0.50
+  Topics: Assassination plot 0.87, Diplomacy 0.50, Sanctions 0.40
   - plot: an alleged plot against the minister
 ";
     assert!(text.contains(expected_story), "{text}");

@@ -66,9 +66,12 @@ impl View {
     pub(super) fn new(content: &DigestContent, subject: &str) -> View {
         let zone = content.zone;
         let labels: HashMap<String, String> = content
-            .groups
+            .topic_labels
             .iter()
-            .map(|g| (one_line(&g.topic), one_line(&g.label)))
+            .map(|(id, label)| (id, label))
+            .chain(content.groups.iter().map(|g| (&g.topic, &g.label)))
+            .map(|(id, label)| (one_line(id), one_line(label)))
+            .filter(|(_, label)| !label.is_empty())
             .collect();
         let groups: Vec<GroupView> = content
             .groups
