@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::model::{SourceId, SourceState};
 use crate::pipeline::{SourcePoll, poll_source};
 use crate::scheduler;
+use crate::server::Heartbeat;
 use crate::sinks::digest::{self, DigestEnv};
 use crate::sinks::dispatcher::{self, DispatchEnv};
 use crate::sources::http::HttpClient;
@@ -112,6 +113,16 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         stop_dispatch.clone(),
     ));
     let (digest_tx, digest_rx) = watch::channel(Arc::new(DigestEnv::new(&cfg)?));
+    let heartbeat = Heartbeat::default();
+    let endpoint = match &cfg.server {
+        Some(s) => Some(tokio::spawn(crate::server::serve(
+            crate::server::bind(s.listen).await?,
+            writer.handle(),
+            heartbeat.clone(),
+            stop_dispatch.clone(),
+        ))),
+        None => None,
+    };
     let digests = tokio::spawn(digest::runner::run(
         writer.handle(),
         digest_rx,
@@ -131,8 +142,10 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<SourcePoll>();
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     loop {
+        heartbeat.beat();
         daemon.launch_due(&done_tx);
-        let sleep = daemon.idle_time();
+        // The loop turns at least every 30 s, so that /readyz can tell a hung loop from an idle one.
+        let sleep = daemon.idle_time().min(Duration::from_secs(30));
         tokio::select! {
             () = shutdown.cancelled() => break,
             Some(p) = done_rx.recv() => daemon.finished(p),
@@ -144,6 +157,9 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
                     } else if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
                         tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
                     } else {
+                        if new_cfg.server != cfg.server {
+                            tracing::warn!("[server] changed; it takes effect at the next start");
+                        }
                         let _ = env_tx.send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
                         if let Ok(d) = digest_env {
                             let _ = digest_tx.send(Arc::new(d));
@@ -166,6 +182,12 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     }
     if let Err(e) = digests.await {
         tracing::error!(error = %e, "the digest task failed");
+    }
+    if let Some(Err(e)) = match endpoint {
+        Some(task) => Some(task.await),
+        None => None,
+    } {
+        tracing::error!(error = %e, "the health and metrics endpoint failed");
     }
     tokio::task::spawn_blocking(move || writer.finish()).await?;
     tracing::info!("stopped");

@@ -14,7 +14,10 @@
 //! - [`store`]: the only module that speaks SQL.
 //! - [`pipeline`]: one poll of a set of sources: fetch → parse (→ article pages) → normalise →
 //!   classify → persist.
-//! - [`sinks`]: alert messages rendered and escaped per destination kind, and signed; sends nothing.
+//! - [`sinks`]: alert messages rendered, escaped and signed per destination kind, the dispatcher that
+//!   delivers them, and digest emails (schedules, content, rendering, SMTP).
+//! - [`metrics`]: the Prometheus metrics, counted where things happen.
+//! - [`server`]: the HTTP endpoint for health checks and metrics (`[server] listen`).
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
@@ -25,10 +28,12 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod errors;
+pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod pipeline;
 pub mod scheduler;
+pub mod server;
 pub mod sinks;
 pub mod sources;
 pub mod store;

@@ -7,7 +7,7 @@
 //! - `raw`: the serde shapes, exactly as written.
 //! - one module per section, each with its validated type and its validation:
 //!   `storage`, `fetch`, `stories`, `sources`, `classify`, `destinations` (with `[delivery]`),
-//!   `alerts`, `digests` (with `[smtp]`).
+//!   `alerts`, `digests` (with `[smtp]`), `server`.
 
 mod alerts;
 mod classify;
@@ -15,6 +15,7 @@ mod destinations;
 mod digests;
 mod fetch;
 mod raw;
+mod server;
 mod sources;
 mod storage;
 mod stories;
@@ -29,6 +30,7 @@ pub use destinations::{
 };
 pub use digests::{DEFAULT_MAX_STORIES, DigestConfig, SmtpConfig, SmtpTls};
 pub use fetch::{AllowedHost, FetchConfig};
+pub use server::ServerConfig;
 pub use sources::{check_source_name, parse_source_url};
 pub use storage::StorageConfig;
 pub use stories::{DEFAULT_STORY_WINDOW, StoriesConfig};
@@ -181,6 +183,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Scheduled digest emails.
     pub digests: Vec<DigestConfig>,
+    /// The health and metrics endpoint, when configured.
+    pub server: Option<ServerConfig>,
 }
 
 impl Config {
@@ -213,6 +217,7 @@ impl Config {
         let destinations =
             destinations::validate_destinations(raw.destinations, &delivery, &base, &mut problems);
         let alerts = alerts::validate_alerts(raw.alerts, &classify, &destinations, &mut problems);
+        let server = server::validate_server(raw.server, &mut problems);
         let smtp_given = raw.smtp.is_some();
         let smtp = digests::validate_smtp(raw.smtp, &base, &mut problems);
         let digests =
@@ -235,6 +240,7 @@ impl Config {
             delivery,
             smtp,
             digests,
+            server,
         })
     }
 }

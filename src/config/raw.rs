@@ -24,6 +24,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub delivery: RawDelivery,
     pub smtp: Option<RawSmtp>,
+    pub server: Option<RawServer>,
     #[serde(default)]
     pub digests: Vec<RawDigest>,
 }
@@ -187,4 +188,11 @@ pub(super) struct RawDigest {
     pub subject: Option<String>,
     pub send_empty: Option<bool>,
     pub unsubscribe: Option<String>,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub listen: String,
 }

@@ -181,6 +181,17 @@ pub async fn poll_source(
     };
     let poll = persist(writer, src, read).await;
     let (name, elapsed_ms) = (&poll.source.spec.name, started.elapsed().as_millis() as u64);
+    let outcome = match poll.kind {
+        PollKind::Fetched => "fetched",
+        PollKind::NotModified => "not_modified",
+        PollKind::Failed => "failed",
+    };
+    crate::metrics::METRICS.poll(
+        name,
+        outcome,
+        started.elapsed().as_secs_f64(),
+        poll.new.len(),
+    );
     if !poll.new.is_empty() {
         tracing::info!(source = %name, new_briefs = poll.new.len(), known_entries = poll.known, elapsed_ms, "new briefs stored");
     } else {

@@ -353,6 +353,16 @@ async fn finish(writer: &WriterHandle, c: &Claimed, how: Finish) {
             tracing::error!(delivery_id = %c.id, destination = %c.destination, rule = %c.rule, error = %chain(&e), "recording a delivery failed; it is sent again after its lease")
         }
     }
+    let outcome = match &how {
+        Finish::Delivered { .. } => Some("delivered"),
+        Finish::Retry { .. } => Some("retry"),
+        Finish::Failed { .. } => Some("failed"),
+        Finish::DestinationGone { .. } => Some("disabled"),
+        Finish::Held => None,
+    };
+    if let Some(o) = outcome {
+        crate::metrics::METRICS.delivery(&c.destination, o);
+    }
     match how {
         Finish::Delivered { status } => {
             tracing::info!(delivery_id = %c.id, destination = %c.destination, rule = %c.rule, status, attempt = c.attempts + 1, "alert delivered")

@@ -421,6 +421,7 @@ fn ingest_one(
     let id = tx.last_insert_rowid();
     super::stories::placed(tx, stories, id, source_id, b, at, &placed)?;
     super::topics::insert_tags(tx, id, &b.topics, &b.entities)?;
+    crate::metrics::METRICS.topics(b.topics.iter().map(|t| t.topic.as_str()));
     Ok(Some(NewBrief {
         id,
         guid: b.guid.clone(),

@@ -8,6 +8,7 @@
 mod briefs;
 mod deliveries;
 mod digests;
+mod health;
 pub mod schema;
 mod sources;
 mod stories;
@@ -28,6 +29,7 @@ pub use deliveries::{
     AlertContent, Claimed, DeliveryKind, DeliveryRecord, Finish, new_delivery_id,
 };
 pub use digests::{ClaimRequest, ClaimedRun, DigestRun, RunOutcome};
+pub use health::HealthFigures;
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};

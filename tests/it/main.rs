@@ -24,6 +24,7 @@
 //!   retries under one id, 410, 429, a daemon killed mid-delivery.
 //! - [`digests`]: digest mail through a real SMTP server ([`smtp`]): MIME, grouping, escaping,
 //!   Message-ID, an outage at the fire time, a kill between claim and send, STARTTLS, 5xx.
+//! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
@@ -42,6 +43,7 @@ mod failures;
 mod feed_quality;
 mod hostile;
 mod html_sources;
+mod metrics;
 mod normalise;
 mod opml;
 mod polling;

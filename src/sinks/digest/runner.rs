@@ -217,6 +217,13 @@ fn retry_after(attempts: u32, error: String) -> RunOutcome {
 
 fn log_outcome(c: &ClaimedRun, o: &RunOutcome) {
     let (digest, mid) = (&c.run.digest, &c.run.message_id);
+    let outcome = match o {
+        RunOutcome::Sent { .. } => "sent",
+        RunOutcome::Empty => "empty",
+        RunOutcome::Retry { .. } => "retry",
+        RunOutcome::Failed { .. } => "failed",
+    };
+    crate::metrics::METRICS.digest(digest, outcome);
     let (start, end) = (c.run.period_start, c.run.period_end);
     match o {
         RunOutcome::Sent { stories } => {
