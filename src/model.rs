@@ -360,6 +360,8 @@ pub struct SourceStatus {
     pub next_check: Option<DateTime<Utc>>,
     /// Number of stored briefs.
     pub briefs: u64,
+    /// Briefs stored from it in the last 24 hours.
+    pub briefs_24h: u64,
 }
 
 /// Values in a near-duplicate [`Signature`] (MinHash bins).

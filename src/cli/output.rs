@@ -191,6 +191,7 @@ pub(super) struct SourceLine<'a> {
     last_success: Option<DateTime<Utc>>,
     next_check: Option<DateTime<Utc>>,
     briefs: u64,
+    briefs_24h: u64,
 }
 
 impl<'a> SourceLine<'a> {
@@ -210,6 +211,7 @@ impl<'a> SourceLine<'a> {
             last_success: s.last_success,
             next_check: s.next_check,
             briefs: s.briefs,
+            briefs_24h: s.briefs_24h,
         }
     }
 }

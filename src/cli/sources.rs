@@ -178,6 +178,10 @@ fn print_list(list: &[SourceStatus], json: bool, detail: bool) -> Result<(), Cli
                 t(s.last_success),
                 t(s.next_check)
             );
+            println!(
+                "    failures in a row: {}  briefs in the last 24 h: {}",
+                s.failures, s.briefs_24h
+            );
         }
     }
     Ok(())

@@ -249,12 +249,15 @@ impl Store {
                 "SELECT s.name, s.kind, s.url, s.interval_secs, s.origin, s.enabled, s.failures,
                         s.last_error, s.last_status, s.last_checked_at, s.last_success_at,
                         s.next_check_at,
-                        (SELECT count(*) FROM briefs b WHERE b.source_id = s.id)
+                        (SELECT count(*) FROM briefs b WHERE b.source_id = s.id),
+                        (SELECT count(*) FROM briefs b WHERE b.source_id = s.id
+                            AND b.fetched_at >= ?1)
                  FROM sources s ORDER BY s.name",
             )
             .ctx(op)?;
+        let day_ago = to_ts(Utc::now()) - 86_400;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([day_ago], |r| {
                 Ok(SourceStatus {
                     name: r.get(0)?,
                     kind: SourceKind::parse(&r.get::<_, String>(1)?).unwrap_or(SourceKind::Feed),
@@ -273,6 +276,7 @@ impl Store {
                     last_success: r.get::<_, Option<i64>>(10)?.map(from_ts),
                     next_check: r.get::<_, Option<i64>>(11)?.map(from_ts),
                     briefs: r.get::<_, i64>(12)? as u64,
+                    briefs_24h: r.get::<_, i64>(13)? as u64,
                 })
             })
             .ctx(op)?;
