@@ -113,6 +113,12 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         stop_dispatch.clone(),
     ));
     let (digest_tx, digest_rx) = watch::channel(Arc::new(DigestEnv::new(&cfg)?));
+    let (keep_tx, keep_rx) = watch::channel(cfg.storage.keep);
+    let prune = tokio::spawn(crate::maintenance::run(
+        writer.handle(),
+        keep_rx,
+        stop_dispatch.clone(),
+    ));
     let heartbeat = Heartbeat::default();
     let endpoint = match &cfg.server {
         Some(s) => Some(tokio::spawn(crate::server::serve(
@@ -164,6 +170,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
                         if let Ok(d) = digest_env {
                             let _ = digest_tx.send(Arc::new(d));
                         }
+                        let _ = keep_tx.send(new_cfg.storage.keep);
                         cfg = new_cfg;
                     }
                 }
@@ -182,6 +189,9 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     }
     if let Err(e) = digests.await {
         tracing::error!(error = %e, "the digest task failed");
+    }
+    if let Err(e) = prune.await {
+        tracing::error!(error = %e, "the prune task failed");
     }
     if let Some(Err(e)) = match endpoint {
         Some(task) => Some(task.await),

@@ -16,6 +16,7 @@
 //!   classify → persist.
 //! - [`sinks`]: alert messages rendered, escaped and signed per destination kind, the dispatcher that
 //!   delivers them, and digest emails (schedules, content, rendering, SMTP).
+//! - [`maintenance`]: the daemon's daily prune of briefs past `[storage] keep_days`.
 //! - [`metrics`]: the Prometheus metrics, counted where things happen.
 //! - [`server`]: the HTTP endpoint for health checks and metrics (`[server] listen`).
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod errors;
+pub mod maintenance;
 pub mod metrics;
 pub mod model;
 pub mod opml;

@@ -76,6 +76,11 @@ pub enum Command {
     /// Digest emails: list them, preview the next one, send the current period now.
     #[command(subcommand)]
     Digest(digest::DigestCmd),
+    /// Write a consistent copy of the database to FILE (safe while the daemon runs).
+    Backup {
+        /// The new file (must not exist).
+        file: std::path::PathBuf,
+    },
 }
 
 /// An error that `main` turns into an exit code.
@@ -158,6 +163,17 @@ impl Cli {
             Command::Extract(args) => extract::run(&self.config, args).await,
             Command::Alerts(cmd) => alerts::run(&self.config, cmd).await,
             Command::Digest(cmd) => digest::run(&self.config, cmd).await,
+            Command::Backup { file } => {
+                let cfg = Config::load(&self.config)?;
+                let store = crate::store::Store::open(&cfg.storage.path)?;
+                store.backup(&file)?;
+                println!(
+                    "{} copied to {}",
+                    cfg.storage.path.display(),
+                    file.display()
+                );
+                Ok(())
+            }
         }
     }
 }

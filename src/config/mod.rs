@@ -208,7 +208,7 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let mut problems = Vec::new();
-        let storage = storage::validate_storage(raw.storage, &base);
+        let storage = storage::validate_storage(raw.storage, &base, &mut problems);
         let fetch = fetch::validate_fetch(raw.fetch, &mut problems);
         let sources = sources::validate_sources(raw.sources, &fetch, &mut problems);
         let stories = stories::validate_stories(raw.stories, &mut problems);
@@ -295,6 +295,14 @@ mod tests {
     fn relative_storage_path_resolves_against_config_folder() {
         let c = load("[storage]\npath = \"data/x.db\"\n").unwrap();
         assert_eq!(c.storage.path, PathBuf::from("/etc/bw/data/x.db"));
+    }
+
+    #[test]
+    fn keep_days_is_read_in_days_and_zero_is_refused() {
+        let c = load("[storage]\nkeep_days = 30\n").unwrap();
+        assert_eq!(c.storage.keep, Some(Duration::from_secs(30 * 86_400)));
+        let e = load("[storage]\nkeep_days = 0\n").unwrap_err().to_string();
+        assert!(e.contains("storage.keep_days"), "{e}");
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub(super) struct RawStories {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStorage {
     pub path: Option<String>,
+    pub keep_days: Option<u64>,
 }
 
 /// `[fetch]`.

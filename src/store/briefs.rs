@@ -259,64 +259,74 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(op)?;
-        let row: Option<(SourceId, i64, String, String)> = tx
-            .query_row(
-                "SELECT source_id, guid_hash, title, text FROM briefs WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()
-            .ctx(op)?;
-        let Some((source_id, gh, title, text)) = row else {
+        if !delete_in(&tx, id, to_ts(Utc::now()))? {
             return Err(StoreError::NotFound {
                 what: format!("brief {id}"),
             });
-        };
-        let indexed: bool = tx
-            .query_row(
-                "SELECT last_id >= ?1 FROM fts_progress WHERE id = 1",
-                [id],
-                |r| r.get(0),
-            )
-            .ctx(op)?;
-        if indexed {
-            tx.execute(
-                "INSERT INTO briefs_fts (briefs_fts, rowid, title, text) VALUES ('delete', ?1, ?2, ?3)",
-                params![id, title, text],
-            )
-            .ctx(op)?;
-        }
-        // Every source that carried it gets a tombstone, so none of them brings it back.
-        let now = to_ts(Utc::now());
-        tx.execute(
-            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at)
-             SELECT source_id, guid_hash, ?2 FROM sightings WHERE brief_id = ?1",
-            params![id, now],
-        )
-        .ctx(op)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
-            params![source_id, gh, now],
-        )
-        .ctx(op)?;
-        tx.execute("DELETE FROM sightings WHERE brief_id = ?1", [id])
-            .ctx(op)?;
-        let story: Option<i64> = tx
-            .query_row("SELECT story_id FROM briefs WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .ctx(op)?;
-        super::topics::remove_tags(&tx, id)?;
-        tx.execute("DELETE FROM briefs WHERE id = ?1", [id])
-            .ctx(op)?;
-        if let Some(story) = story {
-            super::stories::brief_removed(&tx, story)?;
         }
         tx.commit().ctx(op)?;
         // The in-memory story index may still list the brief; rebuild it at the next placement.
         self.stories.index = None;
         Ok(())
     }
+}
+
+/// Deletes brief `id` inside `tx`, leaving a tombstone for every source that carried it so that
+/// none of them brings it back; false when there is no such brief.
+pub(super) fn delete_in(tx: &Connection, id: BriefId, now: i64) -> Result<bool, StoreError> {
+    let op = "deleting a brief";
+    let row: Option<(SourceId, i64, String, String, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT source_id, guid_hash, title, text, story_id FROM briefs WHERE id = ?1",
+        )
+        .ctx(op)?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()
+        .ctx(op)?;
+    let Some((source_id, gh, title, text, story)) = row else {
+        return Ok(false);
+    };
+    let indexed: bool = tx
+        .prepare_cached("SELECT last_id >= ?1 FROM fts_progress WHERE id = 1")
+        .ctx(op)?
+        .query_row([id], |r| r.get(0))
+        .ctx(op)?;
+    if indexed {
+        tx.prepare_cached(
+            "INSERT INTO briefs_fts (briefs_fts, rowid, title, text) VALUES ('delete', ?1, ?2, ?3)",
+        )
+        .ctx(op)?
+        .execute(params![id, title, text])
+        .ctx(op)?;
+    }
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at)
+         SELECT source_id, guid_hash, ?2 FROM sightings WHERE brief_id = ?1",
+    )
+    .ctx(op)?
+    .execute(params![id, now])
+    .ctx(op)?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO tombstones (source_id, guid_hash, deleted_at) VALUES (?1, ?2, ?3)",
+    )
+    .ctx(op)?
+    .execute(params![source_id, gh, now])
+    .ctx(op)?;
+    tx.prepare_cached("DELETE FROM sightings WHERE brief_id = ?1")
+        .ctx(op)?
+        .execute([id])
+        .ctx(op)?;
+    super::topics::remove_tags(tx, id)?;
+    tx.prepare_cached("DELETE FROM briefs WHERE id = ?1")
+        .ctx(op)?
+        .execute([id])
+        .ctx(op)?;
+    if let Some(story) = story {
+        super::stories::brief_removed(tx, story)?;
+    }
+    Ok(true)
 }
 
 /// Quotes every word so that FTS5 reads punctuation as text, not syntax.

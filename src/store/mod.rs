@@ -9,6 +9,7 @@ mod briefs;
 mod deliveries;
 mod digests;
 mod health;
+mod retention;
 pub mod schema;
 mod sources;
 mod stories;
@@ -30,6 +31,7 @@ pub use deliveries::{
 };
 pub use digests::{ClaimRequest, ClaimedRun, DigestRun, RunOutcome};
 pub use health::HealthFigures;
+pub use retention::{PRUNE_BATCH, PruneReport};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};

@@ -25,6 +25,7 @@
 //! - [`digests`]: digest mail through a real SMTP server ([`smtp`]): MIME, grouping, escaping,
 //!   Message-ID, an outage at the fire time, a kill between claim and send, STARTTLS, 5xx.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
+//! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
@@ -47,6 +48,7 @@ mod metrics;
 mod normalise;
 mod opml;
 mod polling;
+mod retention;
 mod search;
 mod security;
 mod server_selftest;

@@ -26,7 +26,11 @@ fn client() -> reqwest::Client {
 }
 
 async fn get(url: &str) -> (u16, String) {
-    let r = client().get(url).send().await.expect("the endpoint answers");
+    let r = client()
+        .get(url)
+        .send()
+        .await
+        .expect("the endpoint answers");
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
