@@ -7,18 +7,19 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 /// The longest a failing source waits between attempts (unless its interval is longer).
-pub const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
-/// The longest `Cache-Control: max-age` may stretch an interval.
-pub const MAX_CACHE_HONOUR: Duration = Duration::from_secs(3600);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+/// The longest an origin's freshness hint (`Cache-Control: max-age`, `Expires`, RSS `<ttl>`) may
+/// stretch an interval.
+pub const MAX_CACHE_HONOUR: Duration = Duration::from_secs(24 * 3600);
 /// The longest `Retry-After` is honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// What the last poll of a source looked like, as far as scheduling cares.
 #[derive(Debug, Clone, Copy)]
 pub enum Outcome {
-    /// Fetched or not modified; `max_age` from `Cache-Control`.
+    /// Fetched or not modified; `max_age`: how long the origin says its document stays fresh.
     Success {
-        /// `Cache-Control: max-age`, when sent.
+        /// The longest of `Cache-Control: max-age`, `Expires` and the feed's `<ttl>`, when sent.
         max_age: Option<Duration>,
     },
     /// Failed; `failures` counts this failure too.
@@ -30,11 +31,14 @@ pub enum Outcome {
     },
 }
 
-/// The delay before the next poll. `jitter` in [-1, 1] spreads polls by up to ±10%.
+/// The delay before the next poll. `jitter` in [-1, 1] spreads polls by up to ±10%, so that sources
+/// with one interval drift apart; the delay is never shorter than what the origin asked for
+/// (freshness hint or `Retry-After`, each within its cap), whatever the jitter.
 pub fn next_delay(interval: Duration, outcome: Outcome, jitter: f64) -> Duration {
-    let base = match outcome {
+    let (base, asked) = match outcome {
         Outcome::Success { max_age } => {
-            interval.max(max_age.unwrap_or_default().min(MAX_CACHE_HONOUR))
+            let asked = max_age.unwrap_or_default().min(MAX_CACHE_HONOUR);
+            (interval.max(asked), asked)
         }
         Outcome::Failure {
             failures,
@@ -44,11 +48,12 @@ pub fn next_delay(interval: Duration, outcome: Outcome, jitter: f64) -> Duration
             let backoff = interval
                 .saturating_mul(1u32 << exp)
                 .min(MAX_BACKOFF.max(interval));
-            backoff.max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
+            let asked = retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
+            (backoff.max(asked), asked)
         }
     };
     let factor = 1.0 + 0.1 * jitter.clamp(-1.0, 1.0);
-    Duration::from_secs_f64((base.as_secs_f64() * factor).max(1.0))
+    Duration::from_secs_f64((base.as_secs_f64() * factor).max(1.0)).max(asked)
 }
 
 /// `now + next_delay(...)` with a random jitter.
@@ -77,7 +82,36 @@ mod tests {
             ok(Some(Duration::from_secs(1800))),
             Duration::from_secs(1800)
         );
-        assert_eq!(ok(Some(Duration::from_secs(86400))), MAX_CACHE_HONOUR);
+        assert_eq!(ok(Some(Duration::from_secs(7 * 86400))), MAX_CACHE_HONOUR);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent_but_never_undercuts_the_origin() {
+        for j in [-1.0, -0.5, 0.0, 0.5, 1.0, -7.0, 7.0] {
+            let d = next_delay(M15, Outcome::Success { max_age: None }, j);
+            assert!(d >= M15 * 9 / 10 && d <= M15 * 11 / 10, "{d:?}");
+            let ttl = Duration::from_secs(3600);
+            let asked = next_delay(M15, Outcome::Success { max_age: Some(ttl) }, j);
+            assert!(asked >= ttl && asked <= ttl * 11 / 10, "{asked:?}");
+            let after = Duration::from_secs(7200);
+            let retry = Outcome::Failure {
+                failures: 1,
+                retry_after: Some(after),
+            };
+            assert!(next_delay(M15, retry, j) >= after);
+        }
+    }
+
+    #[test]
+    fn a_thousand_sources_with_one_interval_spread_out() {
+        let now = Utc::now();
+        let seconds: std::collections::HashSet<i64> = (0..1000)
+            .map(|_| next_check(now, M15, Outcome::Success { max_age: None }).timestamp())
+            .collect();
+        // ±10% of 15 minutes is a 180 s window: a thousand polls land on most of its seconds.
+        assert!(seconds.len() > 150, "{} distinct seconds", seconds.len());
+        let (lo, hi) = (seconds.iter().min().unwrap(), seconds.iter().max().unwrap());
+        assert!(hi - lo >= 150 && hi - lo <= 181, "{lo}..{hi}");
     }
 
     #[test]

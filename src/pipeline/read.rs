@@ -121,6 +121,10 @@ pub async fn read_source(
             });
         }
     };
+    let ttl = match &parsed {
+        Parsed::Feed(_, ttl) => *ttl,
+        _ => None,
+    };
     let expanded = expand(client, writer, src, parsed).await;
     let briefs = process(classifier, expanded.entries);
     Ok(Some(Read {
@@ -132,7 +136,7 @@ pub async fn read_source(
             Validators::default()
         },
         status: doc.status,
-        max_age: doc.max_age,
+        max_age: doc.max_age.max(ttl),
     }))
 }
 
@@ -177,8 +181,8 @@ pub async fn fetch(client: &HttpClient, src: &SourceState) -> Result<Option<Fetc
 /// A source's document, parsed.
 #[derive(Debug)]
 pub enum Parsed {
-    /// A feed's entries, in document order.
-    Feed(Vec<RawBrief>),
+    /// A feed's entries, in document order, and its `<ttl>`.
+    Feed(Vec<RawBrief>, Option<Duration>),
     /// The first page of an HTML source's listing.
     Listing {
         /// Its links and next page.
@@ -195,7 +199,7 @@ pub enum Parsed {
 pub fn parse(src: &SourceState, doc: &Fetched) -> Result<Parsed, ParseError> {
     match src.spec.kind {
         SourceKind::Feed => parse_feed(&doc.body, doc.content_type.as_deref(), &doc.url)
-            .map(|f| Parsed::Feed(f.entries)),
+            .map(|f| Parsed::Feed(f.entries, f.ttl)),
         SourceKind::Html => Ok(parse_html(
             src,
             &doc.body,
@@ -232,10 +236,10 @@ pub async fn expand(
 ) -> Expanded {
     match parsed {
         // Article pages are looked up in the store anyway: that lookup also drops known entries.
-        Parsed::Feed(entries) if src.spec.settings.fetch_full_article => {
+        Parsed::Feed(entries, _) if src.spec.settings.fetch_full_article => {
             expand::full_articles(client, writer, src, entries).await
         }
-        Parsed::Feed(entries) => match writer.filter(|_| src.fetched_before) {
+        Parsed::Feed(entries, _) => match writer.filter(|_| src.fetched_before) {
             Some(w) => drop_known(w, src, entries).await,
             None => Expanded::all(entries),
         },

@@ -32,6 +32,8 @@ pub struct ParsedFeed {
     pub entries: Vec<RawBrief>,
     /// The character encoding the document was decoded from (`UTF-8`, `windows-1252`, ...).
     pub charset: &'static str,
+    /// How long the feed says it stays fresh (RSS `<ttl>`, in minutes there).
+    pub ttl: Option<std::time::Duration>,
 }
 
 /// Parses `body` fetched from `url` (the final URL after redirects).
@@ -67,6 +69,9 @@ pub fn parse_feed(
             None => return Err(failed(e)),
         },
     };
+    let ttl = feed
+        .ttl
+        .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
     let mut title = feed
         .title
         .map(|t| t.content)
@@ -99,6 +104,7 @@ pub fn parse_feed(
         title,
         entries,
         charset,
+        ttl,
     })
 }
 
@@ -386,6 +392,14 @@ mod tests {
             b.published.unwrap().to_rfc3339(),
             "2026-11-03T09:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn rss_ttl_is_read_in_minutes() {
+        let doc = br#"<rss version="2.0"><channel><title>t</title><ttl>90</ttl>
+            <item><guid>a</guid><title>x</title></item></channel></rss>"#;
+        let f = parse_feed(doc, None, &url()).unwrap();
+        assert_eq!(f.ttl, Some(std::time::Duration::from_secs(5400)));
     }
 
     #[test]

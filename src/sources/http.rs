@@ -689,20 +689,74 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
         .ok()
 }
 
-/// `Cache-Control: max-age=N` (ignored with `no-cache`/`no-store`).
+/// How long the response says it stays fresh: `Cache-Control: max-age=N`, else `Expires` (counted
+/// from the response's `Date`, or from now). `no-cache` and `no-store` mean nothing is promised.
 fn max_age(h: &HeaderMap) -> Option<Duration> {
-    let cc = header_string(h, header::CACHE_CONTROL)?.to_ascii_lowercase();
-    cc.split(',').find_map(|d| {
-        d.trim()
-            .strip_prefix("max-age=")
+    let cc = header_string(h, header::CACHE_CONTROL)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let directives: Vec<&str> = cc.split(',').map(str::trim).collect();
+    if directives
+        .iter()
+        .any(|d| *d == "no-cache" || *d == "no-store")
+    {
+        return None;
+    }
+    if let Some(age) = directives.iter().find_map(|d| {
+        d.strip_prefix("max-age=")
             .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
-            .map(Duration::from_secs)
-    })
+    }) {
+        return Some(Duration::from_secs(age));
+    }
+    let date = |name| {
+        header_string(h, name)
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(&v).ok())
+            .map(|d| d.with_timezone(&chrono::Utc))
+    };
+    let expires = date(header::EXPIRES)?;
+    let now = date(header::DATE).unwrap_or_else(chrono::Utc::now);
+    (expires - now).to_std().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn freshness_comes_from_max_age_else_expires_and_no_cache_promises_nothing() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            h
+        };
+        let date = "Thu, 03 Dec 2026 10:00:00 GMT";
+        assert_eq!(
+            max_age(&headers(&[("cache-control", "public, max-age=600")])),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            max_age(&headers(&[
+                ("date", date),
+                ("expires", "Thu, 03 Dec 2026 11:30:00 GMT")
+            ])),
+            Some(Duration::from_secs(5400))
+        );
+        assert_eq!(
+            max_age(&headers(&[
+                ("cache-control", "no-cache"),
+                ("date", date),
+                ("expires", "Thu, 03 Dec 2026 11:30:00 GMT")
+            ])),
+            None
+        );
+        assert_eq!(
+            max_age(&headers(&[("date", date), ("expires", "0")])),
+            None,
+            "an invalid Expires is already stale"
+        );
+    }
 
     #[test]
     fn private_and_special_addresses_are_not_public() {

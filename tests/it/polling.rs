@@ -340,3 +340,65 @@ async fn deleted_brief_stays_deleted_when_its_feed_is_fetched_again() {
     assert_eq!(last.len(), before.len() - 1, "the deleted brief came back");
     assert!(!last.iter().any(|b| b["guid"] == victim["guid"]));
 }
+
+/// 20 sources on one host, each answering slowly, polled at once: the host never sees more
+/// requests at a time than `per_host_concurrency`, and the limit (not some other bound) is what
+/// holds them back.
+#[tokio::test]
+async fn twenty_sources_on_one_host_never_exceed_the_per_host_limit() {
+    for limit in [2usize, 5] {
+        let server = FeedServer::start().await;
+        let mut spec = ConfigSpec::for_server(&server);
+        for i in 0..20 {
+            let path = format!("/f{i}.xml");
+            server.publish(
+                &path,
+                format!(
+                    "<rss version=\"2.0\"><channel><title>f{i}</title><item><guid>g{i}</guid>\
+                     <title>Item {i}</title><link>https://f.example/{i}</link></item></channel></rss>"
+                ),
+                "application/rss+xml",
+            );
+            server.set_mode(
+                &path,
+                crate::server::Mode::Slow(std::time::Duration::from_millis(150)),
+            );
+            spec = spec.source(crate::harness::SourceSpec::new(
+                &format!("f{i}"),
+                server.url(&path),
+            ));
+        }
+        let ws = Workspace::new();
+        ws.write_config(&spec.render().replace(
+            "[fetch]\n",
+            &format!("[fetch]\nper_host_concurrency = {limit}\n"),
+        ));
+        let summary = ws.poll().await;
+        assert_eq!(summary.get("fetched"), 20, "{}", summary.json);
+        assert_eq!(server.max_in_flight(), limit, "limit {limit}");
+    }
+}
+
+/// A feed's `<ttl>` (minutes) and a response's `Expires` push the next check past the interval.
+#[tokio::test]
+async fn the_next_check_is_never_earlier_than_the_feed_ttl() {
+    let server = FeedServer::start().await;
+    server.publish(
+        "/ttl.xml",
+        "<rss version=\"2.0\"><channel><title>t</title><ttl>180</ttl><item><guid>a</guid>\
+         <title>A</title><link>https://t.example/a</link></item></channel></rss>",
+        "application/rss+xml",
+    );
+    let spec = ConfigSpec::for_server(&server)
+        .source(crate::harness::SourceSpec::new("ttl", server.url("/ttl.xml")).interval("15m"));
+    let ws = Workspace::with_config(&spec);
+    ws.poll().await;
+    let status = ws.bw(&["sources", "status", "--json"]).await.json_one();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(status["next_check"].as_str().unwrap()).unwrap();
+    let wait = next.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(
+        wait >= chrono::Duration::minutes(179) && wait <= chrono::Duration::minutes(199),
+        "next check in {wait}: {status}"
+    );
+}

@@ -28,6 +28,8 @@ pub enum Mode {
     Hang(Duration),
     /// Answer `302 Found` with this `Location`.
     Redirect(String),
+    /// Serve the stored document after this delay (to hold requests in flight).
+    Slow(Duration),
 }
 
 /// One request as the server saw it.
@@ -61,6 +63,9 @@ struct Document {
 struct State {
     docs: HashMap<String, Document>,
     seen: Vec<SeenRequest>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: usize,
+    max_in_flight: usize,
     /// Bumped on every publish: gives each version its own ETag and a strictly later
     /// Last-Modified (HTTP dates only have one-second resolution, so the clock is synthetic).
     version: u64,
@@ -174,6 +179,11 @@ impl FeedServer {
             .map(|d| http_date(&d.last_modified))
     }
 
+    /// The most requests this server was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     /// How many requests reached `path`.
     pub fn hits(&self, path: &str) -> usize {
         self.lock().seen.iter().filter(|r| r.path == path).count()
@@ -204,7 +214,26 @@ fn strip_weak(tag: &str) -> &str {
     tag.trim().strip_prefix("W/").unwrap_or(tag.trim())
 }
 
+/// Counts a request in flight while it lives.
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn enter(state: &Arc<Mutex<State>>) -> InFlight {
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        st.in_flight += 1;
+        st.max_in_flight = st.max_in_flight.max(st.in_flight);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).in_flight -= 1;
+    }
+}
+
 async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
+    let _in_flight = InFlight::enter(&state);
     let path = req.uri().path().to_string();
     let seen = SeenRequest {
         method: req.method().to_string(),
@@ -252,6 +281,7 @@ async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
                 .body(Body::empty())
                 .expect("302 response");
         }
+        Mode::Slow(d) => tokio::time::sleep(d).await,
         Mode::Serve => {}
     }
 
