@@ -156,6 +156,7 @@ fn run_expectations(path: &Path) {
                         title: None,
                         entries: Vec::new(),
                         charset: "",
+                        ttl: None,
                     },
                     ascii: false,
                 }
@@ -769,6 +770,7 @@ fn run_gofeed(dir: &Path) {
                 title: None,
                 entries: Vec::new(),
                 charset: "",
+                ttl: None,
             }
         });
         let mut record = |field: &'static str, agreed: bool, detail: String| {
