@@ -93,6 +93,17 @@ pub struct SourceSettings {
     pub fetch_full_article: bool,
     /// Most article pages fetched per poll (the rest wait for the next poll).
     pub max_articles: usize,
+    /// Poll at the pace the feed publishes, within these bounds, instead of a fixed interval.
+    pub adaptive: Option<AdaptiveBounds>,
+}
+
+/// The bounds of an adaptive source's interval, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AdaptiveBounds {
+    /// The shortest interval.
+    pub min_secs: u64,
+    /// The longest interval.
+    pub max_secs: u64,
 }
 
 impl Default for SourceSettings {
@@ -101,6 +112,7 @@ impl Default for SourceSettings {
             html: None,
             fetch_full_article: false,
             max_articles: DEFAULT_MAX_ARTICLES,
+            adaptive: None,
         }
     }
 }

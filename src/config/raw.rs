@@ -81,6 +81,9 @@ pub(super) struct RawSource {
     pub interval: Option<String>,
     pub fetch_full_article: Option<bool>,
     pub max_articles: Option<usize>,
+    pub adaptive: Option<bool>,
+    pub min_interval: Option<String>,
+    pub max_interval: Option<String>,
     pub html: Option<RawHtml>,
 }
 

@@ -10,8 +10,8 @@ use super::fetch::FetchConfig;
 use super::raw::{RawHtml, RawSource};
 use super::{Problem, ValueError, parse_interval};
 use crate::model::{
-    DEFAULT_MAX_ARTICLES, DEFAULT_MAX_PAGES, HtmlSettings, SourceKind, SourceOrigin,
-    SourceSettings, SourceSpec,
+    AdaptiveBounds, DEFAULT_MAX_ARTICLES, DEFAULT_MAX_PAGES, HtmlSettings, SourceKind,
+    SourceOrigin, SourceSettings, SourceSpec,
 };
 
 /// Checks every `[[sources]]` entry; an entry with any problem is left out of the result.
@@ -63,11 +63,18 @@ pub(super) fn validate_sources(
                 fetch.default_interval
             }),
         };
-        let settings = validate_source_settings(
+        let mut settings = validate_source_settings(
             kind,
             s.html,
             s.fetch_full_article,
             s.max_articles,
+            &key,
+            problems,
+        );
+        settings.adaptive = validate_adaptive(
+            s.adaptive,
+            s.min_interval.as_deref(),
+            s.max_interval.as_deref(),
             &key,
             problems,
         );
@@ -85,6 +92,59 @@ pub(super) fn validate_sources(
     out
 }
 
+/// The default bounds of an adaptive source: 5 minutes to a day.
+pub const DEFAULT_ADAPTIVE_BOUNDS: AdaptiveBounds = AdaptiveBounds {
+    min_secs: 300,
+    max_secs: 86_400,
+};
+
+/// Checks `adaptive`, `min_interval` and `max_interval`.
+fn validate_adaptive(
+    adaptive: Option<bool>,
+    min: Option<&str>,
+    max: Option<&str>,
+    key: &dyn Fn(&str) -> String,
+    problems: &mut Vec<Problem>,
+) -> Option<AdaptiveBounds> {
+    let mut bound = |field: &str, v: Option<&str>, default: u64| match v {
+        None => default,
+        Some(v) => match parse_interval(v) {
+            Ok(d) => d.as_secs(),
+            Err(e) => {
+                problems.push(Problem {
+                    key: key(field),
+                    reason: e.to_string(),
+                });
+                default
+            }
+        },
+    };
+    let bounds = AdaptiveBounds {
+        min_secs: bound("min_interval", min, DEFAULT_ADAPTIVE_BOUNDS.min_secs),
+        max_secs: bound("max_interval", max, DEFAULT_ADAPTIVE_BOUNDS.max_secs),
+    };
+    if adaptive != Some(true) {
+        if min.is_some() || max.is_some() {
+            problems.push(Problem {
+                key: key(if min.is_some() {
+                    "min_interval"
+                } else {
+                    "max_interval"
+                }),
+                reason: "applies to adaptive sources: add `adaptive = true`".into(),
+            });
+        }
+        return None;
+    }
+    if bounds.min_secs > bounds.max_secs {
+        problems.push(Problem {
+            key: key("min_interval"),
+            reason: "is longer than max_interval".into(),
+        });
+    }
+    Some(bounds)
+}
+
 /// Checks the `[sources.html]` selectors (each must parse as CSS; `links` is required for kind
 /// `html`) and the article limits.
 fn validate_source_settings(
@@ -99,6 +159,7 @@ fn validate_source_settings(
         fetch_full_article: fetch_full_article.unwrap_or(false),
         max_articles: max_articles.unwrap_or(DEFAULT_MAX_ARTICLES),
         html: None,
+        adaptive: None,
     };
     if settings.max_articles == 0 {
         problems.push(Problem {
@@ -196,5 +257,42 @@ pub fn parse_source_url(s: &str) -> Result<Url, ValueError> {
             input: s.to_string(),
             scheme: other.to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod adaptive_tests {
+    use super::super::tests::load;
+    use super::*;
+
+    #[test]
+    fn adaptive_sources_get_bounds_and_stray_bounds_are_refused() {
+        let c = load(
+            "[[sources]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nadaptive = true\n\
+             max_interval = \"2h\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.sources[0].settings.adaptive,
+            Some(AdaptiveBounds {
+                min_secs: 300,
+                max_secs: 7200
+            })
+        );
+        let e = load(
+            "[[sources]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nmin_interval = \"1m\"\n\
+             [[sources]]\nname = \"b\"\nurl = \"https://b.example/rss\"\nadaptive = true\n\
+             min_interval = \"3h\"\nmax_interval = \"1h\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("sources[0].min_interval") && e.contains("adaptive = true"),
+            "{e}"
+        );
+        assert!(
+            e.contains("sources[1].min_interval") && e.contains("longer than"),
+            "{e}"
+        );
     }
 }

@@ -121,7 +121,10 @@ fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutco
     match read {
         Ok(None) => (
             FetchOutcome::NotModified,
-            Outcome::Success { max_age: None },
+            Outcome::Success {
+                max_age: None,
+                pace: None,
+            },
         ),
         Ok(Some(r)) => (
             FetchOutcome::Fetched {
@@ -130,7 +133,10 @@ fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutco
                 validators: r.validators,
                 status: r.status,
             },
-            Outcome::Success { max_age: r.max_age },
+            Outcome::Success {
+                max_age: r.max_age,
+                pace: r.pace,
+            },
         ),
         Err(e) => {
             let outcome = Outcome::Failure {

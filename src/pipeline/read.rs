@@ -92,6 +92,8 @@ pub struct Read {
     pub status: u16,
     /// `Cache-Control: max-age` of the source's document.
     pub max_age: Option<Duration>,
+    /// An adaptive source's interval from the pace of its entries.
+    pub pace: Option<Duration>,
 }
 
 /// Reads one source through every step. `Ok(None)`: the origin answered 304. Without a writer
@@ -121,9 +123,19 @@ pub async fn read_source(
             });
         }
     };
-    let ttl = match &parsed {
-        Parsed::Feed(_, ttl) => *ttl,
-        _ => None,
+    let (ttl, pace) = match (&parsed, src.spec.settings.adaptive) {
+        (Parsed::Feed(entries, ttl), Some(b)) => {
+            let published: Vec<_> = entries.iter().filter_map(|e| e.published).collect();
+            let pace = crate::scheduler::adaptive_interval(
+                &published,
+                chrono::Utc::now(),
+                Duration::from_secs(b.min_secs),
+                Duration::from_secs(b.max_secs),
+            );
+            (*ttl, pace)
+        }
+        (Parsed::Feed(_, ttl), None) => (*ttl, None),
+        _ => (None, None),
     };
     let expanded = expand(client, writer, src, parsed).await;
     let briefs = process(classifier, expanded.entries);
@@ -137,6 +149,7 @@ pub async fn read_source(
         },
         status: doc.status,
         max_age: doc.max_age.max(ttl),
+        pace,
     }))
 }
 
