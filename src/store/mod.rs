@@ -14,6 +14,8 @@ pub mod schema;
 mod sources;
 mod stories;
 mod story_index;
+#[cfg(test)]
+pub(crate) mod testing;
 mod topics;
 pub mod writer;
 

@@ -108,56 +108,16 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        Brief, FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSpec, Validators,
-    };
+    use crate::store::testing::{brief, persist, store_with_sources};
 
-    fn brief(guid: &str) -> Brief {
-        Brief {
-            guid: guid.into(),
-            url: Some(format!("https://wire.example/{guid}")),
-            canonical_url: None,
-            title: format!("Title {guid}"),
-            text: format!("Text of {guid}"),
-            html: None,
-            author: None,
-            published: None,
-            updated: None,
-            content_hash: xxhash_rust::xxh3::xxh3_64(guid.as_bytes()) as i64,
-            signature: None,
-            topics: Vec::new(),
-            entities: Vec::new(),
-        }
-    }
-
-    fn store_with(guids: &[&str]) -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .sync_config_sources(&[SourceSpec {
-                name: "wire".into(),
-                kind: SourceKind::Feed,
-                url: url::Url::parse("https://wire.example/rss").unwrap(),
-                interval: Duration::from_secs(900),
-                origin: SourceOrigin::Config,
-                settings: Default::default(),
-            }])
-            .unwrap();
-        let id = store.active_sources().unwrap()[0].id;
-        store
-            .persist(&SourceReport {
-                source_id: id,
-                outcome: FetchOutcome::Fetched {
-                    briefs: guids.iter().map(|g| brief(g)).collect(),
-                    known: 0,
-                    validators: Validators::default(),
-                    status: 200,
-                },
-                checked_at: Utc::now(),
-                next_check_at: Utc::now(),
-            })
-            .unwrap();
-        (dir, store, id)
+    fn store_with(guids: &[&str]) -> (tempfile::TempDir, Store) {
+        let (dir, mut store, ids) = store_with_sources(&["wire"]);
+        let briefs = guids
+            .iter()
+            .map(|g| brief(g, &format!("Title {g}")))
+            .collect();
+        persist(&mut store, ids[0], briefs);
+        (dir, store)
     }
 
     fn count(store: &Store, sql: &str) -> i64 {
@@ -166,7 +126,7 @@ mod tests {
 
     #[test]
     fn old_briefs_go_with_tombstones_and_a_waiting_alert_keeps_its_story() {
-        let (_d, mut store, _) = store_with(&["a", "b", "c"]);
+        let (_d, mut store) = store_with(&["a", "b", "c"]);
         // Age everything by ten days; brief "b"'s story still has an alert waiting.
         store
             .conn
@@ -190,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_backup_is_a_complete_database_and_never_overwrites() {
-        let (dir, store, _) = store_with(&["a", "b"]);
+        let (dir, store) = store_with(&["a", "b"]);
         let dest = dir.path().join("copy.db");
         store.backup(&dest).unwrap();
         let copy = Store::open(&dest).unwrap();

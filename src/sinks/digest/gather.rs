@@ -205,30 +205,15 @@ fn candidate(d: &DigestConfig, story_id: i64, contents: Vec<AlertContent>) -> Op
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use chrono::TimeZone;
 
     use super::*;
-    use crate::model::{
-        Brief, EntityTag, FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSpec,
-        TopicTag, Validators,
-    };
+    use crate::model::{Brief, EntityTag, TopicTag};
     use crate::sinks::digest::Schedule;
+    use crate::store::testing;
 
     fn brief(guid: &str, title: &str, topics: &[(&str, f32)], entities: &[&str]) -> Brief {
         Brief {
-            guid: guid.into(),
-            url: Some(format!("https://news.example/{guid}")),
-            canonical_url: None,
-            title: title.into(),
-            text: format!("{title}. More words about it."),
-            html: None,
-            author: None,
-            published: None,
-            updated: None,
-            content_hash: xxhash_rust::xxh3::xxh3_64(title.as_bytes()) as i64,
-            signature: None,
             topics: topics
                 .iter()
                 .map(|(t, s)| TopicTag {
@@ -244,42 +229,15 @@ mod tests {
                     kind: "country".into(),
                 })
                 .collect(),
+            ..testing::brief(guid, title)
         }
     }
 
     /// A store with sources "wire" and "agency" holding `briefs` (source index, brief).
     fn store(briefs: Vec<(usize, Brief)>) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let specs: Vec<SourceSpec> = ["wire", "agency"]
-            .iter()
-            .map(|n| SourceSpec {
-                name: (*n).into(),
-                kind: SourceKind::Feed,
-                url: url::Url::parse(&format!("https://{n}.example/rss")).unwrap(),
-                interval: Duration::from_secs(900),
-                origin: SourceOrigin::Config,
-                settings: Default::default(),
-            })
-            .collect();
-        store.sync_config_sources(&specs).unwrap();
-        let active = store.active_sources().unwrap();
-        let id = |name: &str| active.iter().find(|s| s.spec.name == name).unwrap().id;
-        let ids = [id("wire"), id("agency")];
+        let (dir, mut store, ids) = testing::store_with_sources(&["wire", "agency"]);
         for (i, b) in briefs {
-            store
-                .persist(&SourceReport {
-                    source_id: ids[i],
-                    outcome: FetchOutcome::Fetched {
-                        briefs: vec![b],
-                        known: 0,
-                        validators: Validators::default(),
-                        status: 200,
-                    },
-                    checked_at: Utc::now(),
-                    next_check_at: Utc::now(),
-                })
-                .unwrap();
+            testing::persist(&mut store, ids[i], vec![b]);
         }
         (dir, store)
     }
