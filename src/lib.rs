@@ -16,6 +16,8 @@
 //!   classify → persist.
 //! - [`sinks`]: alert messages rendered and escaped per destination kind, and signed; sends nothing.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
+//!   speaks to its service manager.
 //! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
 //! - [`cli`]: the command-line interface over the same data.
@@ -32,6 +34,7 @@ pub mod scheduler;
 pub mod sinks;
 pub mod sources;
 pub mod store;
+pub mod systemd;
 pub mod transforms;
 
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.
