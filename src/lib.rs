@@ -18,6 +18,7 @@
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
 //!   speaks to its service manager.
+//! - [`logging`]: the tracing subscriber: human or JSON lines, journald priority prefixes under systemd.
 //! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
 //! - [`cli`]: the command-line interface over the same data.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod errors;
+pub mod logging;
 pub mod model;
 pub mod opml;
 pub mod pipeline;
