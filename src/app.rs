@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
@@ -22,10 +22,13 @@ use crate::sinks::dispatcher::{self, DispatchEnv};
 use crate::sources::http::HttpClient;
 use crate::store::writer::{StoreWriter, WriterHandle};
 use crate::store::{Store, StoredModel};
+use crate::systemd::{Notifier, Status};
 use crate::transforms::classify::{Classifier, Model, Pack};
 
-/// How long in-flight polls may take to wind down after a stop signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// How long in-flight polls may take to wind down after a stop signal (their fetches are
+/// cancelled at once; this bounds the writes they are finishing). Below the 10 s in which a stop
+/// must complete, which `TimeoutStopSec=` in systemd/briefwatch.service leaves room for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// The longest the scheduler sleeps without looking again.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 
@@ -147,38 +150,42 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     tracing::info!(sources = daemon.sources.len(), db = %cfg.storage.path.display(), "briefwatch running");
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<SourcePoll>();
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // The store is open and every source is scheduled: systemd may start what depends on us.
+    let mut notifier = Notifier::from_env();
+    let mut activity = Activity::default();
+    notifier.ready(&daemon.status(&activity).to_string(), Instant::now());
     loop {
         heartbeat.beat();
         daemon.launch_due(&done_tx);
+        // The watchdog is pinged from here, so a loop that hangs is restarted by systemd.
+        let now = Instant::now();
+        notifier.tick(now, || daemon.status(&activity).to_string());
         // The loop turns at least every 30 s, so that /readyz can tell a hung loop from an idle one.
-        let sleep = daemon.idle_time().min(Duration::from_secs(30));
+        let idle = daemon.idle_time().min(Duration::from_secs(30));
+        let sleep = notifier.wake_within(now).map_or(idle, |d| d.min(idle));
         tokio::select! {
             () = shutdown.cancelled() => break,
-            Some(p) = done_rx.recv() => daemon.finished(p),
-            _ = hup.recv() => match Config::load(config_path) {
-                Ok(new_cfg) => {
-                    let digest_env = DigestEnv::new(&new_cfg);
-                    if let Err(e) = &digest_env {
-                        tracing::error!(error = %e, "reload failed: [smtp] unusable; keeping the previous config");
-                    } else if let Err(e) = daemon.reload(&cfg, &new_cfg).await {
-                        tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
-                    } else {
-                        if new_cfg.server != cfg.server {
-                            tracing::warn!("[server] changed; it takes effect at the next start");
-                        }
-                        let _ = env_tx.send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
-                        if let Ok(d) = digest_env {
-                            let _ = digest_tx.send(Arc::new(d));
-                        }
-                        let _ = keep_tx.send(new_cfg.storage.keep);
-                        cfg = new_cfg;
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "reload failed: config invalid; keeping the previous one"),
-            },
+            Some(p) = done_rx.recv() => {
+                activity.polled(&p);
+                daemon.finished(p);
+            }
+            _ = hup.recv() => {
+                notifier.reloading(Instant::now());
+                let senders = Senders { dispatch: &env_tx, digests: &digest_tx, keep: &keep_tx };
+                let outcome = reload_config(config_path, &mut cfg, &mut daemon, &senders).await;
+                activity.reload_error = outcome.err();
+                notifier.ready(&daemon.status(&activity).to_string(), Instant::now());
+            }
             () = tokio::time::sleep(sleep) => {}
         }
     }
+    let in_flight = daemon.in_flight.len();
+    notifier.stopping(
+        &format!(
+            "stopping: cancelling {in_flight} polls in flight, finishing writes and deliveries"
+        ),
+        Instant::now(),
+    );
     daemon.stop().await;
     drop(daemon);
     drop(done_rx);
@@ -202,6 +209,66 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     tokio::task::spawn_blocking(move || writer.finish()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where a reloaded config goes besides the daemon's own sources.
+struct Senders<'a> {
+    dispatch: &'a watch::Sender<Arc<DispatchEnv>>,
+    digests: &'a watch::Sender<Arc<DigestEnv>>,
+    keep: &'a watch::Sender<Option<Duration>>,
+}
+
+/// Loads the config file again and applies it; on any error the daemon keeps the config it has,
+/// and the reason (already logged) is returned for the status line.
+async fn reload_config(
+    path: &Path,
+    cfg: &mut Config,
+    daemon: &mut Daemon,
+    to: &Senders<'_>,
+) -> Result<(), String> {
+    let new_cfg = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "reload failed: config invalid; keeping the previous one");
+            return Err(format!("config invalid: {e}"));
+        }
+    };
+    let digest_env = match DigestEnv::new(&new_cfg) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "reload failed: [smtp] unusable; keeping the previous config");
+            return Err(format!("[smtp] unusable: {e}"));
+        }
+    };
+    if let Err(e) = daemon.reload(cfg, &new_cfg).await {
+        tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous sources");
+        return Err(format!("{e:#}"));
+    }
+    if new_cfg.server != cfg.server {
+        tracing::warn!("[server] changed; it takes effect at the next start");
+    }
+    let _ = to
+        .dispatch
+        .send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
+    let _ = to.digests.send(Arc::new(digest_env));
+    let _ = to.keep.send(new_cfg.storage.keep);
+    *cfg = new_cfg;
+    Ok(())
+}
+
+/// What the daemon has done since it started, for the status line.
+#[derive(Default)]
+struct Activity {
+    stored: u64,
+    last_poll: Option<chrono::DateTime<Utc>>,
+    reload_error: Option<String>,
+}
+
+impl Activity {
+    fn polled(&mut self, p: &SourcePoll) {
+        self.stored += p.new.len() as u64;
+        self.last_poll = Some(Utc::now());
+    }
 }
 
 struct Daemon {
@@ -299,6 +366,24 @@ impl Daemon {
         tracing::info!(sources = next.len(), "config reloaded");
         self.sources = next;
         Ok(())
+    }
+
+    /// The status line's numbers.
+    fn status(&self, activity: &Activity) -> Status {
+        Status {
+            sources: self.sources.len(),
+            in_flight: self.in_flight.len(),
+            failing: self.sources.values().filter(|s| s.failures > 0).count(),
+            stored: activity.stored,
+            last_poll: activity.last_poll,
+            next_due: self
+                .sources
+                .values()
+                .filter(|s| !self.in_flight.contains(&s.id))
+                .map(|s| s.next_check_at.unwrap_or_else(Utc::now))
+                .min(),
+            reload_error: activity.reload_error.clone(),
+        }
     }
 
     async fn stop(&mut self) {

@@ -20,6 +20,9 @@
 //! - [`metrics`]: the Prometheus metrics, counted where things happen.
 //! - [`server`]: the HTTP endpoint for health checks and metrics (`[server] listen`).
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
+//!   speaks to its service manager.
+//! - [`logging`]: the tracing subscriber: human or JSON lines, journald priority prefixes under systemd.
 //! - [`errors`]: one-line rendering of error chains for logs and stored messages.
 //! - [`opml`]: OPML 2.0 import and export of subscriptions.
 //! - [`cli`]: the command-line interface over the same data.
@@ -29,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod errors;
+pub mod logging;
 pub mod maintenance;
 pub mod metrics;
 pub mod model;
@@ -39,6 +43,7 @@ pub mod server;
 pub mod sinks;
 pub mod sources;
 pub mod store;
+pub mod systemd;
 pub mod transforms;
 
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.

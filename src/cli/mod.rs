@@ -14,9 +14,10 @@ mod train;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
+pub use crate::logging::LogFormat;
 
 /// briefwatch: watch feeds and brief-publishing sites; store, search and alert on new briefs.
 #[derive(Debug, Parser)]
@@ -25,21 +26,13 @@ pub struct Cli {
     /// Config file.
     #[arg(long, short, global = true, env = "BRIEFWATCH_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
-    /// Log line format (logs go to stderr; filter with BRIEFWATCH_LOG, e.g. "debug").
+    /// Log line format (logs go to stderr; filter with BRIEFWATCH_LOG, e.g. "debug"). Under systemd
+    /// (stderr is $JOURNAL_STREAM) lines carry syslog priority prefixes and no timestamp.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "BRIEFWATCH_LOG_FORMAT")]
     pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Log output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object a line.
-    Json,
 }
 
 /// The commands.

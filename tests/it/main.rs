@@ -11,7 +11,10 @@
 //! - [`stories`]: one article under several URLs, reworded copies, templated headlines, window.
 //! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
 //! - [`opml`]: import, poll and export of subscriptions.
-//! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT.
+//! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT, SIGHUP with a broken
+//!   and a good config (sources added and removed), integrity of the database after the stop.
+//! - [`systemd`]: the notify protocol on a socket the test owns: READY, STATUS, WATCHDOG (and
+//!   $WATCHDOG_PID), RELOADING with MONOTONIC_USEC, STOPPING.
 //! - [`security`]: loopback refused unless allowed.
 //! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
 //!   entities and invalid UTF-8 are contained without losing the healthy sources.
@@ -53,4 +56,5 @@ mod search;
 mod security;
 mod server_selftest;
 mod stories;
+mod systemd;
 mod topics;
