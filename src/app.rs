@@ -144,6 +144,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         permits: Arc::new(Semaphore::new(cfg.fetch.concurrency)),
         sources: active.into_iter().map(|s| (s.id, s)).collect(),
         in_flight: HashSet::new(),
+        released_at: None,
         tracker: TaskTracker::new(),
         cancel_fetches: CancellationToken::new(),
     };
@@ -168,6 +169,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
             Some(p) = done_rx.recv() => {
                 activity.polled(&p);
                 daemon.finished(p);
+                daemon.release_memory_when_idle();
             }
             _ = hup.recv() => {
                 notifier.reloading(Instant::now());
@@ -278,6 +280,8 @@ struct Daemon {
     permits: Arc<Semaphore>,
     sources: HashMap<SourceId, SourceState>,
     in_flight: HashSet<SourceId>,
+    /// When memory was last given back (see [`Daemon::release_memory_when_idle`]).
+    released_at: Option<Instant>,
     tracker: TaskTracker,
     cancel_fetches: CancellationToken,
 }
@@ -320,6 +324,22 @@ impl Daemon {
             .min()
             .unwrap_or(MAX_IDLE)
             .min(MAX_IDLE)
+    }
+
+    /// Once the last poll in flight is done, at most once a minute, asks the writer to give back
+    /// the memory the burst used (SQLite's cache, freed heap), so that an idle daemon stays small.
+    fn release_memory_when_idle(&mut self) {
+        let due = self
+            .released_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+        if !self.in_flight.is_empty() || !due {
+            return;
+        }
+        self.released_at = Some(Instant::now());
+        let writer = self.writer.clone();
+        tokio::spawn(async move {
+            let _ = writer.call(|s| s.release_memory()).await;
+        });
     }
 
     fn finished(&mut self, p: SourcePoll) {

@@ -1,7 +1,7 @@
 //! Retention and backups: pruning briefs older than `[storage] keep_days` (in small transactions,
 //! keeping every brief whose story an alert still waits to be told about, and leaving tombstones
 //! so that feeds still listing old entries do not bring them back), old finished deliveries with
-//! them, and `VACUUM INTO` copies of the live database.
+//! them, `VACUUM INTO` copies of the live database, and giving memory back when idle.
 
 use std::path::Path;
 use std::time::Duration;
@@ -83,6 +83,20 @@ impl Store {
             self.stories.index = None;
         }
         Ok(report)
+    }
+
+    /// Gives memory back once a burst of work is over: SQLite's page cache of this connection
+    /// (pages are read again from the OS cache when needed) and, with glibc, the heap memory
+    /// freed since (`malloc_trim`), which glibc otherwise keeps for the process.
+    pub fn release_memory(&self) {
+        if let Err(e) = self.conn.execute_batch("PRAGMA shrink_memory;") {
+            tracing::debug!(error = %e, "shrinking the SQLite cache failed");
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes no pointers.
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`), safe while the daemon

@@ -180,13 +180,27 @@ fn answer(store: &mut Store, r: Request) {
 
 fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> Store {
     let mut maybe_unindexed = index_when_idle;
+    // Indexing a large backlog fills SQLite's cache; once caught up, the memory is given back
+    // (at most once a minute).
+    let mut indexed_since_release = false;
+    let mut released_at: Option<std::time::Instant> = None;
     loop {
         let first = if maybe_unindexed {
             match rx.try_recv() {
                 Ok(job) => job,
                 Err(TryRecvError::Empty) => {
                     match store.index_pending(Some(INDEX_CHUNK)) {
-                        Ok(n) => maybe_unindexed = n == INDEX_CHUNK,
+                        Ok(n) => {
+                            maybe_unindexed = n == INDEX_CHUNK;
+                            indexed_since_release |= n > 0;
+                            let due = released_at
+                                .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60));
+                            if !maybe_unindexed && indexed_since_release && due {
+                                store.release_memory();
+                                released_at = Some(std::time::Instant::now());
+                                indexed_since_release = false;
+                            }
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, "search index update failed; retried after the next write");
                             maybe_unindexed = false;
