@@ -181,6 +181,30 @@ fn capitals_in_rules_are_required_in_text() {
 }
 
 #[test]
+fn thresholds_grow_with_the_square_root_of_a_long_text() {
+    let rules = "long_text_words = 20\n[[topic]]\nid = \"s\"\nthreshold = 2\n[topic.terms]\nstrike = 2\nbomb = 2\n";
+    let filler = "the harbour was quiet and the ferries ran on time ";
+    // Up to 20 words one core term is enough, wherever it occurs.
+    let short = format!("{} An air strike hit a depot.", filler.repeat(1));
+    let c = run(rules, "", &short);
+    assert_eq!(ids(&c), ["s"]);
+    assert!((c.topics[0].score - 0.5).abs() < 1e-6);
+    // 76 words: the threshold nearly doubles, so a passing mention is not a topic ...
+    let long = format!("{} An air strike hit a depot.", filler.repeat(7));
+    assert!(run(rules, "", &long).topics.is_empty());
+    // ... while a text about the matter, with it in the headline and more evidence, still is.
+    let c = run(rules, "Air strike bombs a depot", &long);
+    assert_eq!(ids(&c), ["s"]);
+    // Without the key thresholds never grow.
+    let fixed = "[[topic]]\nid = \"s\"\nthreshold = 2\n[topic.terms]\nstrike = 2\n";
+    assert_eq!(ids(&run(fixed, "", &long)), ["s"]);
+    let p = pack(rules);
+    assert_eq!(p.threshold_factor(20), 1.0);
+    assert_eq!(p.threshold_factor(80), 2.0);
+    assert!(parse_pack(&format!("long_text_words = 0\n{fixed}"), "t.toml").is_err());
+}
+
+#[test]
 fn both_shipped_packs_load() {
     let default = Pack::default_pack();
     let want = [
