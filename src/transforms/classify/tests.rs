@@ -205,6 +205,18 @@ fn thresholds_grow_with_the_square_root_of_a_long_text() {
 }
 
 #[test]
+fn a_negative_proximity_rule_takes_points_off() {
+    let rules = "[[topic]]\nid = \"e\"\nthreshold = 2\n[topic.terms]\nelection = 2\n\
+                 [[topic.near]]\na = [\"ahead of\"]\nb = [\"election\"]\nwithin = 3\nweight = -1\n";
+    assert_eq!(
+        ids(&run(rules, "", "Voters queue as the election opens.")),
+        ["e"]
+    );
+    let c = run(rules, "", "Troops were deployed ahead of the election.");
+    assert!(c.topics.is_empty(), "{:?}", ids(&c));
+}
+
+#[test]
 fn both_shipped_packs_load() {
     let default = Pack::default_pack();
     let want = [
@@ -294,6 +306,146 @@ fn default_pack_knows_common_inflections_and_synonyms_of_its_topics() {
         "The two foreign ministers discussed the peace process.",
     );
     assert!(ids(&got).contains(&"diplomacy"), "{:?}", ids(&got));
+}
+
+/// The default pack's topics for a brief, as a sorted list.
+fn default_topics(title: &str, text: &str) -> Vec<String> {
+    thread_local! {
+        static C: Classifier = Classifier::new(Pack::default_pack(), None);
+    }
+    let mut got: Vec<String> = C.with(|c| {
+        ids(&c.classify(title, text))
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    got.sort();
+    got
+}
+
+#[test]
+fn default_pack_does_not_tag_an_election_named_only_as_a_time_reference() {
+    assert_eq!(
+        default_topics(
+            "Curfew in the capital",
+            "The government imposed a curfew ahead of January elections."
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        default_topics(
+            "Queues at polling stations",
+            "Voters chose a new president on Sunday."
+        ),
+        ["elections"]
+    );
+    assert_eq!(
+        default_topics(
+            "Senator visits a factory",
+            "Since he was elected last year he has toured every county."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_knows_the_everyday_vocabulary_of_relations_between_states() {
+    for (title, text) in [
+        (
+            "Leader sends greetings",
+            "The president sent a congratulatory message to the new king.",
+        ),
+        (
+            "Ministers meet",
+            "The two ministers held talks on fishing rights.",
+        ),
+        (
+            "Old allies drift apart",
+            "The trans-Atlantic rift over trade deepened.",
+        ),
+        (
+            "Chancellor at the United Nations",
+            "She met with the Secretary-General in New York.",
+        ),
+    ] {
+        assert!(
+            default_topics(title, text).contains(&"diplomacy".to_string()),
+            "{title} {text}: {:?}",
+            default_topics(title, text)
+        );
+    }
+    // Negotiating with kidnappers is the hostage story.
+    assert_eq!(
+        default_topics(
+            "Hostage mediators criticised",
+            "Officials said the two engineers are still held."
+        ),
+        ["hostages"]
+    );
+}
+
+#[test]
+fn default_pack_reads_crowd_control_as_protest_not_military_strike() {
+    assert_eq!(
+        default_topics(
+            "Vendors and police clash",
+            "Troops fired tear gas and rubber bullets at crowds of street vendors."
+        ),
+        ["protest"]
+    );
+    assert_eq!(
+        default_topics(
+            "Army and rebels clash near the town",
+            "Soldiers fought rebels for a second day."
+        ),
+        ["military_strike"]
+    );
+}
+
+#[test]
+fn default_pack_separates_kidnappings_murder_charges_and_slogans_from_terrorism_and_plots() {
+    // Kidnapping by an armed group is the hostages topic only.
+    assert_eq!(
+        default_topics(
+            "Gunmen kidnap two engineers",
+            "The men were taken from their car."
+        ),
+        ["hostages"]
+    );
+    // A murder charge for a killing is a crime report, not a plot against a person.
+    assert_eq!(
+        default_topics(
+            "Guards in court",
+            "Four guards were charged with the murder of a prisoner."
+        ),
+        Vec::<String>::new()
+    );
+    // A political slogan is not an attack.
+    assert_eq!(
+        default_topics(
+            "Columnists trade barbs",
+            "Each accused the other of losing the war on terror."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_tags_ending_the_fighting_and_a_bare_nuclear_programme() {
+    assert_eq!(
+        default_topics(
+            "Militia to give up its guns",
+            "Fighters will begin handing weapons over next week, ending weeks of fighting."
+        ),
+        ["ceasefire"]
+    );
+    assert_eq!(
+        default_topics(
+            "Neighbours worried",
+            "Tehran's nuclear ambitions alarm the region."
+        ),
+        ["nuclear"]
+    );
 }
 
 #[test]
