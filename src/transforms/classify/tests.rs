@@ -449,6 +449,24 @@ fn default_pack_tags_ending_the_fighting_and_a_bare_nuclear_programme() {
 }
 
 #[test]
+fn default_pack_needs_a_conflict_angle_for_humanitarian_in_a_natural_disaster() {
+    assert_eq!(
+        default_topics(
+            "Storm victims wait",
+            "Aid reached families displaced by the hurricane."
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        default_topics(
+            "Fighting empties the valley",
+            "Aid reached families displaced by the fighting."
+        ),
+        ["humanitarian"]
+    );
+}
+
+#[test]
 fn single_label_pack_always_returns_one_topic() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
