@@ -467,6 +467,29 @@ fn default_pack_needs_a_conflict_angle_for_humanitarian_in_a_natural_disaster() 
 }
 
 #[test]
+fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let c = Classifier::new(load_pack(&path).unwrap(), None);
+    // Armed clash is the residual battle type: the army's helicopters make it an air strike ...
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "Army helicopters raided militant hideouts near the town."
+        )),
+        ["AIR_STRIKE"]
+    );
+    // ... while troops fighting militants stays a clash.
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "Troops fought militants near the border town on Monday."
+        )),
+        ["ARMED_CLASH"]
+    );
+}
+
+#[test]
 fn single_label_pack_always_returns_one_topic() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
