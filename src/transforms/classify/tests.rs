@@ -467,6 +467,89 @@ fn default_pack_needs_a_conflict_angle_for_humanitarian_in_a_natural_disaster() 
 }
 
 #[test]
+fn default_pack_excludes_words_that_only_share_a_stem_with_its_terms() {
+    for (title, text) in [
+        (
+            "Prototype shown",
+            "Engineers demonstrated the new engine to investors.",
+        ),
+        ("Markets close higher", "Stocks rallied after the report."),
+        (
+            "Ministry publishes figures",
+            "Officials informed reporters that the information was secret.",
+        ),
+        (
+            "Council meets",
+            "The mayor challenged the budget; delegates approved the cooperative plan.",
+        ),
+        (
+            "Bridge opens",
+            "The minister inaugurated the bridge on Monday.",
+        ),
+        (
+            "Festival in Belfast",
+            "Protestant and Catholic choirs sang together.",
+        ),
+        (
+            "Back to normal",
+            "Trains ran normally again, a spokesman said of the related delays.",
+        ),
+        (
+            "Think tank report",
+            "Analysts at a think tank published figures on wages.",
+        ),
+        ("Restaurant closed", "Forty guests suffered food poisoning."),
+    ] {
+        assert_eq!(
+            default_topics(title, text),
+            Vec::<String>::new(),
+            "{title} {text}"
+        );
+    }
+    // The terms themselves still count.
+    assert_eq!(
+        default_topics(
+            "Crowds in the square",
+            "Thousands joined the demonstration."
+        ),
+        ["protest"]
+    );
+}
+
+#[test]
+fn default_pack_does_not_read_a_president_s_office_as_an_election() {
+    assert_eq!(
+        default_topics(
+            "Presidential guard on alert",
+            "The presidential spokesman said the presidential palace was safe."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_knows_state_actors_insurgent_attacks_and_gunships() {
+    assert_eq!(
+        default_topics(
+            "Consulate opens",
+            "The foreign secretary opened a consulate in the port."
+        ),
+        ["diplomacy"]
+    );
+    assert_eq!(
+        default_topics(
+            "Police post hit",
+            "An insurgent attack on a police post left two dead."
+        ),
+        ["terrorism"]
+    );
+    assert_eq!(
+        default_topics("Convoy hit", "Helicopter gunships fired on the convoy."),
+        ["military_strike"]
+    );
+}
+
+#[test]
 fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
