@@ -550,6 +550,34 @@ fn default_pack_knows_state_actors_insurgent_attacks_and_gunships() {
 }
 
 #[test]
+fn default_pack_reads_figures_of_speech_and_aerial_bombing_for_what_they_are() {
+    for (title, text) in [
+        (
+            "Senator's charm offensive",
+            "Critics blasted the charm offensive.",
+        ),
+        (
+            "Privacy row",
+            "Critics called the rule an invasion of privacy and a barrage of criticism followed.",
+        ),
+    ] {
+        assert_eq!(
+            default_topics(title, text),
+            Vec::<String>::new(),
+            "{title} {text}"
+        );
+    }
+    // Bombing from the air is a state's weapon: a military strike, not terrorism.
+    assert_eq!(
+        default_topics(
+            "Bombing raids on the city",
+            "Warplanes returned for a third night."
+        ),
+        ["military_strike"]
+    );
+}
+
+#[test]
 fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
