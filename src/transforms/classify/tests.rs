@@ -567,6 +567,12 @@ fn default_pack_reads_figures_of_speech_and_aerial_bombing_for_what_they_are() {
             "{title} {text}"
         );
     }
+    // A hunger strike and economic aid are not humanitarian.
+    let got = default_topics(
+        "Inmates on hunger strike",
+        "Donors pledged economic aid to the region.",
+    );
+    assert!(!got.contains(&"humanitarian".to_string()), "{got:?}");
     // Bombing from the air is a state's weapon: a military strike, not terrorism.
     assert_eq!(
         default_topics(
