@@ -185,7 +185,7 @@ fn thresholds_grow_with_the_square_root_of_a_long_text() {
     let rules = "long_text_words = 20\n[[topic]]\nid = \"s\"\nthreshold = 2\n[topic.terms]\nstrike = 2\nbomb = 2\n";
     let filler = "the harbour was quiet and the ferries ran on time ";
     // Up to 20 words one core term is enough, wherever it occurs.
-    let short = format!("{} An air strike hit a depot.", filler.repeat(1));
+    let short = format!("{filler} An air strike hit a depot.");
     let c = run(rules, "", &short);
     assert_eq!(ids(&c), ["s"]);
     assert!((c.topics[0].score - 0.5).abs() < 1e-6);
