@@ -584,6 +584,37 @@ fn default_pack_reads_figures_of_speech_and_aerial_bombing_for_what_they_are() {
 }
 
 #[test]
+fn default_pack_keeps_a_topic_when_the_brief_reports_a_denial_or_a_rejection() {
+    // docs/topics.md: a topic applies when the brief reports on the matter, a denial included; the pack
+    // has no negation rule, and denials must not lose their topic.
+    for (title, text, topic) in [
+        (
+            "Kremlin denies plot to kill dissident",
+            "A spokesman called the report absurd.",
+            "assassination_plot",
+        ),
+        (
+            "Army denies shelling the village",
+            "Residents said houses were hit overnight.",
+            "military_strike",
+        ),
+        (
+            "Rebels reject truce offer",
+            "The group said it would fight on.",
+            "ceasefire",
+        ),
+        (
+            "Tehran denies seeking nuclear weapons",
+            "Officials repeated the claim on Sunday.",
+            "nuclear",
+        ),
+    ] {
+        let got = default_topics(title, text);
+        assert!(got.contains(&topic.to_string()), "{title}: {got:?}");
+    }
+}
+
+#[test]
 fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
