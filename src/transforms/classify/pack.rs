@@ -82,6 +82,8 @@ struct RawNear {
     b: Vec<String>,
     within: u32,
     weight: f32,
+    #[serde(default)]
+    ordered: bool,
 }
 
 /// A compiled topic pack: topics with their rules, ready for a [`super::Classifier`].
@@ -154,6 +156,8 @@ pub struct Near {
     pub within: u32,
     /// Points when the rule holds.
     pub weight: f32,
+    /// Whether the `a` term must come first ("militants attacked", not "attacked the militants").
+    pub ordered: bool,
 }
 
 impl Pack {
@@ -336,6 +340,7 @@ fn compile_topic(t: RawTopic, stemmer: &Stemmer) -> Result<Topic, RuleError> {
             b: list(&n.b, &format!("near[{i}].b"))?,
             within: n.within,
             weight: n.weight,
+            ordered: n.ordered,
         });
     }
     if terms.is_empty() && near.is_empty() {

@@ -118,6 +118,23 @@ weight = 3
 }
 
 #[test]
+fn an_ordered_proximity_rule_needs_its_a_term_first() {
+    let rules = "[[topic]]\nid = \"t\"\nthreshold = 1\n[[topic.near]]\na = [\"militants\"]\n\
+                 b = [\"attacked\"]\nwithin = 3\nweight = 1\nordered = true\n";
+    assert_eq!(ids(&run(rules, "", "Militants attacked a post.")), ["t"]);
+    assert!(
+        run(rules, "", "Troops attacked the militants.")
+            .topics
+            .is_empty()
+    );
+    let either = rules.replace("ordered = true\n", "");
+    assert_eq!(
+        ids(&run(&either, "", "Troops attacked the militants.")),
+        ["t"]
+    );
+}
+
+#[test]
 fn exclusions_hide_overlapping_hits_only() {
     let rules = r#"
 [[topic]]
@@ -612,6 +629,24 @@ fn default_pack_keeps_a_topic_when_the_brief_reports_a_denial_or_a_rejection() {
         let got = default_topics(title, text);
         assert!(got.contains(&topic.to_string()), "{title}: {got:?}");
     }
+}
+
+#[test]
+fn default_pack_reads_an_armed_group_attacking_as_terrorism_and_troops_attacking_it_as_a_strike() {
+    assert_eq!(
+        default_topics(
+            "Police post hit",
+            "Militants stormed a police post before dawn."
+        ),
+        ["terrorism"]
+    );
+    assert_eq!(
+        default_topics(
+            "Raid near the border",
+            "Troops killed five militants in a raid."
+        ),
+        ["military_strike"]
+    );
 }
 
 #[test]
