@@ -673,6 +673,25 @@ fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors
 }
 
 #[test]
+fn acled_pack_credits_territory_to_the_side_that_takes_it() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let c = Classifier::new(load_pack(&path).unwrap(), None);
+    // The captured fighters come after the verb: the army took the town.
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "The army seized control of the town and captured several rebel fighters."
+        )),
+        ["GOV_REGAINS_TERIT"]
+    );
+    assert_eq!(
+        ids(&c.classify("", "Rebels captured the town after a week of fighting.")),
+        ["NON_STATE_ACTOR_OVERTAKES_TER"]
+    );
+}
+
+#[test]
 fn single_label_pack_always_returns_one_topic() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
