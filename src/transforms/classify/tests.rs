@@ -647,6 +647,14 @@ fn default_pack_reads_an_armed_group_attacking_as_terrorism_and_troops_attacking
         ),
         ["military_strike"]
     );
+    // Soldiers as the victims of an ambush make it the armed group's attack, not the army's strike.
+    assert_eq!(
+        default_topics(
+            "Patrol hit",
+            "Insurgents ambushed and killed three soldiers."
+        ),
+        ["terrorism"]
+    );
 }
 
 #[test]
