@@ -25,6 +25,19 @@ bw() { "$bin" --config "$work/bw.toml" "$@"; }
 rows=()
 row() { rows+=("$(printf '%-11s %-44s %-26s %s' "$1" "$2" "$3" "$4")"); }
 last() { tail -n 1 "$1"; }
+# Tuning halves of a label file: A holds the ids whose md5 ends in an even byte, B the rest. Pack changes
+# are tuned on A; B is the check (report it, look at its items as little as possible).
+half() { # GOLD.tsv A|B -> the header and that half's rows
+  python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+lines = open(sys.argv[1]).read().splitlines()
+print(lines[0])
+for line in lines[1:]:
+    odd = hashlib.md5(line.split("\t", 1)[0].encode()).digest()[-1] % 2
+    if odd == (sys.argv[2] == "B"):
+        print(line)
+PY
+}
 field() { # FILE KEY -> the value after KEY on the file's last line
   last "$1" | tr ' ' '\n' | awk -v k="$2" 'found { print; exit } $0 == k { found = 1 }'
 }
@@ -70,6 +83,12 @@ python3 "$scorers/topics_f1.py" "$topics" "$work/topics-pred.tsv" > "$work/topic
 last "$work/topics.txt"
 row topics "rules alone: micro P / R" "$(field "$work/topics.txt" micro_p) / $(field "$work/topics.txt" micro_r)" "P >= 0.85"
 row topics "rules alone: micro-F1" "$(field "$work/topics.txt" micro_f1)" ">= 0.85"
+for h in A B; do
+  half "$topics" $h > "$work/topics-$h.tsv"
+  python3 "$scorers/topics_f1.py" "$work/topics-$h.tsv" "$work/topics-pred.tsv" > "$work/topics-$h.txt"
+  row topics "rules alone, half $h: micro P / R / F1" \
+    "$(field "$work/topics-$h.txt" micro_p) / $(field "$work/topics-$h.txt" micro_r) / $(field "$work/topics-$h.txt" micro_f1)" ""
+done
 bw train --labels "$topics" --cv 2 --dry-run > "$work/topics-cv.txt" 2>&1 || true
 cat "$work/topics-cv.txt"
 row topics "rules + model, 2-fold CV" "$(grep 'rules and model' "$work/topics-cv.txt" | sed 's/.*micro //; s/, exact.*//')" ""
@@ -80,6 +99,11 @@ bw classify --topics "$root/config/topics/acled-events.toml" --tsv < "$events" >
 python3 "$scorers/event_f1.py" "$events" "$work/events-pred.tsv" > "$work/events.txt"
 last "$work/events.txt"
 row events "rules alone: weighted F1" "$(field "$work/events.txt" weighted_f1)" ">= 0.80"
+for h in A B; do
+  half "$events" $h > "$work/events-$h.tsv"
+  python3 "$scorers/event_f1.py" "$work/events-$h.tsv" "$work/events-pred.tsv" > "$work/events-$h.txt"
+  row events "rules alone, half $h: weighted F1" "$(field "$work/events-$h.txt" weighted_f1)" ""
+done
 "$ex/classify_eval" "$root/config/topics/acled-events.toml" "$events" --cv 5 > "$work/events-cv-pred.tsv" 2> "$work/events-cv.txt" || true
 python3 "$scorers/event_f1.py" "$events" "$work/events-cv-pred.tsv" > "$work/events-cv-score.txt" 2>&1 || true
 row events "rules + model, 5-fold CV: weighted F1" "$(field "$work/events-cv-score.txt" weighted_f1)" ""
@@ -99,6 +123,20 @@ PY
   bw classify --tsv < "$work/cameo-neg.tsv" > "$work/cameo-pred.tsv"
   n=$(wc -l < "$work/cameo-pred.tsv"); fired=$(awk -F'\t' '$2 != ""' "$work/cameo-pred.tsv" | wc -l)
   row negatives "CAMEO classes 0-1: share given any topic" "$(python3 -c "print(f'{$fired/max($n,1):.3f} ({$fired} of $n)')")" "low"
+fi
+# IndiaPoliceEvents: Times of India articles with none of the police-action labels (riots, politics).
+ipe=$corpora/classification/india-police-events/docs.jsonl
+if [ -f "$ipe" ]; then
+  python3 - "$ipe" > "$work/ipe-neg.tsv" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if not d["doc_labels"]:
+        print(f"{d['doc_id']}\t{' '.join(d['doc_text'].split())}")
+PY
+  bw classify --tsv < "$work/ipe-neg.tsv" > "$work/ipe-pred.tsv"
+  n=$(wc -l < "$work/ipe-pred.tsv"); fired=$(awk -F'\t' '$2 != ""' "$work/ipe-pred.tsv" | wc -l)
+  row negatives "IndiaPoliceEvents unlabelled docs: share given any topic" "$(python3 -c "print(f'{$fired/max($n,1):.3f} ({$fired} of $n)')")" "low"
 fi
 
 echo

@@ -48,6 +48,7 @@ struct RawPack {
     fallback: Option<String>,
     title_weight: Option<f32>,
     model_weight: Option<f32>,
+    long_text_words: Option<u32>,
     #[serde(default)]
     topic: Vec<RawTopic>,
 }
@@ -81,6 +82,8 @@ struct RawNear {
     b: Vec<String>,
     within: u32,
     weight: f32,
+    #[serde(default)]
+    ordered: bool,
 }
 
 /// A compiled topic pack: topics with their rules, ready for a [`super::Classifier`].
@@ -100,6 +103,9 @@ pub struct Pack {
     pub title_weight: f32,
     /// How much a model's opinion counts, in units of a topic's threshold (0 ignores models).
     pub model_weight: f32,
+    /// Words (title and text together) beyond which thresholds grow with the square root of the
+    /// length, so that a passing mention in a long article does not tag it; `None`: no growth.
+    pub long_text_words: Option<u32>,
     /// The topics, in file order.
     pub topics: Vec<Topic>,
 }
@@ -150,6 +156,8 @@ pub struct Near {
     pub within: u32,
     /// Points when the rule holds.
     pub weight: f32,
+    /// Whether the `a` term must come first ("militants attacked", not "attacked the militants").
+    pub ordered: bool,
 }
 
 impl Pack {
@@ -162,6 +170,15 @@ impl Pack {
     /// The index of topic `id`.
     pub fn topic_index(&self, id: &str) -> Option<usize> {
         self.topics.iter().position(|t| t.id == id)
+    }
+
+    /// What a topic's threshold is multiplied by for a text of `words` words: 1 up to
+    /// [`Pack::long_text_words`], then √(words / long_text_words).
+    pub fn threshold_factor(&self, words: usize) -> f32 {
+        match self.long_text_words {
+            Some(w) if words > w as usize => (words as f32 / w as f32).sqrt(),
+            _ => 1.0,
+        }
     }
 
     /// The topic ids, in pack order.
@@ -230,6 +247,16 @@ pub fn parse_pack(text: &str, file_label: &str) -> Result<Pack, PackError> {
         fallback,
         title_weight: positive(raw.title_weight, 2.0, "title_weight")?,
         model_weight: positive(raw.model_weight, 1.0, "model_weight")?,
+        long_text_words: match raw.long_text_words {
+            Some(0) => {
+                return Err(err(
+                    None,
+                    Some("long_text_words".into()),
+                    "must be at least 1 word".into(),
+                ));
+            }
+            w => w,
+        },
         topics,
     })
 }
@@ -313,6 +340,7 @@ fn compile_topic(t: RawTopic, stemmer: &Stemmer) -> Result<Topic, RuleError> {
             b: list(&n.b, &format!("near[{i}].b"))?,
             within: n.within,
             weight: n.weight,
+            ordered: n.ordered,
         });
     }
     if terms.is_empty() && near.is_empty() {

@@ -65,15 +65,19 @@ impl Classifier {
                 }));
             }
         }
+        let factor = self
+            .pack
+            .threshold_factor(fields[0].len() + fields[1].len());
         let mut out: Vec<Ranked> = Vec::with_capacity(candidates.len());
         for mut r in candidates {
             if !r.gates_ok {
                 continue;
             }
             let t = &self.pack.topics[r.topic];
+            let threshold = t.threshold * factor;
             let p = probs.as_ref().and_then(|p| p[r.topic]);
             if let Some(p) = p {
-                let c = self.pack.model_weight * t.threshold * (2.0 * p - 1.0);
+                let c = self.pack.model_weight * threshold * (2.0 * p - 1.0);
                 r.raw += c;
                 r.evidence.push(Pending {
                     said: Said::Model,
@@ -89,7 +93,7 @@ impl Classifier {
                 });
             }
             let score = if r.raw > 0.0 {
-                r.raw / (r.raw + t.threshold)
+                r.raw / (r.raw + threshold)
             } else {
                 0.0
             };

@@ -306,7 +306,10 @@ fn score_near(
         let mut best: Option<((u32, Hit), (u32, Hit))> = None;
         for &(ta, ha) in a.iter() {
             for &(tb, hb) in b.iter() {
-                if ha.field != hb.field || overlaps(&ha, &hb) {
+                if ha.field != hb.field
+                    || overlaps(&ha, &hb)
+                    || (rule.ordered && ha.first > hb.first)
+                {
                     continue;
                 }
                 let dist = if ha.first < hb.first {

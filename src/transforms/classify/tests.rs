@@ -118,6 +118,23 @@ weight = 3
 }
 
 #[test]
+fn an_ordered_proximity_rule_needs_its_a_term_first() {
+    let rules = "[[topic]]\nid = \"t\"\nthreshold = 1\n[[topic.near]]\na = [\"militants\"]\n\
+                 b = [\"attacked\"]\nwithin = 3\nweight = 1\nordered = true\n";
+    assert_eq!(ids(&run(rules, "", "Militants attacked a post.")), ["t"]);
+    assert!(
+        run(rules, "", "Troops attacked the militants.")
+            .topics
+            .is_empty()
+    );
+    let either = rules.replace("ordered = true\n", "");
+    assert_eq!(
+        ids(&run(&either, "", "Troops attacked the militants.")),
+        ["t"]
+    );
+}
+
+#[test]
 fn exclusions_hide_overlapping_hits_only() {
     let rules = r#"
 [[topic]]
@@ -178,6 +195,42 @@ fn capitals_in_rules_are_required_in_text() {
     let rules = "[[topic]]\nid = \"u\"\nthreshold = 1\n[topic.terms]\nUN = 1\n";
     assert_eq!(ids(&run(rules, "", "the UN said")), ["u"]);
     assert!(run(rules, "", "an un-named source").topics.is_empty());
+}
+
+#[test]
+fn thresholds_grow_with_the_square_root_of_a_long_text() {
+    let rules = "long_text_words = 20\n[[topic]]\nid = \"s\"\nthreshold = 2\n[topic.terms]\nstrike = 2\nbomb = 2\n";
+    let filler = "the harbour was quiet and the ferries ran on time ";
+    // Up to 20 words one core term is enough, wherever it occurs.
+    let short = format!("{filler} An air strike hit a depot.");
+    let c = run(rules, "", &short);
+    assert_eq!(ids(&c), ["s"]);
+    assert!((c.topics[0].score - 0.5).abs() < 1e-6);
+    // 76 words: the threshold nearly doubles, so a passing mention is not a topic ...
+    let long = format!("{} An air strike hit a depot.", filler.repeat(7));
+    assert!(run(rules, "", &long).topics.is_empty());
+    // ... while a text about the matter, with it in the headline and more evidence, still is.
+    let c = run(rules, "Air strike bombs a depot", &long);
+    assert_eq!(ids(&c), ["s"]);
+    // Without the key thresholds never grow.
+    let fixed = "[[topic]]\nid = \"s\"\nthreshold = 2\n[topic.terms]\nstrike = 2\n";
+    assert_eq!(ids(&run(fixed, "", &long)), ["s"]);
+    let p = pack(rules);
+    assert_eq!(p.threshold_factor(20), 1.0);
+    assert_eq!(p.threshold_factor(80), 2.0);
+    assert!(parse_pack(&format!("long_text_words = 0\n{fixed}"), "t.toml").is_err());
+}
+
+#[test]
+fn a_negative_proximity_rule_takes_points_off() {
+    let rules = "[[topic]]\nid = \"e\"\nthreshold = 2\n[topic.terms]\nelection = 2\n\
+                 [[topic.near]]\na = [\"ahead of\"]\nb = [\"election\"]\nwithin = 3\nweight = -1\n";
+    assert_eq!(
+        ids(&run(rules, "", "Voters queue as the election opens.")),
+        ["e"]
+    );
+    let c = run(rules, "", "Troops were deployed ahead of the election.");
+    assert!(c.topics.is_empty(), "{:?}", ids(&c));
 }
 
 #[test]
@@ -270,6 +323,380 @@ fn default_pack_knows_common_inflections_and_synonyms_of_its_topics() {
         "The two foreign ministers discussed the peace process.",
     );
     assert!(ids(&got).contains(&"diplomacy"), "{:?}", ids(&got));
+}
+
+/// The default pack's topics for a brief, as a sorted list.
+fn default_topics(title: &str, text: &str) -> Vec<String> {
+    thread_local! {
+        static C: Classifier = Classifier::new(Pack::default_pack(), None);
+    }
+    let mut got: Vec<String> = C.with(|c| {
+        ids(&c.classify(title, text))
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    got.sort();
+    got
+}
+
+#[test]
+fn default_pack_does_not_tag_an_election_named_only_as_a_time_reference() {
+    assert_eq!(
+        default_topics(
+            "Curfew in the capital",
+            "The government imposed a curfew ahead of January elections."
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        default_topics(
+            "Queues at polling stations",
+            "Voters chose a new president on Sunday."
+        ),
+        ["elections"]
+    );
+    assert_eq!(
+        default_topics(
+            "Senator visits a factory",
+            "Since he was elected last year he has toured every county."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_knows_the_everyday_vocabulary_of_relations_between_states() {
+    for (title, text) in [
+        (
+            "Leader sends greetings",
+            "The president sent a congratulatory message to the new king.",
+        ),
+        (
+            "Ministers meet",
+            "The two ministers held talks on fishing rights.",
+        ),
+        (
+            "Old allies drift apart",
+            "The trans-Atlantic rift over trade deepened.",
+        ),
+        (
+            "Chancellor at the United Nations",
+            "She met with the Secretary-General in New York.",
+        ),
+    ] {
+        assert!(
+            default_topics(title, text).contains(&"diplomacy".to_string()),
+            "{title} {text}: {:?}",
+            default_topics(title, text)
+        );
+    }
+    // Negotiating with kidnappers is the hostage story.
+    assert_eq!(
+        default_topics(
+            "Hostage mediators criticised",
+            "Officials said the two engineers are still held."
+        ),
+        ["hostages"]
+    );
+}
+
+#[test]
+fn default_pack_reads_crowd_control_as_protest_not_military_strike() {
+    assert_eq!(
+        default_topics(
+            "Vendors and police clash",
+            "Troops fired tear gas and rubber bullets at crowds of street vendors."
+        ),
+        ["protest"]
+    );
+    assert_eq!(
+        default_topics(
+            "Army and rebels clash near the town",
+            "Soldiers fought rebels for a second day."
+        ),
+        ["military_strike"]
+    );
+}
+
+#[test]
+fn default_pack_separates_kidnappings_murder_charges_and_slogans_from_terrorism_and_plots() {
+    // Kidnapping by an armed group is the hostages topic only.
+    assert_eq!(
+        default_topics(
+            "Gunmen kidnap two engineers",
+            "The men were taken from their car."
+        ),
+        ["hostages"]
+    );
+    // A murder charge for a killing is a crime report, not a plot against a person.
+    assert_eq!(
+        default_topics(
+            "Guards in court",
+            "Four guards were charged with the murder of a prisoner."
+        ),
+        Vec::<String>::new()
+    );
+    // A political slogan is not an attack.
+    assert_eq!(
+        default_topics(
+            "Columnists trade barbs",
+            "Each accused the other of losing the war on terror."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_tags_ending_the_fighting_and_a_bare_nuclear_programme() {
+    assert_eq!(
+        default_topics(
+            "Militia to give up its guns",
+            "Fighters will begin handing weapons over next week, ending weeks of fighting."
+        ),
+        ["ceasefire"]
+    );
+    assert_eq!(
+        default_topics(
+            "Neighbours worried",
+            "Tehran's nuclear ambitions alarm the region."
+        ),
+        ["nuclear"]
+    );
+}
+
+#[test]
+fn default_pack_needs_a_conflict_angle_for_humanitarian_in_a_natural_disaster() {
+    assert_eq!(
+        default_topics(
+            "Storm victims wait",
+            "Aid reached families displaced by the hurricane."
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        default_topics(
+            "Fighting empties the valley",
+            "Aid reached families displaced by the fighting."
+        ),
+        ["humanitarian"]
+    );
+}
+
+#[test]
+fn default_pack_excludes_words_that_only_share_a_stem_with_its_terms() {
+    for (title, text) in [
+        (
+            "Prototype shown",
+            "Engineers demonstrated the new engine to investors.",
+        ),
+        ("Markets close higher", "Stocks rallied after the report."),
+        (
+            "Ministry publishes figures",
+            "Officials informed reporters that the information was secret.",
+        ),
+        (
+            "Council meets",
+            "The mayor challenged the budget; delegates approved the cooperative plan.",
+        ),
+        (
+            "Bridge opens",
+            "The minister inaugurated the bridge on Monday.",
+        ),
+        (
+            "Festival in Belfast",
+            "Protestant and Catholic choirs sang together.",
+        ),
+        (
+            "Back to normal",
+            "Trains ran normally again, a spokesman said of the related delays.",
+        ),
+        (
+            "Think tank report",
+            "Analysts at a think tank published figures on wages.",
+        ),
+        ("Restaurant closed", "Forty guests suffered food poisoning."),
+    ] {
+        assert_eq!(
+            default_topics(title, text),
+            Vec::<String>::new(),
+            "{title} {text}"
+        );
+    }
+    // The terms themselves still count.
+    assert_eq!(
+        default_topics(
+            "Crowds in the square",
+            "Thousands joined the demonstration."
+        ),
+        ["protest"]
+    );
+}
+
+#[test]
+fn default_pack_does_not_read_a_president_s_office_as_an_election() {
+    assert_eq!(
+        default_topics(
+            "Presidential guard on alert",
+            "The presidential spokesman said the presidential palace was safe."
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn default_pack_knows_state_actors_insurgent_attacks_and_gunships() {
+    assert_eq!(
+        default_topics(
+            "Consulate opens",
+            "The foreign secretary opened a consulate in the port."
+        ),
+        ["diplomacy"]
+    );
+    assert_eq!(
+        default_topics(
+            "Police post hit",
+            "An insurgent attack on a police post left two dead."
+        ),
+        ["terrorism"]
+    );
+    assert_eq!(
+        default_topics("Convoy hit", "Helicopter gunships fired on the convoy."),
+        ["military_strike"]
+    );
+}
+
+#[test]
+fn default_pack_reads_figures_of_speech_and_aerial_bombing_for_what_they_are() {
+    for (title, text) in [
+        (
+            "Senator's charm offensive",
+            "Critics blasted the charm offensive.",
+        ),
+        (
+            "Privacy row",
+            "Critics called the rule an invasion of privacy and a barrage of criticism followed.",
+        ),
+    ] {
+        assert_eq!(
+            default_topics(title, text),
+            Vec::<String>::new(),
+            "{title} {text}"
+        );
+    }
+    // A hunger strike and economic aid are not humanitarian.
+    let got = default_topics(
+        "Inmates on hunger strike",
+        "Donors pledged economic aid to the region.",
+    );
+    assert!(!got.contains(&"humanitarian".to_string()), "{got:?}");
+    // Bombing from the air is a state's weapon: a military strike, not terrorism.
+    assert_eq!(
+        default_topics(
+            "Bombing raids on the city",
+            "Warplanes returned for a third night."
+        ),
+        ["military_strike"]
+    );
+}
+
+#[test]
+fn default_pack_keeps_a_topic_when_the_brief_reports_a_denial_or_a_rejection() {
+    // docs/topics.md: a topic applies when the brief reports on the matter, a denial included; the pack
+    // has no negation rule, and denials must not lose their topic.
+    for (title, text, topic) in [
+        (
+            "Kremlin denies plot to kill dissident",
+            "A spokesman called the report absurd.",
+            "assassination_plot",
+        ),
+        (
+            "Army denies shelling the village",
+            "Residents said houses were hit overnight.",
+            "military_strike",
+        ),
+        (
+            "Rebels reject truce offer",
+            "The group said it would fight on.",
+            "ceasefire",
+        ),
+        (
+            "Tehran denies seeking nuclear weapons",
+            "Officials repeated the claim on Sunday.",
+            "nuclear",
+        ),
+    ] {
+        let got = default_topics(title, text);
+        assert!(got.contains(&topic.to_string()), "{title}: {got:?}");
+    }
+}
+
+#[test]
+fn default_pack_reads_an_armed_group_attacking_as_terrorism_and_troops_attacking_it_as_a_strike() {
+    assert_eq!(
+        default_topics(
+            "Police post hit",
+            "Militants stormed a police post before dawn."
+        ),
+        ["terrorism"]
+    );
+    assert_eq!(
+        default_topics(
+            "Raid near the border",
+            "Troops killed five militants in a raid."
+        ),
+        ["military_strike"]
+    );
+    // Soldiers as the victims of an ambush make it the armed group's attack, not the army's strike.
+    assert_eq!(
+        default_topics(
+            "Patrol hit",
+            "Insurgents ambushed and killed three soldiers."
+        ),
+        ["terrorism"]
+    );
+}
+
+#[test]
+fn acled_pack_prefers_the_means_of_attack_to_armed_clash_between_the_same_actors() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let c = Classifier::new(load_pack(&path).unwrap(), None);
+    // Armed clash is the residual battle type: the army's helicopters make it an air strike ...
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "Army helicopters raided militant hideouts near the town."
+        )),
+        ["AIR_STRIKE"]
+    );
+    // ... while troops fighting militants stays a clash.
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "Troops fought militants near the border town on Monday."
+        )),
+        ["ARMED_CLASH"]
+    );
+}
+
+#[test]
+fn acled_pack_credits_territory_to_the_side_that_takes_it() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics/acled-events.toml");
+    let c = Classifier::new(load_pack(&path).unwrap(), None);
+    // The captured fighters come after the verb: the army took the town.
+    assert_eq!(
+        ids(&c.classify(
+            "",
+            "The army seized control of the town and captured several rebel fighters."
+        )),
+        ["GOV_REGAINS_TERIT"]
+    );
+    assert_eq!(
+        ids(&c.classify("", "Rebels captured the town after a week of fighting.")),
+        ["NON_STATE_ACTOR_OVERTAKES_TER"]
+    );
 }
 
 #[test]
