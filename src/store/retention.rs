@@ -85,10 +85,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Gives memory back once a burst of work is over: SQLite's page cache of this connection
-    /// (pages are read again from the OS cache when needed) and, with glibc, the heap memory
-    /// freed since (`malloc_trim`), which glibc otherwise keeps for the process.
-    pub fn release_memory(&self) {
+    /// Gives memory back once a burst of work is over: the in-memory story index (rebuilt from the
+    /// database at the next placement), SQLite's page cache of this connection (pages are read
+    /// again from the OS cache when needed) and, with glibc, the heap memory freed since
+    /// (`malloc_trim`), which glibc otherwise keeps for the process.
+    pub fn release_memory(&mut self) {
+        self.stories.index = None;
         if let Err(e) = self.conn.execute_batch("PRAGMA shrink_memory;") {
             tracing::debug!(error = %e, "shrinking the SQLite cache failed");
         }
