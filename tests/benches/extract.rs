@@ -1,5 +1,7 @@
 //! Article extraction throughput: pages per second of `transforms::extract::extract` over a folder
-//! of real pages, on one thread and on every core.
+//! of real pages, on one thread and on every core; and, as the floor no extractor on this parser
+//! can go below, how fast html5ever alone builds those pages' DOM (rs-trafilatura's `dom_query`
+//! tree, the one parse extraction does).
 //!
 //! ```sh
 //! cargo bench --bench extract                                  # ../shared/corpora/extraction/readability
@@ -50,6 +52,14 @@ fn main() {
         }
     }
     report("1 thread", pages.len() * passes, bytes * passes, start);
+
+    let start = Instant::now();
+    for _ in 0..passes {
+        for p in &pages {
+            std::hint::black_box(rs_trafilatura::dom_query::Document::from(p.as_str()));
+        }
+    }
+    report("parse only", pages.len() * passes, bytes * passes, start);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads > 1 {
