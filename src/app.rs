@@ -32,6 +32,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// The longest the scheduler sleeps without looking again.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 
+/// Memory is given back at most this often: each release drops the story index, which the next
+/// stored brief rebuilds from the database.
+pub const MEMORY_RELEASE_EVERY: Duration = Duration::from_secs(600);
+
 /// Opens the store, brings its sources in line with the config, and returns the active ones.
 pub fn open_and_sync(cfg: &Config) -> anyhow::Result<(Store, Vec<SourceState>)> {
     let mut store = Store::open(&cfg.storage.path)?;
@@ -326,12 +330,12 @@ impl Daemon {
             .min(MAX_IDLE)
     }
 
-    /// Once the last poll in flight is done, at most once a minute, asks the writer to give back
+    /// Once the last poll in flight is done, at most every [`MEMORY_RELEASE_EVERY`], asks the writer to give back
     /// the memory the burst used (SQLite's cache, freed heap), so that an idle daemon stays small.
     fn release_memory_when_idle(&mut self) {
         let due = self
             .released_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+            .is_none_or(|t| t.elapsed() >= MEMORY_RELEASE_EVERY);
         if !self.in_flight.is_empty() || !due {
             return;
         }

@@ -181,7 +181,7 @@ fn answer(store: &mut Store, r: Request) {
 fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> Store {
     let mut maybe_unindexed = index_when_idle;
     // Indexing a large backlog fills SQLite's cache; once caught up, the memory is given back
-    // (at most once a minute).
+    // (at most every ten minutes: a release also drops the story index, rebuilt at the next brief).
     let mut indexed_since_release = false;
     let mut released_at: Option<std::time::Instant> = None;
     loop {
@@ -194,7 +194,7 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Msg>, index_when_idle: bool) -> 
                             maybe_unindexed = n == INDEX_CHUNK;
                             indexed_since_release |= n > 0;
                             let due = released_at
-                                .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60));
+                                .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(600));
                             if !maybe_unindexed && indexed_since_release && due {
                                 store.release_memory();
                                 released_at = Some(std::time::Instant::now());
