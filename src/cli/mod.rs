@@ -171,19 +171,26 @@ impl Cli {
     }
 }
 
-/// Removes terminal control characters (ANSI escapes included) from text shown to a person.
+/// Text from feeds made safe for a terminal: control characters, whole ANSI escape sequences and
+/// bidi overrides removed; newlines and tabs kept (the sinks' own cleaning).
 pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
+    crate::sinks::escape::clean(s)
 }
 
-/// One line of text, for tables: control characters and newlines removed.
+/// One line of text, for tables: [`printable`], with runs of whitespace (newlines included) made one
+/// space.
 pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
+    crate::sinks::escape::one_line(s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn terminal_output_drops_escape_sequences_and_bidi_overrides() {
+        let hostile = "Title\x1b[2J\x1b]0;pwned\x07 \u{202E}gnp.exe\n  next\tline\0";
+        assert_eq!(super::one_line(hostile), "Title gnp.exe next line");
+        let kept = super::printable(hostile);
+        assert!(!kept.contains('\x1b') && !kept.contains('\u{202E}') && !kept.contains("pwned"));
+        assert!(kept.contains("\n  next\tline"), "{kept:?}");
+    }
 }
