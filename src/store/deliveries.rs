@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Context, Store, StoreError, query_all};
+use super::{Context, Store, StoreError, from_ms, query_all, to_ms};
 use crate::model::{Brief, BriefId, EntityTag, StoredBrief, TopicTag};
 use crate::store::Appearance;
 use crate::transforms::route::{NewBriefView, Route, route};
@@ -165,11 +165,7 @@ pub(crate) struct Outbox {
 }
 
 fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+    to_ms(Utc::now())
 }
 
 /// A fresh delivery id: `msg_` and a time-ordered UUID (v7), as Standard Webhooks ids look.

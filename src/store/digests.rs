@@ -3,10 +3,10 @@
 //! out once: late after an outage or a crash, never twice, never skipped. Also finds the stories a
 //! period covers (those first stored in it). Renders and sends nothing.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Context, Store, StoreError, query_all};
+use super::{Context, Store, StoreError, from_ms, query_all, to_ms};
 use crate::model::BriefId;
 
 /// A `digest_runs` row.
@@ -88,14 +88,6 @@ pub enum RunOutcome {
         /// Why.
         error: String,
     },
-}
-
-fn to_ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
 const RUN_COLUMNS: &str = "digest, period_start, period_end, state, message_id, attempts, next_at, \
@@ -320,6 +312,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Context, Store, StoreError, from_ts, query_all};
+use super::{Context, Store, StoreError, from_ms, from_ts, query_all};
 
 /// What `/metrics` and `/readyz` read from the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,8 +43,7 @@ impl Store {
         )?;
         Ok(HealthFigures {
             outbox_depth: depth as u64,
-            oldest_pending: oldest
-                .map(|ms| DateTime::from_timestamp_millis(ms).unwrap_or_default()),
+            oldest_pending: oldest.map(from_ms),
             sources,
         })
     }

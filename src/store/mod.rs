@@ -341,6 +341,16 @@ pub(crate) fn from_ts(ts: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(ts, 0).single().unwrap_or_default()
 }
 
+/// Unix milliseconds, as the outbox and digest runs store times.
+pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The time of Unix milliseconds `ms` (the epoch when out of range).
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
