@@ -3,6 +3,7 @@
 //! configured server with lettre's tokio transport: plain, STARTTLS or implicit TLS (rustls),
 //! optional login, timeouts. Says whether a failure is worth retrying. Never logs the password.
 
+use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -12,6 +13,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpConfig, SmtpTls};
+use crate::sources::netguard::{NetPolicy, ResolveError};
 
 /// One mail to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +73,12 @@ pub enum SendError {
 /// The configured mail server.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    host: String,
+    port: u16,
+    tls: Option<Tls>,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    policy: NetPolicy,
     from: Mailbox,
     server: String,
 }
@@ -85,12 +92,13 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Sets up the transport for `cfg`; connects nothing yet.
-    pub fn new(cfg: &SmtpConfig) -> Result<Mailer, MailError> {
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
-            .port(cfg.port)
-            .timeout(Some(cfg.timeout));
+    /// Sets up the transport for `cfg` under the network policy of `[fetch]`; connects nothing
+    /// yet.
+    pub fn new(cfg: &SmtpConfig, policy: NetPolicy) -> Result<Mailer, MailError> {
+        let mut tls = None;
         if cfg.tls != SmtpTls::None {
+            // The certificate is checked against the configured name, whatever address the
+            // connection goes to.
             let mut params = TlsParameters::builder(cfg.host.clone());
             if let Some(path) = &cfg.ca_file {
                 let pem = std::fs::read(path).map_err(|e| MailError::CaFile {
@@ -107,17 +115,24 @@ impl Mailer {
                 host: cfg.host.clone(),
                 reason: e.to_string(),
             })?;
-            builder = builder.tls(match cfg.tls {
+            tls = Some(match cfg.tls {
                 SmtpTls::Starttls => Tls::Required(params),
                 _ => Tls::Wrapper(params),
             });
         }
-        if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
+        let credentials = match (&cfg.username, &cfg.password) {
+            (Some(user), Some(password)) => {
+                Some(Credentials::new(user.clone(), password.expose().to_owned()))
+            }
+            _ => None,
+        };
         Ok(Mailer {
-            transport: builder.build(),
+            host: cfg.host.clone(),
+            port: cfg.port,
+            tls,
+            credentials,
+            timeout: cfg.timeout,
+            policy,
             from: cfg.from.clone(),
             server: format!("{}:{}", cfg.host, cfg.port),
         })
@@ -133,22 +148,59 @@ impl Mailer {
         build(&self.from, mail)
     }
 
-    /// Sends `mail`; `Ok` once the server accepted it.
+    /// A transport to one checked address of the server.
+    fn transport(&self, addr: SocketAddr) -> AsyncSmtpTransport<Tokio1Executor> {
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+                .port(addr.port())
+                .timeout(Some(self.timeout));
+        if let Some(tls) = &self.tls {
+            builder = builder.tls(tls.clone());
+        }
+        if let Some(c) = &self.credentials {
+            builder = builder.credentials(c.clone());
+        }
+        builder.build()
+    }
+
+    /// Sends `mail`; `Ok` once the server accepted it. The server's name is resolved and checked
+    /// against the private-network guard at each send, and only the addresses it allows are
+    /// tried, in order, until one answers.
     pub async fn send(&self, mail: &Mail) -> Result<(), SendError> {
         let message = self
             .message(mail)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let text = format!("{}: {}", self.server, crate::errors::chain(&e));
-                if e.is_permanent() {
-                    Err(SendError::Permanent(text))
-                } else {
-                    Err(SendError::Transient(text))
+        let addrs = match self.policy.resolve(&self.host, self.port).await {
+            Ok(addrs) => addrs,
+            Err(ResolveError::Refused(r)) => {
+                return Err(SendError::Permanent(format!(
+                    "smtp.host {}: refused: {r}",
+                    self.server
+                )));
+            }
+            Err(e) => return Err(SendError::Transient(format!("{}: {e}", self.server))),
+        };
+        let mut last = None;
+        for addr in addrs {
+            match self.transport(addr).send(message.clone()).await {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    let text = format!("{}: {}", self.server, crate::errors::chain(&e));
+                    if e.is_permanent() {
+                        return Err(SendError::Permanent(text));
+                    }
+                    // An SMTP answer or a TLS failure is the server's word; only a failed
+                    // connection is worth another address.
+                    if e.is_transient() || e.is_tls() || e.is_timeout() {
+                        return Err(SendError::Transient(text));
+                    }
+                    last = Some(text);
                 }
             }
         }
+        Err(SendError::Transient(last.unwrap_or_else(|| {
+            format!("{}: no address to connect to", self.server)
+        })))
     }
 }
 

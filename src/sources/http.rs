@@ -1,10 +1,10 @@
-//! The one HTTP client: conditional GET, limits, per-host politeness and the private-network guard.
+//! The one HTTP client: conditional GET, limits and per-host politeness, every connection checked
+//! by [`super::netguard`].
 //!
 //! Fetches bytes; does not parse them. `reqwest::Error` never leaves this file: failures become
 //! [`FetchError`] variants that name the URL.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,8 +13,11 @@ use reqwest::{StatusCode, redirect};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::{AllowedHost, FetchConfig};
+use super::netguard::{GuardedResolver, NetPolicy};
+use crate::config::FetchConfig;
 use crate::model::Validators;
+
+pub use super::netguard::Refusal;
 
 /// A failed fetch. Every variant carries the URL it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -127,26 +130,6 @@ pub struct ClientBuildError {
     source: reqwest::Error,
 }
 
-/// Why a target was refused before (or instead of) connecting to it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// The URL's scheme is not http or https.
-    #[error("scheme {scheme:?} is not fetched")]
-    Scheme {
-        /// The scheme.
-        scheme: String,
-    },
-    /// The target (URL, or host name when DNS resolved only private addresses) is on a loopback,
-    /// private or link-local network that the config does not allow.
-    #[error(
-        "{target} is a loopback, private or link-local address; set fetch.allow_private_networks = true or list it in fetch.allow_hosts"
-    )]
-    PrivateNetwork {
-        /// The URL or host name.
-        target: String,
-    },
-}
-
 /// What to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchRequest<'a> {
@@ -219,109 +202,6 @@ pub enum FetchResponse {
     NotModified,
 }
 
-/// Which network targets may be contacted.
-#[derive(Debug, Clone)]
-struct NetPolicy {
-    allow_private: bool,
-    allow_hosts: Vec<AllowedHost>,
-}
-
-impl NetPolicy {
-    /// Checks an URL before any connection: scheme, and IP literals against the private ranges.
-    fn check_url(&self, url: &Url) -> Result<(), Refusal> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Refusal::Scheme {
-                scheme: url.scheme().to_string(),
-            });
-        }
-        if self.allow_private || self.allow_hosts.iter().any(|a| a.matches(url)) {
-            return Ok(());
-        }
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(a)) => IpAddr::V4(a),
-            Some(url::Host::Ipv6(a)) => IpAddr::V6(a),
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-                return Err(private_network(url.as_str()));
-            }
-            _ => return Ok(()),
-        };
-        if is_public(ip) {
-            Ok(())
-        } else {
-            Err(private_network(url.as_str()))
-        }
-    }
-
-    fn host_allowed(&self, host: &str) -> bool {
-        self.allow_private
-            || self
-                .allow_hosts
-                .iter()
-                .any(|a| a.host.eq_ignore_ascii_case(host))
-    }
-}
-
-fn private_network(target: &str) -> Refusal {
-    Refusal::PrivateNetwork {
-        target: target.to_string(),
-    }
-}
-
-/// Whether an address is on the public internet (not loopback, private, link-local, CGNAT, ...).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            !(a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_broadcast()
-                || a.is_multicast()
-                || a.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-                || o[0] >= 240)
-        }
-        IpAddr::V6(a) => {
-            if let Some(v4) = a.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let s = a.segments();
-            !(a.is_loopback()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8))
-        }
-    }
-}
-
-/// DNS resolution that drops private addresses unless the policy allows them.
-struct GuardedResolver {
-    policy: Arc<NetPolicy>,
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if policy.host_allowed(&host) {
-                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
-            }
-            let public: Vec<_> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                return Err(Box::new(private_network(&host)) as _);
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 #[derive(Debug)]
 struct RedirectLoop(String);
 
@@ -361,10 +241,7 @@ impl HttpClient {
     pub fn new(cfg: &FetchConfig) -> Result<HttpClient, ClientBuildError> {
         // Idempotent: a second call finds the provider already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let policy = Arc::new(NetPolicy {
-            allow_private: cfg.allow_private_networks,
-            allow_hosts: cfg.allow_hosts.clone(),
-        });
+        let policy = Arc::new(NetPolicy::new(cfg));
         let max = cfg.max_redirects;
         let redirect_policy = policy.clone();
         let redirect = redirect::Policy::custom(move |attempt| {
@@ -756,46 +633,6 @@ mod tests {
             None,
             "an invalid Expires is already stale"
         );
-    }
-
-    #[test]
-    fn private_and_special_addresses_are_not_public() {
-        for a in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(a.parse().unwrap()), "{a}");
-        }
-        for a in ["93.184.216.34", "2606:2800:220:1::1"] {
-            assert!(is_public(a.parse().unwrap()), "{a}");
-        }
-    }
-
-    #[test]
-    fn url_check_refuses_private_literals_unless_allowed() {
-        let p = NetPolicy {
-            allow_private: false,
-            allow_hosts: vec![AllowedHost {
-                host: "127.0.0.1".into(),
-                port: Some(8088),
-            }],
-        };
-        let u = |s: &str| Url::parse(s).unwrap();
-        assert!(p.check_url(&u("http://127.0.0.1:8088/f")).is_ok());
-        assert!(p.check_url(&u("http://127.0.0.1:9/f")).is_err());
-        assert!(p.check_url(&u("http://[::1]/f")).is_err());
-        assert!(p.check_url(&u("http://localhost/f")).is_err());
-        assert!(p.check_url(&u("https://example.org/f")).is_ok());
-        assert!(p.check_url(&u("file:///etc/passwd")).is_err());
     }
 
     #[test]

@@ -85,9 +85,11 @@ fn config(
     schedule: &str,
     digest_extra: &str,
 ) -> String {
-    let spec = ConfigSpec::for_server(&s.origin)
+    let mut spec = ConfigSpec::for_server(&s.origin)
         .source(SourceSpec::new("wire", s.origin.url("/wire.xml")).interval(interval))
         .source(SourceSpec::new("agency", s.origin.url("/agency.xml")).interval(interval));
+    // The relay is on loopback: the private-network guard covers mail too.
+    spec.allow_hosts.push(format!("localhost:{port}"));
     format!(
         "{}\n[smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"none\"\n\
          from = \"briefwatch <bw@news.example.org>\"\ntimeout_secs = 2\n{smtp_extra}\n\
@@ -358,6 +360,36 @@ async fn starttls_with_a_test_certificate_and_a_password_from_a_file_works() {
     let run = s.ws.bw(&["digest", "send", "morning"]).await;
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(untrusted.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_relay_on_a_private_address_is_refused_unless_allowed() {
+    let s = setup().await;
+    let smtp = SmtpServer::start().await;
+    let allowed = format!(
+        "allow_hosts = [\"{}\", \"localhost:{}\"]",
+        s.origin.host_port(),
+        smtp.port
+    );
+    let only_origin = format!("allow_hosts = [\"{}\"]", s.origin.host_port());
+    let text = config(&s, "1h", smtp.port, "", QUIET, "");
+    assert!(text.contains(&allowed), "{text}");
+    s.ws.write_config(&text.replace(&allowed, &only_origin));
+    s.ws.poll().await;
+    let run = s.ws.bw(&["digest", "send", "morning"]).await;
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stderr.contains("localhost") && run.stderr.contains("fetch.allow_hosts"),
+        "the refusal names the relay and the escape: {}",
+        run.describe()
+    );
+    assert!(smtp.received().is_empty(), "nothing reached the relay");
+
+    s.ws.write_config(&text);
+    s.ws.bw(&["digest", "send", "morning"])
+        .await
+        .assert_success();
+    assert_eq!(smtp.wait_for(1, Duration::from_secs(10)).await.len(), 1);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use super::render::{DigestContent, Rendered, render};
 use crate::config::{Config, DigestConfig};
 use crate::errors::chain;
 use crate::sinks::smtp::{Mail, MailError, Mailer, SendError, lease, message_id};
+use crate::sources::netguard::NetPolicy;
 use crate::store::writer::WriterHandle;
 use crate::store::{ClaimRequest, ClaimedRun, RunOutcome, StoreError};
 
@@ -49,7 +50,9 @@ impl DigestEnv {
         let smtp = cfg.smtp.as_ref().filter(|_| !cfg.digests.is_empty());
         Ok(DigestEnv {
             digests: cfg.digests.clone(),
-            mailer: smtp.map(Mailer::new).transpose()?,
+            mailer: smtp
+                .map(|s| Mailer::new(s, NetPolicy::new(&cfg.fetch)))
+                .transpose()?,
             lease: smtp.map_or(Duration::from_secs(60), |s| lease(s.timeout)),
             labels: Arc::new(
                 cfg.classify
