@@ -57,6 +57,7 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     summary.alerts_delivered = delivery.delivered;
     summary.alerts_waiting = delivery.retrying + delivery.held;
     summary.alerts_failed = delivery.failed;
+    summary.peak_rss_kib = peak_rss_kib();
     drop(handle);
     tokio::task::spawn_blocking(move || writer.finish())
         .await
@@ -79,4 +80,14 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// This process's peak resident set size so far, in KiB (`getrusage`; Linux reports KiB).
+fn peak_rss_kib() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0;
+    }
+    u64::try_from(usage.ru_maxrss).unwrap_or(0)
 }

@@ -85,6 +85,9 @@ pub struct PollSummary {
     pub alerts_waiting: usize,
     /// Alert deliveries given up on (dead letters).
     pub alerts_failed: usize,
+    /// The process's peak resident memory up to the end of the poll, in KiB (0 where the system
+    /// does not say).
+    pub peak_rss_kib: u64,
 }
 
 impl PollSummary {

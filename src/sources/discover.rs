@@ -34,7 +34,7 @@ pub struct AnnouncedFeed {
 
 /// Feeds announced by `<link rel="alternate" type="…rss|atom|feed+json…">`, each once.
 pub fn announced_feeds(html: &str, page: &Url) -> Vec<AnnouncedFeed> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&super::html::bounded(html, page));
     let sel = Selector::parse("link[rel][href]").expect("valid selector");
     let mut out: Vec<AnnouncedFeed> = Vec::new();
     for el in doc.select(&sel) {
@@ -77,7 +77,7 @@ const FURNITURE: &[&str] = &["nav", "header", "footer", "aside", "form"];
 /// place in the page (the tags and first classes of their two nearest ancestors), with headline-like
 /// texts, at least three distinct URLs, outside navigation, header, footer and asides.
 pub fn propose_links_selector(html: &str, page: &Url) -> Option<LinksProposal> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&super::html::bounded(html, page));
     let anchors = Selector::parse("a[href]").expect("valid selector");
     let mut groups: HashMap<String, Vec<(Url, String)>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();

@@ -36,6 +36,10 @@ pub struct ParsedFeed {
     pub ttl: Option<std::time::Duration>,
 }
 
+/// The most entries read from one feed document, in document order (feeds list their newest
+/// first and carry tens); the rest are left out with a warning.
+pub const MAX_FEED_ENTRIES: usize = 1_000;
+
 /// Parses `body` fetched from `url` (the final URL after redirects).
 pub fn parse_feed(
     body: &[u8],
@@ -99,6 +103,15 @@ pub fn parse_feed(
     // is kept as written.
     if entries.iter().any(|e| !is_blank(e)) {
         entries.retain(|e| !is_blank(e));
+    }
+    if entries.len() > MAX_FEED_ENTRIES {
+        tracing::warn!(
+            url = url.as_str(),
+            entries = entries.len(),
+            kept = MAX_FEED_ENTRIES,
+            "feed has more entries than are read from one document; the rest are left out"
+        );
+        entries.truncate(MAX_FEED_ENTRIES);
     }
     Ok(ParsedFeed {
         title,
@@ -698,5 +711,21 @@ mod tests {
             (b.text.as_str(), b.author.as_deref()),
             ("Body", Some("John Doe"))
         );
+    }
+
+    #[test]
+    fn a_feed_of_too_many_entries_keeps_the_first_ones() {
+        let mut doc = String::from("<rss version=\"2.0\"><channel><title>Flood</title>");
+        for i in 0..(MAX_FEED_ENTRIES + 500) {
+            doc.push_str(&format!(
+                "<item><title>Brief {i}</title><link>https://flood.example.org/{i}</link></item>"
+            ));
+        }
+        doc.push_str("</channel></rss>");
+        let url = Url::parse("https://flood.example.org/feed.xml").unwrap();
+        let f = parse_feed(doc.as_bytes(), Some("application/rss+xml"), &url).unwrap();
+        assert_eq!(f.entries.len(), MAX_FEED_ENTRIES);
+        let last = f.entries.last().unwrap().link.as_ref().unwrap();
+        assert_eq!(last.as_str(), "https://flood.example.org/999");
     }
 }

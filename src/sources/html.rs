@@ -9,6 +9,10 @@ use crate::model::{HtmlSettings, Markup, RawBrief};
 use crate::transforms::clean::collapse_plain;
 use crate::transforms::extract::{Selectors, decode_html, extract_with};
 
+/// The most brief links read from one listing page; the rest are left out (a listing shows tens,
+/// a page of a million links is an attack on whoever follows them).
+pub const MAX_LISTING_LINKS: usize = 1_000;
+
 /// A link to a brief found on a listing page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingLink {
@@ -21,8 +25,10 @@ pub struct ListingLink {
 /// What a listing page offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
-    /// Brief links in page order, each URL once.
+    /// Brief links in page order, each URL once, at most [`MAX_LISTING_LINKS`].
     pub links: Vec<ListingLink>,
+    /// Further distinct links past [`MAX_LISTING_LINKS`], left out.
+    pub dropped: usize,
     /// The next listing page, when the page has one (and it is not the page itself).
     pub next: Option<Url>,
 }
@@ -68,16 +74,30 @@ pub fn parse_listing(
     sel: &ListingSelectors,
 ) -> Listing {
     let html = decode_html(body, content_type);
-    let doc = Html::parse_document(&html);
+    let doc = Html::parse_document(&bounded(&html, page_url));
     let base = document_base(&doc, page_url);
     let mut out = Listing::default();
+    let mut seen = std::collections::HashSet::new();
     for el in doc.select(&sel.links) {
         let Some((url, text)) = link_of(el, &base) else {
             continue;
         };
-        if !out.links.iter().any(|l| l.url == url) {
-            out.links.push(ListingLink { url, text });
+        if !seen.insert(url.clone()) {
+            continue;
         }
+        if out.links.len() < MAX_LISTING_LINKS {
+            out.links.push(ListingLink { url, text });
+        } else {
+            out.dropped += 1;
+        }
+    }
+    if out.dropped > 0 {
+        tracing::warn!(
+            url = page_url.as_str(),
+            links = out.links.len() + out.dropped,
+            kept = MAX_LISTING_LINKS,
+            "listing page has more links than are read from one page; the rest are left out"
+        );
     }
     out.next = sel
         .next_page
@@ -159,6 +179,20 @@ pub fn article_brief(
     }
 }
 
+/// `html` with its nesting bounded before a tree is built from it ([`crate::decode::depth`]).
+pub(crate) fn bounded<'a>(html: &'a str, url: &Url) -> std::borrow::Cow<'a, str> {
+    let (html, rewritten) = crate::decode::depth::bounded(html);
+    if rewritten {
+        tracing::warn!(
+            url = url.as_str(),
+            max_depth = crate::decode::depth::MAX_DEPTH,
+            max_elements = crate::decode::depth::MAX_ELEMENTS,
+            "page nests too deep or has too many elements; the start tags past the limits are dropped"
+        );
+    }
+    html
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +264,27 @@ mod tests {
         assert_eq!(b.title, "Link text");
         assert_eq!(b.guid, "https://site.example/b/1");
         assert!(b.text.starts_with("Body of the brief"), "{}", b.text);
+    }
+
+    #[test]
+    fn a_listing_keeps_at_most_the_cap_of_distinct_links_in_page_order() {
+        let mut page = String::from("<ul>");
+        for i in 0..(MAX_LISTING_LINKS + 250) {
+            // Every link twice: duplicates count once.
+            page.push_str(&format!(
+                "<li><a href=\"/b/{i}\">Brief {i}</a><a href=\"/b/{i}\">again</a>"
+            ));
+        }
+        let url = Url::parse("https://think.example.org/briefs/").unwrap();
+        let sel = ListingSelectors {
+            links: Selector::parse("li a").unwrap(),
+            next_page: None,
+        };
+        let l = parse_listing(page.as_bytes(), Some("text/html"), &url, &sel);
+        assert_eq!(l.links.len(), MAX_LISTING_LINKS);
+        assert_eq!(l.dropped, 250);
+        assert_eq!(l.links[0].url.as_str(), "https://think.example.org/b/0");
+        assert_eq!(l.links[0].text, "Brief 0");
+        assert_eq!(l.links[999].url.as_str(), "https://think.example.org/b/999");
     }
 }

@@ -183,8 +183,13 @@ fn alerted_key(rule: &str, destination: &str, topic: &str) -> i64 {
     h.digest() as i64
 }
 
+/// The most outbox rows one brief may queue. Rules and destinations come from the config, not the
+/// feed, but a brief that matches every rule of a large config must not flood the outbox: past this
+/// number its further deliveries are skipped with a warning.
+pub const MAX_DELIVERIES_PER_BRIEF: usize = 100;
+
 /// Writes the outbox rows a new brief triggers, inside the transaction that inserts it. Returns how
-/// many were written.
+/// many were written (at most [`MAX_DELIVERIES_PER_BRIEF`]).
 pub(super) fn fan_out(
     tx: &Connection,
     outbox: &Outbox,
@@ -213,6 +218,17 @@ pub(super) fn fan_out(
             m.topics.clone()
         };
         for dest in &m.rule.destinations {
+            if written >= MAX_DELIVERIES_PER_BRIEF {
+                tracing::warn!(
+                    brief_id,
+                    source,
+                    rule = %m.rule.name,
+                    destination = %dest,
+                    max = MAX_DELIVERIES_PER_BRIEF,
+                    "brief matched more deliveries than one brief may queue; this one is skipped"
+                );
+                continue;
+            }
             let id = new_delivery_id();
             let mut fresh = 0;
             for topic in &keys {
@@ -762,6 +778,35 @@ mod tests {
         let n = fan_out(&tx, &outbox, brief_id, "wire", story, b).unwrap();
         tx.commit().unwrap();
         n
+    }
+
+    #[test]
+    fn one_brief_queues_at_most_the_cap_of_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let destinations: Vec<String> = (0..30).map(|i| format!("d{i}")).collect();
+        let routes = (0..5)
+            .map(|r| {
+                Route::new(AlertRule {
+                    name: format!("rule{r}"),
+                    topics: vec!["ceasefire".into()],
+                    all_topics: false,
+                    min_score: 0.5,
+                    sources: Vec::new(),
+                    entities: Vec::new(),
+                    query: None,
+                    destinations: destinations.clone(),
+                    throttle: None,
+                })
+                .unwrap()
+            })
+            .collect();
+        store.set_alert_routes(routes);
+        assert_eq!(
+            fan(&mut store, 1, 10, &brief(&["ceasefire"])),
+            MAX_DELIVERIES_PER_BRIEF,
+            "5 rules x 30 destinations, capped"
+        );
     }
 
     #[test]

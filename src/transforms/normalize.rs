@@ -9,9 +9,22 @@ pub use crate::transforms::clean::paragraphs_html;
 use crate::transforms::clean::{Cleaned, clean_html, collapse_plain, html_to_text};
 use crate::transforms::fingerprint;
 
+/// The longest brief text kept, in bytes; longer text is cut at a word boundary and marked. (A
+/// long report's text is well under 100 KB; a feed entry of megabytes is an attack or a mistake.)
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+
+/// The longest title kept, in bytes.
+pub const MAX_TITLE_BYTES: usize = 2 * 1024;
+
+/// The longest publisher id kept as it is; a longer one is replaced by its hash.
+pub const MAX_GUID_BYTES: usize = 1024;
+
+/// What marks a cut text or title.
+const CUT_MARK: &str = " […]";
+
 /// Normalises one raw entry.
 pub fn normalize(raw: RawBrief) -> Brief {
-    let title = plain_title(&raw);
+    let title = cut(plain_title(&raw), MAX_TITLE_BYTES);
     let body = raw
         .content
         .as_ref()
@@ -22,6 +35,10 @@ pub fn normalize(raw: RawBrief) -> Brief {
         Some(Markup::Text(t)) => clean_html(&paragraphs_html(t), None),
         None => Cleaned::default(),
     };
+    let long = text.len() > MAX_TEXT_BYTES;
+    let text = cut(text, MAX_TEXT_BYTES);
+    // The markup of a cut text no longer matches it: the text alone is kept.
+    let html = html.filter(|_| !long);
     let url = raw.link.as_ref().map(|u| u.to_string());
     let canonical_url = raw.link.as_ref().map(|u| canonicalize(u).to_string());
     let signature = fingerprint::signature(&title, &text);
@@ -43,6 +60,26 @@ pub fn normalize(raw: RawBrief) -> Brief {
         topics: Vec::new(),
         entities: Vec::new(),
     }
+}
+
+/// `s` cut to at most `max` bytes (mark included) at a word boundary when there is one nearby.
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max - CUT_MARK.len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some(space) = s[..end]
+        .rfind(char::is_whitespace)
+        .filter(|&i| i + 200 >= end)
+    {
+        end = space;
+    }
+    s.truncate(end);
+    s.push_str(CUT_MARK);
+    s
 }
 
 fn markup_is_blank(m: &Markup) -> bool {
@@ -70,6 +107,12 @@ pub fn guid_of(raw: &RawBrief) -> String {
 /// The publisher's id when it has one, else the link, else a hash of title and date.
 fn stable_guid(raw: &RawBrief, url: Option<&str>, title: impl FnOnce() -> String) -> String {
     if let Some(g) = raw.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        if g.len() > MAX_GUID_BYTES {
+            return format!(
+                "urn:briefwatch:long-id:{:032x}",
+                xxhash_rust::xxh3::xxh3_128(g.as_bytes())
+            );
+        }
         return g.to_string();
     }
     if let Some(u) = url {
@@ -127,6 +170,28 @@ mod tests {
             updated: None,
             base: Url::parse("https://example.org/feed.xml").unwrap(),
         }
+    }
+
+    #[test]
+    fn huge_titles_texts_and_ids_are_cut_to_their_limits() {
+        let mut r = raw();
+        let word = "plot ";
+        r.title = Some(Markup::Text(word.repeat(2_000)));
+        r.summary = Some(Markup::Html(format!(
+            "<p>{}</p>",
+            "ceasefire ".repeat(60_000)
+        )));
+        r.guid = Some("x".repeat(5_000));
+        let b = normalize(r.clone());
+        assert!(b.title.len() <= MAX_TITLE_BYTES && b.title.ends_with(" […]"));
+        assert!(b.title.starts_with("plot plot"));
+        assert!(b.text.len() <= MAX_TEXT_BYTES && b.text.ends_with("ceasefire […]"));
+        assert_eq!(b.html, None, "the markup of a cut text is dropped");
+        assert!(b.guid.starts_with("urn:briefwatch:long-id:") && b.guid.len() < 100);
+        assert_eq!(b.guid, guid_of(&r), "the store's lookup agrees");
+        // Multi-byte text is cut on a character boundary.
+        r.summary = Some(Markup::Text("é".repeat(MAX_TEXT_BYTES)));
+        assert!(normalize(r).text.ends_with("é […]"));
     }
 
     #[test]

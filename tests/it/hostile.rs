@@ -1,5 +1,7 @@
 //! Hostile origins: a gzip bomb, oversized bodies, redirect loops and long chains, a body that
-//! trickles forever, script in titles and descriptions, XML entity tricks and invalid UTF-8.
+//! trickles forever, script in titles and descriptions, XML entity tricks, invalid UTF-8, parser
+//! bombs (pages nested 100,000 deep or of 150,000 elements) and a feed of 1,500 entries. Every
+//! poll over hostile input stays under 256 MiB of peak RSS (`peak_rss_kib` of `poll --json`).
 //!
 //! Each test pairs the hostile source with the healthy `alpha` fixture on a separate origin: the
 //! hostile one is cut off (or defused) and recorded, and alpha's briefs are stored regardless.
@@ -17,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::harness::{
-    ALPHA_ENTRIES, ConfigSpec, PollSummary, RSS, SourceSpec, Workspace, by_guid, fixture,
+    ALPHA_ENTRIES, ConfigSpec, PollSummary, RSS, SourceSpec, Workspace, by_guid, by_title, fixture,
     source_row, str_field, titles,
 };
 use crate::server::{FeedServer, Mode};
@@ -254,6 +256,7 @@ async fn assert_only_hostile_failed(
         ("errors", hostile.len() as u64),
         ("new_briefs", ALPHA_ENTRIES as u64),
     ]);
+    assert_peak_rss(summary);
     for (name, url) in hostile {
         assert!(
             summary.run.stderr.contains(name) && summary.run.stderr.contains(url.as_str()),
@@ -298,6 +301,19 @@ async fn assert_only_hostile_failed(
             "{name}: last_error does not name {problem} (any of {words:?}): {err:?}"
         );
     }
+}
+
+/// Peak RSS allowed for one poll over hostile inputs.
+const PEAK_RSS_KIB: u64 = 256 * 1024;
+
+/// Asserts that the poll's peak resident memory stayed under [`PEAK_RSS_KIB`].
+fn assert_peak_rss(summary: &PollSummary) {
+    let peak = summary.get("peak_rss_kib");
+    eprintln!("hostile poll: peak RSS {peak} KiB");
+    assert!(
+        peak > 0 && peak < PEAK_RSS_KIB,
+        "peak RSS {peak} KiB over hostile input (limit {PEAK_RSS_KIB} KiB)"
+    );
 }
 
 /// Asserts that alpha's briefs were all stored next to whatever the other sources gave.
@@ -811,5 +827,106 @@ async fn invalid_utf8_bytes_in_a_utf8_feed_are_replaced_not_fatal() {
     assert_eq!(
         str_field(by_guid(&briefs, "bytes-2"), "title"),
         "Clean neighbour"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser bombs and floods
+// ---------------------------------------------------------------------------------------------
+
+/// A brief page: `before`, the article, `after`.
+fn brief_page(title: &str, before: &str, after: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>{title}</title></head><body>{before}<article><h1>{title}</h1>\
+         <p>The ministry denied on Monday that it had planned the attack, calling the charges a fabrication \
+         meant to derail talks.</p><p>Officials said the investigation would continue.</p></article>{after}</body></html>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parser_bombs_and_floods_are_bounded_and_the_good_source_is_stored() {
+    let (server, alpha) = healthy_origin().await;
+    // A listing whose links are followed by 100,000 nested elements: quadratic for a tree
+    // builder without a depth bound.
+    let deep = "<div>".repeat(100_000);
+    let links: String = (1..=3)
+        .map(|i| {
+            format!("<article class=\"b\"><h2><a href=\"/desk/{i}\">Brief {i}</a></h2></article>")
+        })
+        .collect();
+    server.publish(
+        "/desk/",
+        format!("<html><body><main>{links}</main>{deep}</body></html>"),
+        "text/html",
+    );
+    // Article 1 nests 60,000 deep before its text; article 2 has 150,000 elements after it.
+    server.publish(
+        "/desk/1",
+        brief_page("Deep denial", &"<span><div>".repeat(30_000), ""),
+        "text/html",
+    );
+    server.publish(
+        "/desk/2",
+        brief_page("Wide denial", "", &"<p>x".repeat(150_000)),
+        "text/html",
+    );
+    server.publish("/desk/3", brief_page("Plain denial", "", ""), "text/html");
+    // A feed of 1,500 entries.
+    let mut flood = String::from("<rss version=\"2.0\"><channel><title>Flood</title>");
+    for i in 0..1_500 {
+        flood.push_str(&format!(
+            "<item><title>Flood item {i}</title><link>https://flood.example.net/{i}</link></item>"
+        ));
+    }
+    flood.push_str("</channel></rss>");
+    server.publish("/flood.xml", flood, RSS);
+
+    let desk_url = server.url("/desk/");
+    let flood_url = server.url("/flood.xml");
+    let spec = ConfigSpec::for_server(&server)
+        .source(alpha)
+        .source(SourceSpec::new("flood", flood_url.clone()));
+    let ws = Workspace::new();
+    let text = format!(
+        "{}\n[[sources]]\nname = \"desk\"\nkind = \"html\"\nurl = \"{desk_url}\"\nmax_articles = 5\n\
+         [sources.html]\nlinks = \"article.b h2 a\"\n",
+        spec.render()
+    );
+    ws.write_config(&text);
+
+    let summary = ws.poll().await;
+    summary.assert_counts(&[
+        ("sources", 3),
+        ("errors", 0),
+        ("new_briefs", (ALPHA_ENTRIES + 3 + 1_000) as u64),
+    ]);
+    let stderr = &summary.run.stderr;
+    for (url, what) in [
+        (desk_url.as_str(), "too many elements"),
+        (&server.url("/desk/1"), "too many elements"),
+        (&server.url("/desk/2"), "too many elements"),
+        (flood_url.as_str(), "more entries"),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(url) && l.contains(what)),
+            "no warning naming {url} ({what}):\n{}",
+            summary.run.describe()
+        );
+    }
+    assert_peak_rss(&summary);
+
+    let briefs = assert_alpha_stored(&ws).await;
+    let titles = titles(&briefs);
+    for t in ["Deep denial", "Wide denial", "Plain denial"] {
+        assert!(titles.iter().any(|x| x == t), "{t} missing: {titles:?}");
+    }
+    let deep_brief = by_title(&briefs, "Deep denial");
+    assert!(
+        str_field(&ws.show(deep_brief).await, "text").contains("fabrication"),
+        "the deep page's article text was kept"
+    );
+    assert_eq!(
+        briefs.iter().filter(|b| b["source"] == "flood").count(),
+        1_000
     );
 }

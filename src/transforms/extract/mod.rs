@@ -132,6 +132,16 @@ pub fn extract_steps(
     selectors: &Selectors,
     steps: &Steps,
 ) -> Article {
+    let (html, rewritten) = crate::decode::depth::bounded(html);
+    if rewritten {
+        tracing::warn!(
+            url = url.map_or("", Url::as_str),
+            max_depth = crate::decode::depth::MAX_DEPTH,
+            max_elements = crate::decode::depth::MAX_ELEMENTS,
+            "page nests too deep or has too many elements; the start tags past the limits are dropped"
+        );
+    }
+    let html = html.as_ref();
     let page = meta::scan(html);
     let ld = fields::json_ld_article(&page.json_ld);
     let mut article = Article {
