@@ -930,3 +930,108 @@ async fn parser_bombs_and_floods_are_bounded_and_the_good_source_is_stored() {
         1_000
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile receivers
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_receivers_cannot_stall_the_dispatcher_or_the_other_destinations() {
+    let origin = FeedServer::start().await;
+    origin.publish(
+        "/wire.xml",
+        "<rss version=\"2.0\"><channel><title>Wire</title><item><guid>plot-1</guid>\
+         <title>Iran denies assassination plot against exiled dissident</title>\
+         <link>https://wire.example.net/plot-1</link><description>Tehran rejected accusations that \
+         its agents plotted to assassinate an exiled dissident, calling the alleged plot a fabrication.\
+         </description></item></channel></rss>",
+        RSS,
+    );
+    // Answers 302 to itself: a POST is never redirected, so this is a failure, not a loop.
+    origin.set_mode("/moved", Mode::Redirect(origin.url("/moved")));
+    let receiver = crate::receiver::Receiver::start().await;
+    let raw = RawServer::start().await;
+    // Headers at once, then one byte of body every 200 ms, forever.
+    raw.route(
+        "/slow",
+        Reply::Trickle {
+            prefix: b"ok".to_vec(),
+            every: Duration::from_millis(200),
+        },
+    );
+    // 64 MiB of answer: only the start is read.
+    raw.route(
+        "/huge",
+        Reply::Raw {
+            headers: vec!["Content-Type: text/plain".into()],
+            body: Arc::new(vec![b'x'; 64 * 1024 * 1024]),
+        },
+    );
+    let mut spec =
+        ConfigSpec::for_server(&origin).source(SourceSpec::new("wire", origin.url("/wire.xml")));
+    spec.allow_hosts.push(receiver.host_port());
+    spec.allow_hosts.push(raw.host_port());
+    let ws = Workspace::new();
+    std::fs::write(ws.path("hook.secret"), crate::receiver::SECRET).unwrap();
+    let mut text = spec.render();
+    text.push_str("\n[delivery]\nretry_schedule = [\"0s\", \"1h\"]\npoll_once_timeout_secs = 20\n");
+    for (name, url) in [
+        ("slow", raw.url("/slow")),
+        ("huge", raw.url("/huge")),
+        ("moved", origin.url("/moved")),
+        ("ok", format!("http://{}/hook", receiver.host_port())),
+    ] {
+        text.push_str(&format!(
+            "[[destinations]]\nname = \"{name}\"\nkind = \"webhook\"\nurl = \"{url}\"\ntimeout_secs = 2\n\
+             secret_file = \"hook.secret\"\n"
+        ));
+    }
+    text.push_str(
+        "[[alerts]]\nname = \"plots\"\ntopics = [\"assassination_plot\"]\n\
+         destinations = [\"slow\", \"huge\", \"moved\", \"ok\"]\n",
+    );
+    ws.write_config(&text);
+
+    let started = Instant::now();
+    let summary = ws.poll().await;
+    let took = started.elapsed();
+    assert_eq!(summary.get("new_briefs"), 1, "{}", summary.run.describe());
+    assert_eq!(
+        receiver.seen_at("/hook").len(),
+        1,
+        "the healthy receiver got its alert"
+    );
+    assert!(
+        took < Duration::from_secs(12),
+        "poll --once took {took:?}: a hostile receiver held up the others"
+    );
+    assert_peak_rss(&summary);
+
+    let run = ws.bw(&["alerts", "list", "--limit", "0", "--json"]).await;
+    run.assert_success();
+    let rows = run.json_lines();
+    let row = |dest: &str| {
+        rows.iter()
+            .find(|r| r["destination"] == dest)
+            .unwrap_or_else(|| panic!("no delivery to {dest}: {rows:#?}"))
+    };
+    assert_eq!(row("ok")["state"], "delivered");
+    assert_eq!(
+        row("huge")["state"],
+        "delivered",
+        "a 200 with a huge body is accepted"
+    );
+    let moved = row("moved");
+    assert_eq!(moved["state"], "failed", "{moved}");
+    assert!(
+        moved["last_error"].as_str().unwrap_or("").contains("302"),
+        "{moved}"
+    );
+    let slow = row("slow");
+    assert_ne!(slow["state"], "delivered", "{slow}");
+    let err = slow["last_error"].as_str().unwrap_or("");
+    assert!(
+        err.contains(&raw.url("/slow")) && err.contains("timed out"),
+        "the slow receiver's error names its URL and the timeout: {slow}"
+    );
+}

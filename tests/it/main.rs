@@ -27,6 +27,8 @@
 //!   retries under one id, 410, 429, a daemon killed mid-delivery.
 //! - [`digests`]: digest mail through a real SMTP server ([`smtp`]): MIME, grouping, escaping,
 //!   Message-ID, an outage at the fire time, a kill between claim and send, STARTTLS, 5xx.
+//! - [`escaping`]: one hostile brief (markup, mrkdwn, mentions, ANSI, bidi, NUL) inert in every
+//!   sink, the digest mail and the CLI.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
@@ -42,6 +44,7 @@ mod architecture;
 mod check_config;
 mod daemon;
 mod digests;
+mod escaping;
 mod extract;
 mod failures;
 mod feed_quality;
