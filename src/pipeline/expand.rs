@@ -280,7 +280,7 @@ async fn link_states<'a>(
 /// A plain GET of a page; failures are logged with the source and URL.
 async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Result<Fetched, FetchError> {
     client.get(url, ACCEPT_HTML).await.inspect_err(
-        |e| tracing::warn!(source = %source, url = %url, error = %chain(e), "page fetch failed"),
+        |e| tracing::warn!(source = %source, url = %crate::sources::http::shown_url(url), error = %chain(e), "page fetch failed"),
     )
 }
 

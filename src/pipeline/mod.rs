@@ -242,7 +242,7 @@ async fn persist(
         } => (PollKind::Fetched, Some(validators.clone()), *known),
         FetchOutcome::NotModified => (PollKind::NotModified, None, 0),
         FetchOutcome::Failed { error, .. } => {
-            tracing::warn!(source = %src.spec.name, url = %src.spec.url, error = %error, "poll failed");
+            tracing::warn!(source = %src.spec.name, url = %crate::sources::http::shown_url(&src.spec.url), error = %error, "poll failed");
             (PollKind::Failed, None, 0)
         }
     };
@@ -255,7 +255,7 @@ async fn persist(
     let new = match writer.persist(report).await {
         Ok(r) => r.new,
         Err(e) => {
-            tracing::error!(source = %src.spec.name, url = %src.spec.url, error = %chain(&e), "storing poll results failed");
+            tracing::error!(source = %src.spec.name, url = %crate::sources::http::shown_url(&src.spec.url), error = %chain(&e), "storing poll results failed");
             kind = PollKind::Failed;
             Vec::new()
         }

@@ -91,6 +91,20 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The URL the error names.
+    fn url_mut(&mut self) -> &mut String {
+        match self {
+            FetchError::Refused { url, .. }
+            | FetchError::Timeout { url, .. }
+            | FetchError::Connect { url, .. }
+            | FetchError::Status { url, .. }
+            | FetchError::TooLarge { url, .. }
+            | FetchError::TooManyRedirects { url, .. }
+            | FetchError::RedirectLoop { url, .. }
+            | FetchError::Transport { url, .. } => url,
+        }
+    }
+
     /// Whether trying again later may succeed (false for refusals and most 4xx answers).
     pub fn should_retry(&self) -> bool {
         match self {
@@ -331,8 +345,19 @@ impl HttpClient {
             })
     }
 
-    /// Fetches one URL with a conditional GET, within the configured limits.
+    /// Fetches one URL with a conditional GET, within the configured limits. Errors name the URL
+    /// with any password in it masked.
     pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
+        let url = req.url;
+        self.fetch_inner(req).await.map_err(|mut e| {
+            if url.password().is_some() {
+                *e.url_mut() = shown_url(url);
+            }
+            e
+        })
+    }
+
+    async fn fetch_inner(&self, req: FetchRequest<'_>) -> Result<FetchResponse, FetchError> {
         let url = req.url;
         self.guard(url)?;
         let slot = self.host_slot(url);
@@ -408,7 +433,18 @@ impl HttpClient {
     /// POSTs `body` to `url` (alert deliveries): the private-network guard applies, no redirect is
     /// followed (a 3xx is returned as it is), and the whole exchange is bounded by `timeout`. Any
     /// status is a response; only a refusal, a timeout or a broken connection is an error.
+    ///
+    /// A destination's URL is a secret (a Slack or Discord webhook URL is its own credential):
+    /// errors name only its scheme, host and port.
     pub async fn post(&self, req: PostRequest<'_>) -> Result<PostResponse, FetchError> {
+        let url = req.url;
+        self.post_inner(req).await.map_err(|mut e| {
+            *e.url_mut() = destination_shown(url);
+            e
+        })
+    }
+
+    async fn post_inner(&self, req: PostRequest<'_>) -> Result<PostResponse, FetchError> {
         let url = req.url;
         self.guard(url)?;
         let mut headers = HeaderMap::new();
@@ -511,6 +547,33 @@ impl HttpClient {
             }
         }
     }
+}
+
+/// `url` for messages and logs: a password in it replaced by `***`.
+pub fn shown_url(url: &Url) -> String {
+    if url.password().is_none() {
+        return url.to_string();
+    }
+    let mut u = url.clone();
+    let _ = u.set_password(Some("***"));
+    u.to_string()
+}
+
+/// A destination's URL for messages and logs: scheme, host and port, the rest (where webhook
+/// URLs keep their tokens) elided.
+pub fn destination_shown(url: &Url) -> String {
+    let host = match url.host() {
+        Some(url::Host::Ipv6(a)) => format!("[{a}]"),
+        Some(h) => h.to_string(),
+        None => String::new(),
+    };
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let rest = if url.path() == "/" && url.query().is_none() {
+        ""
+    } else {
+        "/…"
+    };
+    format!("{}://{host}{port}{rest}", url.scheme())
 }
 
 /// The innermost useful message of an error chain, without repeating the URL.
@@ -633,6 +696,19 @@ mod tests {
             None,
             "an invalid Expires is already stale"
         );
+    }
+
+    #[test]
+    fn errors_never_show_passwords_or_destination_paths() {
+        let u = Url::parse("https://reader:s3cret@feeds.example.org/private.xml").unwrap();
+        assert_eq!(
+            shown_url(&u),
+            "https://reader:***@feeds.example.org/private.xml"
+        );
+        let hook = Url::parse("https://hooks.slack.com/services/T000/B000/XXXXSECRET").unwrap();
+        assert_eq!(destination_shown(&hook), "https://hooks.slack.com/…");
+        let local = Url::parse("http://[::1]:8080/hook?token=abc").unwrap();
+        assert_eq!(destination_shown(&local), "http://[::1]:8080/…");
     }
 
     #[test]

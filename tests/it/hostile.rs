@@ -1031,7 +1031,7 @@ async fn hostile_receivers_cannot_stall_the_dispatcher_or_the_other_destinations
     assert_ne!(slow["state"], "delivered", "{slow}");
     let err = slow["last_error"].as_str().unwrap_or("");
     assert!(
-        err.contains(&raw.url("/slow")) && err.contains("timed out"),
-        "the slow receiver's error names its URL and the timeout: {slow}"
+        err.contains(&format!("http://{}/…", raw.host_port())) && err.contains("timed out"),
+        "the slow receiver's error names its host (not the secret path) and the timeout: {slow}"
     );
 }

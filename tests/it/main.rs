@@ -15,6 +15,7 @@
 //!   and a good config (sources added and removed), integrity of the database after the stop.
 //! - [`systemd`]: the notify protocol on a socket the test owns: READY, STATUS, WATCHDOG (and
 //!   $WATCHDOG_PID), RELOADING with MONOTONIC_USEC, STOPPING.
+//! - [`secrets`]: no canary secret in any output at debug level (poll, dispatch, digest, daemon).
 //! - [`security`]: loopback refused unless allowed.
 //! - [`hostile`]: gzip bombs, oversized bodies, redirect loops, endless bodies, script, XML
 //!   entities and invalid UTF-8 are contained without losing the healthy sources.
@@ -56,6 +57,7 @@ mod opml;
 mod polling;
 mod retention;
 mod search;
+mod secrets;
 mod security;
 mod server_selftest;
 mod stories;
