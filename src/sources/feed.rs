@@ -728,4 +728,28 @@ mod tests {
         let last = f.entries.last().unwrap().link.as_ref().unwrap();
         assert_eq!(last.as_str(), "https://flood.example.org/999");
     }
+
+    #[test]
+    fn a_feed_nested_beyond_the_xml_readers_depth_limit_is_an_error_not_a_crash() {
+        let n = 100_000;
+        let doc = format!(
+            "<rss version=\"2.0\"><channel><title>Deep</title><item><title>x</title>{}{}</item></channel></rss>",
+            "<x>".repeat(n),
+            "</x>".repeat(n)
+        );
+        let url = Url::parse("https://deep.example.org/feed.xml").unwrap();
+        let err = parse_feed(doc.as_bytes(), Some("application/rss+xml"), &url).unwrap_err();
+        assert!(err.to_string().contains("deep.example.org"), "{err}");
+        // Nesting within the limit parses.
+        let doc = doc
+            .replace(&"<x>".repeat(n), &"<x>".repeat(1_000))
+            .replace(&"</x>".repeat(n), &"</x>".repeat(1_000));
+        assert_eq!(
+            parse_feed(doc.as_bytes(), None, &url)
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
+    }
 }
