@@ -30,6 +30,10 @@
 //!   Message-ID, an outage at the fire time, a kill between claim and send, STARTTLS, 5xx.
 //! - [`escaping`]: one hostile brief (markup, mrkdwn, mentions, ANSI, bidi, NUL) inert in every
 //!   sink, the digest mail and the CLI.
+//! - [`crash`]: the daemon killed with SIGKILL at random points (50 times by default; `CRASH_SEED`,
+//!   `CRASH_KILLS`) against a growing feed farm, alert rules, a webhook receiver and a digest: every
+//!   item stored once, every delivery received under one id, every digest period sent once, the
+//!   database intact.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
@@ -43,6 +47,7 @@ mod smtp;
 mod alerts;
 mod architecture;
 mod check_config;
+mod crash;
 mod daemon;
 mod digests;
 mod escaping;

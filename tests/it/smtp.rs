@@ -1,7 +1,8 @@
 //! A real SMTP server for the digest tests, in-process on 127.0.0.1: RFC 5321 greeting, EHLO,
 //! optional STARTTLS (rustls, with a test CA and a `localhost` certificate made by rcgen) and AUTH
 //! PLAIN, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT. It records every accepted
-//! message and can be told to answer a temporary or permanent failure, or to stall.
+//! message and can be told to answer a temporary or permanent failure, to stall, or to hold its
+//! answer to DATA after recording the message.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,8 @@ pub struct Received {
 
 struct State {
     mode: Mutex<Mode>,
+    /// How long the answer to the end of DATA waits after the message was recorded.
+    data_delay: Mutex<Duration>,
     received: Mutex<Vec<Received>>,
     connections: AtomicUsize,
     tls: Option<TlsAcceptor>,
@@ -111,6 +114,7 @@ impl SmtpServer {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(State {
             mode: Mutex::new(Mode::Accept),
+            data_delay: Mutex::new(Duration::ZERO),
             received: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             tls: cert.map(TestCert::acceptor),
@@ -133,6 +137,12 @@ impl SmtpServer {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.state.mode.lock().unwrap() = mode;
+    }
+
+    /// Holds the answer to every accepted message's DATA this long after recording it, so that a
+    /// client can die between the server taking the mail and learning that it did.
+    pub fn set_data_delay(&self, delay: Duration) {
+        *self.state.data_delay.lock().unwrap() = delay;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -269,6 +279,10 @@ async fn session(socket: tokio::net::TcpStream, st: &State) -> std::io::Result<(
                         tls,
                         login: login.clone(),
                     });
+                    let delay = *st.data_delay.lock().unwrap();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     "250 2.0.0 queued\r\n".into()
                 }
             }
