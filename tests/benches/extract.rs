@@ -1,7 +1,8 @@
 //! Article extraction throughput: pages per second of `transforms::extract::extract` over a folder
 //! of real pages, on one thread and on every core; and, as the floor no extractor on this parser
 //! can go below, how fast html5ever alone builds those pages' DOM (rs-trafilatura's `dom_query`
-//! tree, the one parse extraction does).
+//! tree, the one parse extraction does); and what the HTML nesting bound (`decode::depth`) costs
+//! on its own.
 //!
 //! ```sh
 //! cargo bench --bench extract                                  # ../shared/corpora/extraction/readability
@@ -61,6 +62,15 @@ fn main() {
         }
     }
     report("parse only", pages.len() * passes, bytes * passes, start);
+
+    let start = Instant::now();
+    for _ in 0..passes {
+        for p in &pages {
+            // The nesting and element bound every page goes through before a tree is built.
+            std::hint::black_box(briefwatch::decode::depth::bounded(p));
+        }
+    }
+    report("bound only", pages.len() * passes, bytes * passes, start);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads > 1 {
