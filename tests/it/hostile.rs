@@ -4,7 +4,8 @@
 //! poll over hostile input stays under 256 MiB of peak RSS (`peak_rss_kib` of `poll --json`).
 //!
 //! Each test pairs the hostile source with the healthy `alpha` fixture on a separate origin: the
-//! hostile one is cut off (or defused) and recorded, and alpha's briefs are stored regardless.
+//! hostile one is cut off (or defused) and recorded, and alpha's briefs are stored and alerted (a
+//! rule sends each to a webhook receiver) regardless.
 //! What [`FeedServer`] cannot do (a `Content-Encoding` header, a body without `Content-Length`,
 //! an endless body) is served by [`RawServer`], a tiny HTTP/1.1 origin on a raw TCP listener.
 
@@ -22,6 +23,7 @@ use crate::harness::{
     ALPHA_ENTRIES, ConfigSpec, PollSummary, RSS, SourceSpec, Workspace, by_guid, by_title, fixture,
     source_row, str_field, titles,
 };
+use crate::receiver::{Receiver, SECRET};
 use crate::server::{FeedServer, Mode};
 
 /// `fetch.max_body_bytes` in the size tests.
@@ -219,18 +221,30 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     enc.finish().expect("gzip in memory")
 }
 
-/// A config for `spec` with extra `[fetch]` lines (keys [`ConfigSpec`] does not model).
-fn workspace_with_fetch(spec: &ConfigSpec, extra_fetch: &str) -> Workspace {
-    let text = spec
+/// A config for `spec` with extra `[fetch]` lines (keys [`ConfigSpec`] does not model), and an
+/// alert rule sending every brief of alpha to a webhook on the returned receiver: the healthy
+/// source must be stored and alerted whatever its hostile neighbour does.
+async fn workspace_with_fetch(spec: &ConfigSpec, extra_fetch: &str) -> (Workspace, Receiver) {
+    let receiver = Receiver::start().await;
+    let mut spec = spec.clone();
+    spec.allow_hosts.push(receiver.host_port());
+    let mut text = spec
         .render()
         .replacen("[fetch]\n", &format!("[fetch]\n{extra_fetch}"), 1);
     assert!(
         text.contains(extra_fetch),
         "config has no [fetch] table:\n{text}"
     );
+    text.push_str(&format!(
+        "\n[[destinations]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{}/hook\"\n\
+         secret_file = \"hook.secret\"\n\
+         [[alerts]]\nname = \"alpha\"\nsources = [\"alpha\"]\ndestinations = [\"hook\"]\n",
+        receiver.host_port()
+    ));
     let ws = Workspace::new();
+    std::fs::write(ws.path("hook.secret"), SECRET).unwrap();
     ws.write_config(&text);
-    ws
+    (ws, receiver)
 }
 
 /// A feed server publishing the healthy `alpha` fixture; returns it with its source.
@@ -246,6 +260,7 @@ async fn healthy_origin() -> (FeedServer, SourceSpec) {
 /// was stored in full and has no error. Nothing else is expected in the database.
 async fn assert_only_hostile_failed(
     ws: &Workspace,
+    hook: &Receiver,
     summary: &PollSummary,
     hostile: &[(&str, String)],
     problem: &str,
@@ -255,7 +270,13 @@ async fn assert_only_hostile_failed(
         ("sources", 1 + hostile.len() as u64),
         ("errors", hostile.len() as u64),
         ("new_briefs", ALPHA_ENTRIES as u64),
+        ("alerts_delivered", ALPHA_ENTRIES as u64),
     ]);
+    assert_eq!(
+        hook.seen_at("/hook").len(),
+        ALPHA_ENTRIES,
+        "each of alpha's briefs alerted once"
+    );
     assert_peak_rss(summary);
     for (name, url) in hostile {
         assert!(
@@ -316,8 +337,14 @@ fn assert_peak_rss(summary: &PollSummary) {
     );
 }
 
-/// Asserts that alpha's briefs were all stored next to whatever the other sources gave.
-async fn assert_alpha_stored(ws: &Workspace) -> Vec<Value> {
+/// Asserts that alpha's briefs were all stored, and alerted, next to whatever the other sources
+/// gave.
+async fn assert_alpha_stored(ws: &Workspace, hook: &Receiver) -> Vec<Value> {
+    assert_eq!(
+        hook.seen_at("/hook").len(),
+        ALPHA_ENTRIES,
+        "each of alpha's briefs alerted once"
+    );
     let briefs = ws.briefs().await;
     let from_alpha = briefs.iter().filter(|b| b["source"] == "alpha").count();
     assert_eq!(
@@ -370,7 +397,7 @@ async fn gzip_bomb_is_cut_off_at_max_body_bytes_after_decompression() {
         .source(alpha)
         .source(SourceSpec::new("bomb", bomb_url.clone()));
     spec.allow_hosts.push(raw.host_port());
-    let ws = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n"));
+    let (ws, hook) = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n")).await;
 
     let started = Instant::now();
     let summary = ws.poll().await;
@@ -378,6 +405,7 @@ async fn gzip_bomb_is_cut_off_at_max_body_bytes_after_decompression() {
     assert_eq!(raw.hits("/bomb.xml"), 1, "the bomb was not requested once");
     assert_only_hostile_failed(
         &ws,
+        &hook,
         &summary,
         &[("bomb", bomb_url)],
         "the body limit",
@@ -423,12 +451,20 @@ async fn oversized_plain_bodies_are_refused_with_and_without_content_length() {
         .source(alpha)
         .sources(hostile.iter().map(|(n, u)| SourceSpec::new(n, u.clone())));
     spec.allow_hosts.push(raw.host_port());
-    let ws = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n"));
+    let (ws, hook) = workspace_with_fetch(&spec, &format!("max_body_bytes = {BODY_LIMIT}\n")).await;
 
     let summary = ws.poll().await;
     assert_eq!(raw.hits("/declared.xml"), 1);
     assert_eq!(raw.hits("/undeclared.xml"), 1);
-    assert_only_hostile_failed(&ws, &summary, &hostile, "the body limit", LIMIT_WORDS).await;
+    assert_only_hostile_failed(
+        &ws,
+        &hook,
+        &summary,
+        &hostile,
+        "the body limit",
+        LIMIT_WORDS,
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,7 +481,7 @@ async fn redirect_loop_is_detected_and_recorded() {
     let spec = ConfigSpec::for_server(&server)
         .source(alpha)
         .source(SourceSpec::new("loop", loop_url.clone()));
-    let ws = workspace_with_fetch(&spec, "max_redirects = 5\n");
+    let (ws, hook) = workspace_with_fetch(&spec, "max_redirects = 5\n").await;
 
     let summary = ws.poll().await;
     let (a, b) = (server.hits("/loop-a.xml"), server.hits("/loop-b.xml"));
@@ -455,6 +491,7 @@ async fn redirect_loop_is_detected_and_recorded() {
     );
     assert_only_hostile_failed(
         &ws,
+        &hook,
         &summary,
         &[("loop", loop_url)],
         "redirects",
@@ -480,7 +517,7 @@ async fn redirect_chain_longer_than_max_redirects_is_refused() {
     let spec = ConfigSpec::for_server(&server)
         .source(alpha)
         .source(SourceSpec::new("chain", chain_url.clone()));
-    let ws = workspace_with_fetch(&spec, "max_redirects = 3\n");
+    let (ws, hook) = workspace_with_fetch(&spec, "max_redirects = 3\n").await;
 
     let summary = ws.poll().await;
     assert_eq!(
@@ -496,6 +533,7 @@ async fn redirect_chain_longer_than_max_redirects_is_refused() {
     );
     assert_only_hostile_failed(
         &ws,
+        &hook,
         &summary,
         &[("chain", chain_url)],
         "redirects",
@@ -529,7 +567,7 @@ async fn endlessly_trickling_body_is_cut_off_by_timeout_secs() {
     spec.allow_hosts.push(raw.host_port());
     spec.timeout_secs = 2;
     spec.connect_timeout_secs = 1;
-    let ws = Workspace::with_config(&spec);
+    let (ws, hook) = workspace_with_fetch(&spec, "").await;
 
     let started = Instant::now();
     let summary = ws.poll().await;
@@ -542,6 +580,7 @@ async fn endlessly_trickling_body_is_cut_off_by_timeout_secs() {
     assert_eq!(raw.hits("/trickle.xml"), 1);
     assert_only_hostile_failed(
         &ws,
+        &hook,
         &summary,
         &[("trickle", trickle_url)],
         "the timeout",
@@ -584,11 +623,13 @@ const SCRIPT_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 async fn script_in_titles_and_descriptions_is_dropped_and_json_stays_valid() {
     let (server, alpha) = healthy_origin().await;
     server.publish("/script.xml", SCRIPT_FEED, RSS);
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(alpha)
             .source(SourceSpec::new("script", server.url("/script.xml"))),
-    );
+        "",
+    )
+    .await;
 
     // `poll`, `briefs list` and `briefs show` all parse their stdout as JSON (or panic).
     ws.poll().await.assert_counts(&[
@@ -596,7 +637,7 @@ async fn script_in_titles_and_descriptions_is_dropped_and_json_stays_valid() {
         ("errors", 0),
         ("new_briefs", ALPHA_ENTRIES as u64 + 2),
     ]);
-    let briefs = assert_alpha_stored(&ws).await;
+    let briefs = assert_alpha_stored(&ws, &hook).await;
 
     let first = by_guid(&briefs, "script-1");
     let title = str_field(first, "title");
@@ -709,11 +750,13 @@ async fn external_entities_and_entity_expansion_are_not_resolved() {
         ("xxe", server.url("/xxe.xml")),
         ("laughs", server.url("/laughs.xml")),
     ];
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(alpha)
             .sources(hostile.iter().map(|(n, u)| SourceSpec::new(n, u.clone()))),
-    );
+        "",
+    )
+    .await;
 
     let started = Instant::now();
     let summary = ws.poll().await;
@@ -731,7 +774,7 @@ async fn external_entities_and_entity_expansion_are_not_resolved() {
             "the feed parser fetched the external resource {probe}"
         );
     }
-    let briefs = assert_alpha_stored(&ws).await;
+    let briefs = assert_alpha_stored(&ws, &hook).await;
 
     // Either outcome is acceptable for the hostile documents (stored with the references left
     // unexpanded, or refused and recorded); expanding them is not.
@@ -799,18 +842,20 @@ async fn invalid_utf8_bytes_in_a_utf8_feed_are_replaced_not_fatal() {
         "fixture must be invalid UTF-8"
     );
     server.publish("/bytes.xml", doc, "application/rss+xml; charset=utf-8");
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(alpha)
             .source(SourceSpec::new("bytes", server.url("/bytes.xml"))),
-    );
+        "",
+    )
+    .await;
 
     ws.poll().await.assert_counts(&[
         ("sources", 2),
         ("errors", 0),
         ("new_briefs", ALPHA_ENTRIES as u64 + 2),
     ]);
-    let briefs = assert_alpha_stored(&ws).await;
+    let briefs = assert_alpha_stored(&ws, &hook).await;
     let bad = by_guid(&briefs, "bytes-1");
     let title = str_field(bad, "title");
     assert!(
@@ -886,11 +931,11 @@ async fn parser_bombs_and_floods_are_bounded_and_the_good_source_is_stored() {
     let spec = ConfigSpec::for_server(&server)
         .source(alpha)
         .source(SourceSpec::new("flood", flood_url.clone()));
-    let ws = Workspace::new();
+    let (ws, hook) = workspace_with_fetch(&spec, "").await;
     let text = format!(
         "{}\n[[sources]]\nname = \"desk\"\nkind = \"html\"\nurl = \"{desk_url}\"\nmax_articles = 5\n\
          [sources.html]\nlinks = \"article.b h2 a\"\n",
-        spec.render()
+        std::fs::read_to_string(ws.config_str()).unwrap()
     );
     ws.write_config(&text);
 
@@ -915,7 +960,7 @@ async fn parser_bombs_and_floods_are_bounded_and_the_good_source_is_stored() {
     }
     assert_peak_rss(&summary);
 
-    let briefs = assert_alpha_stored(&ws).await;
+    let briefs = assert_alpha_stored(&ws, &hook).await;
     let titles = titles(&briefs);
     for t in ["Deep denial", "Wide denial", "Plain denial"] {
         assert!(titles.iter().any(|x| x == t), "{t} missing: {titles:?}");
@@ -949,7 +994,7 @@ async fn hostile_receivers_cannot_stall_the_dispatcher_or_the_other_destinations
     );
     // Answers 302 to itself: a POST is never redirected, so this is a failure, not a loop.
     origin.set_mode("/moved", Mode::Redirect(origin.url("/moved")));
-    let receiver = crate::receiver::Receiver::start().await;
+    let receiver = Receiver::start().await;
     let raw = RawServer::start().await;
     // Headers at once, then one byte of body every 200 ms, forever.
     raw.route(
@@ -972,7 +1017,7 @@ async fn hostile_receivers_cannot_stall_the_dispatcher_or_the_other_destinations
     spec.allow_hosts.push(receiver.host_port());
     spec.allow_hosts.push(raw.host_port());
     let ws = Workspace::new();
-    std::fs::write(ws.path("hook.secret"), crate::receiver::SECRET).unwrap();
+    std::fs::write(ws.path("hook.secret"), SECRET).unwrap();
     let mut text = spec.render();
     text.push_str("\n[delivery]\nretry_schedule = [\"0s\", \"1h\"]\npoll_once_timeout_secs = 20\n");
     for (name, url) in [
