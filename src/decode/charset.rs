@@ -25,6 +25,23 @@ const META_SCAN_BYTES: usize = 64 * 1024;
 /// Returns the document as UTF-8 bytes and the name of the encoding it was decoded from (an
 /// encoding_rs name such as `windows-1252`, or [`UTF_32BE`] / [`UTF_32LE`]).
 pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]>, &'static str) {
+    decode(body, content_type, false)
+}
+
+/// [`to_utf8`] for a document known to be an HTML page: `<meta charset>` is looked for whatever
+/// the page opens with (a feed's is only trusted after `<!DOCTYPE html` or `<html`).
+pub fn html_to_utf8<'a>(
+    body: &'a [u8],
+    content_type: Option<&str>,
+) -> (Cow<'a, [u8]>, &'static str) {
+    decode(body, content_type, true)
+}
+
+fn decode<'a>(
+    body: &'a [u8],
+    content_type: Option<&str>,
+    html: bool,
+) -> (Cow<'a, [u8]>, &'static str) {
     if let Some((big_endian, skip)) = utf32_layout(body) {
         let text = decode_utf32(&body[skip..], big_endian);
         let name = if big_endian { UTF_32BE } else { UTF_32LE };
@@ -34,7 +51,7 @@ pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]>
         Some((enc, bom_len)) => (enc, bom_len),
         None => match utf16_without_bom(body) {
             Some(enc) => (enc, 0),
-            None => (ascii_compatible(body, content_type), 0),
+            None => (ascii_compatible(body, content_type, html), 0),
         },
     };
     let rest = &body[skip..];
@@ -58,11 +75,11 @@ pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]>
 /// The encoding of a document in an ASCII-compatible encoding: declared (HTTP, then XML
 /// declaration, then `<meta charset>`), overruled by the bytes when they are UTF-8 beyond ASCII;
 /// windows-1252 when they are not UTF-8 and nothing else was declared.
-fn ascii_compatible(body: &[u8], content_type: Option<&str>) -> &'static Encoding {
+fn ascii_compatible(body: &[u8], content_type: Option<&str>, html: bool) -> &'static Encoding {
     let declared = content_type
         .and_then(http_charset)
         .or_else(|| xml_declared_encoding(body))
-        .or_else(|| meta_charset(body))
+        .or_else(|| meta_charset(body, html))
         // A UTF-16/32 claim cannot describe bytes that have no zero bytes where it needs them.
         .filter(|enc| *enc != UTF_16LE && *enc != UTF_16BE);
     let valid_utf8 = std::str::from_utf8(body).is_ok();
@@ -186,11 +203,11 @@ fn xml_declared_encoding(body: &[u8]) -> Option<&'static Encoding> {
 /// The encoding an HTML document names in `<meta charset=...>` or `<meta http-equiv
 /// content="...; charset=...">`, searched in its first [`META_SCAN_BYTES`]. Only documents that
 /// open like HTML (`<!DOCTYPE html` or `<html`) are searched, so feeds cost nothing.
-fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
+fn meta_charset(body: &[u8], html: bool) -> Option<&'static Encoding> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
     let opening = &body[start..body.len().min(start + 14)];
     let lower: Vec<u8> = opening.to_ascii_lowercase();
-    if !(lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")) {
+    if !html && !(lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")) {
         return None;
     }
     let head = &body[..body.len().min(META_SCAN_BYTES)];

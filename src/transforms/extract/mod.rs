@@ -338,27 +338,15 @@ fn drop_title_heading(text: &mut String, title: &str) {
     }
 }
 
-/// Decodes a fetched or read HTML document: BOM, then the HTTP charset, then `<meta charset>` in the
-/// first 1,024 bytes, then UTF-8 (invalid sequences replaced).
+/// Decodes a fetched or read HTML document the way feeds are decoded ([`crate::decode::charset`]):
+/// BOM, UTF-16 without one, the HTTP charset, `<meta charset>` anywhere in the first 64 KiB (it
+/// often follows long scripts), and the bytes themselves: valid UTF-8 beyond ASCII is UTF-8
+/// whatever was declared, undeclared bytes that are not UTF-8 are windows-1252.
 pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
-    use encoding_rs::{Encoding, UTF_8};
-    if let Some((enc, bom)) = Encoding::for_bom(body) {
-        return enc.decode_without_bom_handling(&body[bom..]).0.into_owned();
+    let (utf8, _) = crate::decode::charset::html_to_utf8(body, content_type);
+    match utf8 {
+        std::borrow::Cow::Borrowed(b) => String::from_utf8_lossy(b).into_owned(),
+        std::borrow::Cow::Owned(b) => String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
-    let declared = content_type
-        .and_then(crate::decode::charset::http_charset)
-        .or_else(|| meta_charset(&body[..body.len().min(1024)]));
-    let enc = declared.unwrap_or(UTF_8);
-    enc.decode_without_bom_handling(body).0.into_owned()
-}
-
-/// The encoding named by `<meta charset=...>` or `<meta http-equiv content="...; charset=...">`.
-fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
-    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let i = lower.find("charset=")? + "charset=".len();
-    let rest = lower[i..].trim_start_matches(['"', '\'', ' ']);
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
-        .unwrap_or(rest.len());
-    encoding_rs::Encoding::for_label(&rest.as_bytes()[..end])
 }
