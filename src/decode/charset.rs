@@ -207,7 +207,7 @@ fn meta_charset(body: &[u8], html: bool) -> Option<&'static Encoding> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
     let opening = &body[start..body.len().min(start + 14)];
     let lower: Vec<u8> = opening.to_ascii_lowercase();
-    if !html && !(lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")) {
+    if !(html || lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")) {
         return None;
     }
     let head = &body[..body.len().min(META_SCAN_BYTES)];

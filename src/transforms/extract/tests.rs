@@ -218,11 +218,14 @@ fn decode_html_finds_a_late_meta_charset_and_trusts_the_bytes_over_a_wrong_one()
     // The declaration after 3 KB of script, in a page that opens with a comment.
     let mut page = b"<!-- generated --><head><script>".to_vec();
     page.extend(std::iter::repeat_n(b'x', 3000));
-    page.extend_from_slice(b"</script><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">\
-        <title>\xcf\xf0\xe8\xe2\xe5\xf2</title></head>");
+    page.extend_from_slice(
+        b"</script><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">\
+        <title>\xcf\xf0\xe8\xe2\xe5\xf2</title></head>",
+    );
     assert!(decode_html(&page, None).contains("<title>Привет</title>"));
     // Declared legacy, written in UTF-8: the bytes win.
-    let lying = "<html><head><meta charset=\"iso-8859-1\"></head><body>Grüße aus Zürich</body></html>";
+    let lying =
+        "<html><head><meta charset=\"iso-8859-1\"></head><body>Grüße aus Zürich</body></html>";
     assert!(decode_html(lying.as_bytes(), None).contains("Grüße aus Zürich"));
     // Undeclared and not UTF-8: windows-1252.
     assert!(decode_html(b"<p>caf\xe9 \x93quoted\x94</p>", None).contains("café “quoted”"));
