@@ -24,6 +24,13 @@ pub const GAMMA_ENTRIES: usize = 2;
 pub const STANDARD_ENTRIES: usize = ALPHA_ENTRIES + BETA_ENTRIES + GAMMA_ENTRIES;
 
 pub const RSS: &str = "application/rss+xml";
+
+/// An RSS document of one brief that the default pack tags `assassination_plot` (guid `plot-1`).
+pub const PLOT_FEED: &str = "<rss version=\"2.0\"><channel><title>Wire</title><item><guid>plot-1</guid>\
+     <title>Iran denies assassination plot against exiled dissident</title>\
+     <link>https://wire.example.net/plot-1</link><description>Tehran rejected accusations that \
+     its agents plotted to assassinate an exiled dissident, calling the alleged plot a fabrication.\
+     </description></item></channel></rss>";
 pub const ATOM: &str = "application/atom+xml";
 pub const JSON_FEED: &str = "application/feed+json";
 

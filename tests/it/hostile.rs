@@ -20,8 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::harness::{
-    ALPHA_ENTRIES, ConfigSpec, PollSummary, RSS, SourceSpec, Workspace, by_guid, by_title, fixture,
-    source_row, str_field, titles,
+    ALPHA_ENTRIES, ConfigSpec, PLOT_FEED, PollSummary, RSS, SourceSpec, Workspace, by_guid,
+    by_title, fixture, source_row, str_field, titles,
 };
 use crate::receiver::{Receiver, SECRET};
 use crate::server::{FeedServer, Mode};
@@ -983,15 +983,7 @@ async fn parser_bombs_and_floods_are_bounded_and_the_good_source_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_receivers_cannot_stall_the_dispatcher_or_the_other_destinations() {
     let origin = FeedServer::start().await;
-    origin.publish(
-        "/wire.xml",
-        "<rss version=\"2.0\"><channel><title>Wire</title><item><guid>plot-1</guid>\
-         <title>Iran denies assassination plot against exiled dissident</title>\
-         <link>https://wire.example.net/plot-1</link><description>Tehran rejected accusations that \
-         its agents plotted to assassinate an exiled dissident, calling the alleged plot a fabrication.\
-         </description></item></channel></rss>",
-        RSS,
-    );
+    origin.publish("/wire.xml", PLOT_FEED, RSS);
     // Answers 302 to itself: a POST is never redirected, so this is a failure, not a loop.
     origin.set_mode("/moved", Mode::Redirect(origin.url("/moved")));
     let receiver = Receiver::start().await;

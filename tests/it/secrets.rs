@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{ConfigSpec, RSS, SourceSpec, Workspace};
+use crate::harness::{ConfigSpec, PLOT_FEED, RSS, SourceSpec, Workspace};
 use crate::receiver::Receiver;
 use crate::server::FeedServer;
 use crate::smtp::{SmtpServer, free_port};
@@ -35,14 +35,7 @@ fn assert_no_canary(what: &str, out: &str) {
 #[tokio::test]
 async fn no_secret_is_logged_or_printed_at_debug_level() {
     let origin = FeedServer::start().await;
-    origin.publish(
-        "/wire.xml",
-        "<rss version=\"2.0\"><channel><title>Wire</title><item><guid>plot-1</guid>\
-         <title>Iran denies assassination plot against exiled dissident</title>\
-         <link>https://wire.example.net/plot-1</link><description>Tehran rejected accusations that \
-         its agents plotted to assassinate an exiled dissident.</description></item></channel></rss>",
-        RSS,
-    );
+    origin.publish("/wire.xml", PLOT_FEED, RSS);
     let receiver = Receiver::start().await;
     let smtp = SmtpServer::start().await;
     let hp = receiver.host_port();
