@@ -51,13 +51,18 @@ pub fn bounded_at(html: &str, depth: usize, elements: usize) -> (Cow<'_, str>, b
     (Cow::Owned(out), true)
 }
 
+/// `html` rewritten without the start tags past [`MAX_DEPTH`] and [`MAX_ELEMENTS`], for a page
+/// a [`Bound`] fed by another tokenizer pass found past them.
+pub fn rewrite(html: &str) -> String {
+    replay(html, MAX_DEPTH, MAX_ELEMENTS, true).unwrap_or_else(|| html.to_string())
+}
+
 /// Runs the model over `html`; `None` when it never went past the limits, else (when `rewrite`)
 /// the page without the start tags past them.
 fn replay(html: &str, limit: usize, elements: usize, rewrite: bool) -> Option<String> {
     let sink = Model {
         st: RefCell::new(State {
-            limit,
-            max_elements: elements,
+            bound: Bound::with_limits(limit, elements),
             rewrite,
             out: String::with_capacity(if rewrite { html.len() } else { 0 }),
             ..State::default()
@@ -69,7 +74,7 @@ fn replay(html: &str, limit: usize, elements: usize, rewrite: bool) -> Option<St
     let _ = tok.feed(&queue);
     tok.end();
     let st = tok.sink.st.into_inner();
-    st.exceeded.then_some(st.out)
+    st.bound.exceeded.then_some(st.out)
 }
 
 struct Model {
@@ -77,23 +82,38 @@ struct Model {
 }
 
 /// An element on the modelled stack, with what the model asks of it on every walk.
+#[derive(Debug)]
 struct Open {
     name: String,
     special: bool,
     scope: bool,
 }
 
-#[derive(Default)]
-struct State {
+/// The model of the tree builder's stack of open elements, fed one tag at a time by whoever
+/// tokenizes the page (the metadata pass of extraction does, so that checking the bounds costs no
+/// second tokenizer pass).
+#[derive(Debug)]
+pub struct Bound {
     limit: usize,
     max_elements: usize,
     elements: usize,
-    rewrite: bool,
     exceeded: bool,
     /// The modelled stack of open elements (`html`, `head` and `body` left out).
     stack: Vec<Open>,
     /// How many `svg` and `math` elements are open.
     foreign: usize,
+}
+
+impl Default for Bound {
+    fn default() -> Bound {
+        Bound::new()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    bound: Bound,
+    rewrite: bool,
     /// Inside a raw-text element (`script`, `style`...): its name.
     raw: Option<String>,
     out: String,
@@ -241,7 +261,40 @@ const SCOPE: &[&str] = &[
     "applet", "button", "caption", "html", "marquee", "object", "table", "td", "template", "th",
 ];
 
-impl State {
+impl Bound {
+    /// A model with the limits [`MAX_DEPTH`] and [`MAX_ELEMENTS`].
+    pub fn new() -> Bound {
+        Bound::with_limits(MAX_DEPTH, MAX_ELEMENTS)
+    }
+
+    fn with_limits(limit: usize, max_elements: usize) -> Bound {
+        Bound {
+            limit,
+            max_elements,
+            elements: 0,
+            exceeded: false,
+            stack: Vec::new(),
+            foreign: 0,
+        }
+    }
+
+    /// Whether a tag went past the limits so far.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+
+    /// Models one tag the tokenizer emitted outside raw text (and the end tag that closes raw
+    /// text). Returns false for a start tag past the limits.
+    pub fn tag(&mut self, kind: TagKind, name: &str, self_closing: bool) -> bool {
+        match kind {
+            TagKind::StartTag => self.start(name, self_closing),
+            TagKind::EndTag => {
+                self.end(name);
+                true
+            }
+        }
+    }
+
     /// Pops the stack down to (and including) the nearest `names` element, unless one of `stop`
     /// comes first.
     /// Returns whether it closed anything.
@@ -264,7 +317,9 @@ impl State {
         false
     }
 
-    fn in_foreign(&self) -> bool {
+    /// Whether the model is inside `svg` or `math`, where `<style>` and `<script>` hold markup,
+    /// not raw text (a tokenizer pass must not switch to raw text there).
+    pub fn in_foreign(&self) -> bool {
         self.foreign > 0
     }
 
@@ -371,7 +426,9 @@ impl State {
             self.close_nearest(&[name], |n| n.special)
         }
     }
+}
 
+impl State {
     fn write_tag(&mut self, tag: &Tag) {
         if !self.rewrite {
             return;
@@ -437,24 +494,23 @@ impl TokenSink for Model {
                     // The tokenizer only ends raw text at the matching end tag.
                     if tag.kind == TagKind::EndTag && *raw == name {
                         st.raw = None;
-                        st.end(&name);
+                        st.bound.end(&name);
                     }
                     st.write_tag(&tag);
                     return TokenSinkResult::Continue;
                 }
                 match tag.kind {
                     TagKind::StartTag => {
-                        if !st.start(&name, tag.self_closing) {
+                        if !st.bound.start(&name, tag.self_closing) {
                             return TokenSinkResult::Continue;
                         }
                         st.write_tag(&tag);
-                        if !st.in_foreign() && !tag.self_closing {
+                        if !st.bound.in_foreign() && !tag.self_closing {
                             let kind = match name.as_str() {
                                 "script" => Some(RawKind::ScriptData),
                                 "textarea" | "title" => Some(RawKind::Rcdata),
-                                "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
-                                    Some(RawKind::Rawtext)
-                                }
+                                "style" | "xmp" | "iframe" | "noembed" | "noframes"
+                                | "noscript" => Some(RawKind::Rawtext),
                                 _ => None,
                             };
                             if let Some(kind) = kind {
@@ -467,7 +523,7 @@ impl TokenSink for Model {
                         // An end tag that closes nothing is left out of a rewrite (the tree
                         // builder would ignore it, after a walk down the stack), but for `</p>`
                         // and `</br>`, which make elements.
-                        if st.end(&name) || matches!(name.as_str(), "p" | "br") {
+                        if st.bound.end(&name) || matches!(name.as_str(), "p" | "br") {
                             st.write_tag(&tag);
                         }
                     }

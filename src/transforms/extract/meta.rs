@@ -30,6 +30,9 @@ pub(crate) struct PageMeta {
     pub itemprop_published: Option<String>,
     /// Text of the first `rel="author"` link.
     pub rel_author: Option<String>,
+    /// Whether the page nests deeper or has more elements than a tree may be built from
+    /// ([`crate::decode::depth`], modelled in this same pass).
+    pub exceeds_bounds: bool,
 }
 
 impl PageMeta {
@@ -59,7 +62,10 @@ pub(crate) fn scan(html: &str) -> PageMeta {
     queue.push_back(StrTendril::from_slice(html));
     let _ = tok.feed(&queue);
     tok.end();
-    tok.sink.st.into_inner().meta
+    let st = tok.sink.st.into_inner();
+    let mut meta = st.meta;
+    meta.exceeds_bounds = st.bound.exceeded();
+    meta
 }
 
 /// What the raw text currently being read belongs to.
@@ -78,6 +84,8 @@ struct State {
     buf: String,
     /// Inside `<a rel=author>` and its text so far.
     author_link: Option<String>,
+    /// The nesting and element bound, fed every tag outside raw text.
+    bound: crate::decode::depth::Bound,
 }
 
 struct Sink {
@@ -137,11 +145,13 @@ impl State {
                     Capture::JsonLd => name == "script",
                 };
                 if closes {
+                    self.bound.tag(tag.kind, name, tag.self_closing);
                     self.finish_raw(cap);
                 }
             }
             return TokenSinkResult::Continue;
         }
+        self.bound.tag(tag.kind, name, tag.self_closing);
         if tag.kind == TagKind::EndTag {
             if name == "a" {
                 if let Some(a) = self.author_link.take() {
@@ -173,7 +183,8 @@ impl State {
             self.meta.itemprop_published =
                 non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
         }
-        if tag.self_closing {
+        // In svg and math, `<style>` and `<script>` hold markup, not raw text.
+        if tag.self_closing || self.bound.in_foreign() {
             return TokenSinkResult::Continue;
         }
         let (cap, kind) = match name {

@@ -132,17 +132,23 @@ pub fn extract_steps(
     selectors: &Selectors,
     steps: &Steps,
 ) -> Article {
-    let (html, rewritten) = crate::decode::depth::bounded(html);
-    if rewritten {
+    // The metadata pass models the tree builder's stack too: a page past the bounds is rewritten
+    // before any tree is built from it ([`crate::decode::depth`]).
+    let mut page = meta::scan(html);
+    let rewritten;
+    let html = if page.exceeds_bounds {
         tracing::warn!(
             url = url.map_or("", Url::as_str),
             max_depth = crate::decode::depth::MAX_DEPTH,
             max_elements = crate::decode::depth::MAX_ELEMENTS,
             "page nests too deep or has too many elements; the start tags past the limits are dropped"
         );
-    }
-    let html = html.as_ref();
-    let page = meta::scan(html);
+        rewritten = crate::decode::depth::rewrite(html);
+        page = meta::scan(&rewritten);
+        rewritten.as_str()
+    } else {
+        html
+    };
     let ld = fields::json_ld_article(&page.json_ld);
     let mut article = Article {
         title: fields::title(&page, &ld),

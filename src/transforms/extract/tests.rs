@@ -310,3 +310,40 @@ fn a_short_article_run_together_keeps_its_paragraph_break() {
     let a = extract(&html, None);
     assert_eq!(a.text, format!("{LEDE}\n\n{SECOND}"));
 }
+
+#[test]
+fn the_metadata_pass_flags_the_pages_the_nesting_bound_would_rewrite() {
+    let deep = |open: &str, n: usize| format!("<html><body>{}text</body></html>", open.repeat(n));
+    let ordinary = "<html><head><title>T</title><script>if (a<b) {}</script></head><body>\
+        <div><p>One<p>Two<ul><li>a<li>b</ul><table><tr><td>1<td>2</table></div></body></html>"
+        .repeat(50);
+    let cases = [
+        (ordinary, false),
+        (deep("<div>", 600), true),
+        (deep("<span><div></span>", 400), true),
+        (deep("<table><td>", 200), true),
+        // `<style>` inside svg holds markup: the divs after it nest in the tree.
+        (
+            format!("<svg><style>{}</style></svg>", "<div>".repeat(600)),
+            true,
+        ),
+        // `<script>` outside foreign content is raw text: what it holds is not nesting.
+        (format!("<script>{}</script>", "<div>".repeat(600)), false),
+        (deep("<p>x", crate::decode::depth::MAX_ELEMENTS + 10), true),
+    ];
+    for (page, past) in cases {
+        let head = &page[..page.len().min(60)];
+        assert_eq!(super::meta::scan(&page).exceeds_bounds, past, "{head}");
+        assert_eq!(crate::decode::depth::bounded(&page).1, past, "{head}");
+    }
+    // Extraction of a page past the bounds keeps its text.
+    let page = format!(
+        "<html><head><title>Deep</title></head><body>{}<p>The ministry denied the plot.</p></body></html>",
+        "<div>".repeat(5_000)
+    );
+    assert!(
+        extract(&page, None)
+            .text
+            .contains("The ministry denied the plot.")
+    );
+}
