@@ -44,7 +44,13 @@ fn port() -> impl Strategy<Value = String> {
 const ODD_SEGMENTS: &[&str] = &[
     "", ".", "..", "%2e", "%2E%2e", "amp", "AMP", "index.html", "index.php", "index.htm",
     "story.amp", "story.amp.html", ".amp", "a.amp.amp", "%2F", "%2f..", "a%20b", "%41%42",
-    "caf%C3%A9", "café", "%zz", "s", "c", "v",
+    "caf%C3%A9", "café", "%zz", "s", "c", "v", "..amp", "...amp", "%2e.amp", "%2E%2e.amp",
+];
+
+/// What comes before a publisher host in AMP cache paths, also in forms only path cleaning reveals.
+#[rustfmt::skip]
+const CACHE_PREFIXES: &[&str] = &[
+    "", "amp/s/", "c/s/", "v/", "c/", "/c/s/", "amp/c/s/", "amp/amp/s/",
 ];
 
 /// Path segments, including the dot, slash and AMP forms canonicalisation (or `url`) rewrites.
@@ -59,7 +65,7 @@ fn path() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 0..7),
         select(vec!["", "/", "//"]),
-        select(vec!["", "amp/s/", "c/s/", "v/", "c/"]),
+        select(CACHE_PREFIXES),
         proptest::option::of(host()),
     )
         .prop_map(|(segments, trailing, cache, inner)| {
