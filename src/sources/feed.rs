@@ -36,7 +36,8 @@ pub struct ParsedFeed {
     pub ttl: Option<std::time::Duration>,
 }
 
-/// Parses `body` fetched from `url` (the final URL after redirects).
+/// Parses `body` fetched from `url` (the final URL after redirects). A document that makes the
+/// feed parser panic is a [`ParseError`] like any other that cannot be read.
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
@@ -111,9 +112,10 @@ pub fn parse_feed(
 /// feed-rs's parse of `doc`, with a panic inside it reported as an error like any other.
 ///
 /// feed-rs 3.0 panics on some ill-formed documents instead of returning an error: an Atom `<entry>`
-/// opened inside another entry's start tag trips an assertion in its Media RSS state
-/// (`mediarss.rs`: `self.root.borrow().is_none()`), and an XML declaration inside an element panics
-/// in quick-xml's `set_encoding`. Polls already contain panics per source (`pipeline` runs parsing
+/// that opens while another entry is still open trips an assertion in its Media RSS state
+/// (`mediarss.rs`: `self.root.borrow().is_none()`), an author address followed by a multi-byte
+/// character is sliced inside that character, and an XML declaration inside an element panics in
+/// quick-xml's `set_encoding`. Polls already contain panics per source (`pipeline` runs parsing
 /// under `run_blocking`), but `sources discover` and any other caller would not; here such a document
 /// is simply not a valid feed.
 fn parse_guarded(
@@ -419,8 +421,8 @@ mod tests {
         );
     }
 
-    /// Found by fuzzing (fuzz/fuzz_targets/feed.rs): an Atom entry start tag left open inside
-    /// another entry made feed-rs 3.0 panic (`assertion failed: self.root.borrow().is_none()`).
+    /// Found by fuzzing (fuzz/fuzz_targets/feed.rs): an Atom entry that opens while another is still
+    /// open made feed-rs 3.0 panic (`assertion failed: self.root.borrow().is_none()`).
     #[test]
     fn nested_atom_entry_that_panics_feed_rs_is_a_parse_error() {
         let doc = b"<entry><feed><entry\n</feed>";
