@@ -259,7 +259,7 @@ pub struct Brief {
 pub struct TopicTag {
     /// The topic's id in its pack.
     pub topic: String,
-    /// Confidence in `[0, 1)`.
+    /// Confidence in `[0, 1]`; 1 only when the rule points dwarf the threshold.
     pub score: f32,
     /// Why, as a JSON array of matched terms with offsets, snippets and weights.
     pub evidence: String,

@@ -40,7 +40,8 @@ pub struct ParsedFeed {
 /// first and carry tens); the rest are left out with a warning.
 pub const MAX_FEED_ENTRIES: usize = 1_000;
 
-/// Parses `body` fetched from `url` (the final URL after redirects).
+/// Parses `body` fetched from `url` (the final URL after redirects). A document that makes the
+/// feed parser panic is a [`ParseError`] like any other that cannot be read.
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
@@ -57,17 +58,17 @@ pub fn parse_feed(
         .sanitize_content(false)
         .timestamp_parser(dates::parse_feed_date)
         .build();
-    let failed = |e: feed_rs::parser::ParseFeedError| ParseError {
+    let failed = |detail: String| ParseError {
         url: url.to_string(),
-        detail: e.to_string(),
+        detail,
     };
-    let (feed, utf8, original) = match parser.parse(&utf8[..]) {
+    let (feed, utf8, original) = match parse_guarded(&parser, &utf8) {
         Ok(feed) => (feed, utf8, original),
         // A feed wrapped in another document (an XHTML page, an envelope) is read on its own.
         Err(e) => match feed_dialects::nested_feed(&utf8) {
             Some(inner) => {
                 let inner = inner.to_vec();
-                let feed = parser.parse(&inner[..]).map_err(failed)?;
+                let feed = parse_guarded(&parser, &inner).map_err(failed)?;
                 (feed, Cow::Owned(inner.clone()), Cow::Owned(inner))
             }
             None => return Err(failed(e)),
@@ -119,6 +120,32 @@ pub fn parse_feed(
         charset,
         ttl,
     })
+}
+
+/// feed-rs's parse of `doc`, with a panic inside it reported as an error like any other.
+///
+/// feed-rs 3.0 panics on some ill-formed documents instead of returning an error: an Atom `<entry>`
+/// that opens while another entry is still open trips an assertion in its Media RSS state
+/// (`mediarss.rs`: `self.root.borrow().is_none()`), an author address followed by a multi-byte
+/// character is sliced inside that character, and an XML declaration inside an element panics in
+/// quick-xml's `set_encoding`. Polls already contain panics per source (`pipeline` runs parsing
+/// under `run_blocking`), but `sources discover` and any other caller would not; here such a document
+/// is simply not a valid feed.
+fn parse_guarded(
+    parser: &feed_rs::parser::Parser,
+    doc: &[u8],
+) -> Result<feed_rs::model::Feed, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(doc))) {
+        Ok(parsed) => parsed.map_err(|e| e.to_string()),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("the feed parser panicked: {message}"))
+        }
+    }
 }
 
 /// Combines feed-rs's entries with the extra pass's findings: one to one when both saw the same
@@ -405,6 +432,35 @@ mod tests {
             b.published.unwrap().to_rfc3339(),
             "2026-11-03T09:00:00+00:00"
         );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/feed.rs): an Atom entry that opens while another is still
+    /// open made feed-rs 3.0 panic (`assertion failed: self.root.borrow().is_none()`).
+    #[test]
+    fn nested_atom_entry_that_panics_feed_rs_is_a_parse_error() {
+        let doc = b"<entry><feed><entry\n</feed>";
+        let err = parse_feed(doc, None, &url()).unwrap_err();
+        assert!(err.detail.contains("parser panicked"), "{err}");
+    }
+
+    /// Found by fuzzing: an RSS author whose address is followed by a multi-byte character made
+    /// feed-rs 3.0 slice inside that character (`start byte index 7 is not a char boundary`).
+    #[test]
+    fn author_address_before_a_multibyte_character_is_a_parse_error() {
+        let doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title>\
+                   <author>a@b.cc\u{2021}zz</author></item></channel></rss>";
+        let err = parse_feed(doc.as_bytes(), None, &url()).unwrap_err();
+        assert!(err.detail.contains("parser panicked"), "{err}");
+    }
+
+    /// The other feed-rs 3.0 panic (quick-xml's `set_encoding` on an XML declaration inside an
+    /// element), which `tests/it/feed_quality.rs` sees through a whole poll.
+    #[test]
+    fn xml_declaration_inside_an_element_is_a_parse_error_not_a_panic() {
+        let doc = br#"<rss version="2.0"><channel><title>P</title><item><title>a</title>
+<description>x<?xml version="1.0" encoding="windows-1252"?></description></item></channel></rss>"#;
+        let err = parse_feed(doc, None, &url()).unwrap_err();
+        assert!(err.detail.contains("parser panicked"), "{err}");
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub fn canonicalize(url: &Url) -> Url {
     map_amp_host(&mut out);
     let path = canonical_path(out.path());
     out.set_path(&path);
+    // Cleaning the path can reveal a cache prefix (`//c/s/...`, `/amp/c/s/...`): unwrapping it now
+    // keeps the result a fixed point.
+    if let Some(inner) = unwrap_amp_cache(&out) {
+        return canonicalize(&inner);
+    }
     let query = out.query().and_then(canonical_query);
     out.set_query(query.as_deref());
     out
@@ -98,6 +103,8 @@ fn unwrap_amp_cache(url: &Url) -> Option<Url> {
     };
     let (scheme, rest) = match rest.strip_prefix("s/") {
         Some(rest) => ("https", rest),
+        // `/c/s` with nothing after the marker (a cleaned `/c/s/`): no publisher host.
+        None if rest == "s" => ("https", ""),
         None => ("http", rest),
     };
     let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -164,13 +171,20 @@ fn strip_one_marker(segments: &mut Vec<Cow<str>>) -> bool {
 }
 
 /// `story.amp.html` → `story.html` and `story.amp` → `story` (BBC, Fox News: the regular page has no
-/// extension); `None` when the segment has no such suffix or nothing before it.
+/// extension); `None` when the segment has no such suffix or nothing before it, or when what is
+/// left would be a dot segment (`..amp`, `%2e.amp`), which the URL would then resolve away.
 fn strip_amp_suffix(segment: &str) -> Option<Cow<'static, str>> {
     if let Some(stem) = segment.strip_suffix(".amp.html") {
         return (!stem.is_empty()).then(|| Cow::Owned(format!("{stem}.html")));
     }
     let stem = segment.strip_suffix(".amp")?;
-    (!stem.is_empty()).then(|| Cow::Owned(stem.to_owned()))
+    (!stem.is_empty() && !is_dot_segment(stem)).then(|| Cow::Owned(stem.to_owned()))
+}
+
+/// `.` or `..`, also percent-encoded (`%2e`, `.%2E`...), as the URL standard reads path segments.
+fn is_dot_segment(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase().replace("%2e", ".");
+    s == "." || s == ".."
 }
 
 /// The query without tracking parameters and empty pairs, sorted by raw key with equal keys kept in
@@ -451,6 +465,43 @@ mod tests {
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert!(CASES.len() >= 35);
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/canonicalize.rs): removing `.amp` left `.` or `..`,
+    /// which `url` then resolved (a trailing slash the next pass removed, or a parent segment lost).
+    #[test]
+    fn amp_suffix_that_would_leave_a_dot_segment_is_kept() {
+        for url in [
+            "https://www.example.org/news/foo/..amp",
+            "https://www.example.org/news/world/...amp",
+            "https://www.example.org/s/%2e.amp",
+            "https://www.example.org/s/%2E%2e.amp",
+        ] {
+            assert_eq!(canon(url), url);
+        }
+    }
+
+    /// Found by fuzzing: a cache prefix that only path cleaning reveals was unwrapped by the second
+    /// pass, not the first; and `/c/s` with nothing after it was read as a host called `s`.
+    #[test]
+    fn amp_cache_prefix_revealed_by_path_cleaning_is_unwrapped_in_one_pass() {
+        for (url, expected) in [
+            (
+                "https://example-com.cdn.ampproject.org//c/s/example.com/story",
+                "https://example.com/story",
+            ),
+            (
+                "https://example-com.cdn.ampproject.org/amp/c/s/example.com/story",
+                "https://example.com/story",
+            ),
+            (
+                "https://example-com.cdn.ampproject.org/c/s/",
+                "https://example-com.cdn.ampproject.org/c/s",
+            ),
+        ] {
+            assert_eq!(canon(url), expected, "{url}");
+            assert_eq!(canon(expected), expected, "{expected}");
+        }
     }
 
     #[test]

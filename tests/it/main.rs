@@ -37,6 +37,8 @@
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
+//! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
+//!   spacing, punctuation and case.
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
 
 mod harness;
@@ -60,6 +62,7 @@ mod metrics;
 mod normalise;
 mod opml;
 mod polling;
+mod properties;
 mod retention;
 mod search;
 mod secrets;

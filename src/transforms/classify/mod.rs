@@ -95,7 +95,8 @@ impl fmt::Display for Evidence {
 pub struct TopicHit {
     /// The topic id.
     pub id: String,
-    /// Confidence in `[0, 1)`; 0.5 means the topic's threshold was just reached.
+    /// Confidence in `[0, 1]`; 0.5 means the topic's threshold was just reached. (1 only when the
+    /// points outweigh the threshold beyond `f32` precision: a weight of 1e30, a threshold of 1e-9.)
     pub score: f32,
     /// Why, strongest first.
     pub evidence: Vec<Evidence>,
