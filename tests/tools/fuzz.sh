@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers that read untrusted input (fuzz/fuzz_targets/: feed, extract, canonicalize,
+# Fuzzes the parsers that read untrusted input (tests/fuzz/fuzz_targets/: feed, extract, canonicalize,
 # topic_rules, config) with cargo-fuzz and libFuzzer, each for MINUTES, then prints per target the
 # minutes run, executions (libFuzzer's -print_final_stats), exec/s, and crashes, timeouts and OOMs
 # with their reproducers. A run that crashes is restarted until the target's MINUTES are used up
@@ -8,7 +8,7 @@
 #   tests/tools/fuzz.sh [MINUTES] [TARGET...]     (default: 10 minutes, every target)
 #
 # Needs a nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz when missing.
-# Seeds: fuzz/seeds/<target> and fuzz/dicts/<target>.dict (ours), the example config and topic packs
+# Seeds: tests/fuzz/seeds/<target> and tests/fuzz/dicts/<target>.dict (ours), the example config and topic packs
 # under config/, and the shared corpora when ../shared/corpora exists (read only: libFuzzer adds new
 # inputs only to the first corpus folder, the work one). Not part of `cargo test` or .ci/run.
 #
@@ -19,7 +19,7 @@
 # e.g. `-max_len=4096`; a flag given twice takes the later value).
 #
 # Reproduce a finding: <FUZZ_WORK>/target/x86_64-unknown-linux-gnu/release/<target> <artifact>
-# (or `cd fuzz && cargo +nightly fuzz run -s none <target> <artifact>`).
+# (or `cd tests/fuzz && cargo +nightly fuzz run -s none <target> <artifact>`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 minutes="${1:-10}"
@@ -43,7 +43,7 @@ work="$(cd "$work" && pwd)"
 echo "== building fuzz targets (sanitizer: $sanitizer)"
 build_args=()
 [ ${#targets[@]} -eq 1 ] && build_args=("${targets[0]}")
-(cd "$root/fuzz" && nice -n 15 cargo +nightly fuzz build -s "$sanitizer" --target-dir "$work/target" "${build_args[@]}")
+(cd "$root/tests/fuzz" && nice -n 15 cargo +nightly fuzz build -s "$sanitizer" --target-dir "$work/target" "${build_args[@]}")
 bin_dir="$work/target/x86_64-unknown-linux-gnu/release"
 
 if [ -d "$corpora" ]; then
@@ -52,7 +52,7 @@ else
     echo "== shared corpora skipped: $corpora not found (only our own seeds are used)"
 fi
 
-# Seed folders of a target beyond fuzz/seeds/<target>, and its libFuzzer options.
+# Seed folders of a target beyond tests/fuzz/seeds/<target>, and its libFuzzer options.
 extra_seeds() {
     case "$1" in
         feed) [ -d "$corpora" ] && echo "$corpora/feeds"; echo "$root/tests/fixtures" ;;
@@ -73,7 +73,7 @@ options() {
     # rs-trafilatura prints DEBUG lines whenever debug assertions are on (they are, in fuzz builds):
     # close the target's stderr (libFuzzer keeps its own). Reproduce without it to see a panic message.
     [ "$1" = extract ] && echo "-close_fd_mask=2"
-    [ -f "$root/fuzz/dicts/$1.dict" ] && echo "-dict=$root/fuzz/dicts/$1.dict"
+    [ -f "$root/tests/fuzz/dicts/$1.dict" ] && echo "-dict=$root/tests/fuzz/dicts/$1.dict"
     true
 }
 
@@ -82,7 +82,7 @@ fuzz_one() {
     local t="$1" budget=$((minutes * 60)) spent=0 execs=0 runs=0 findings=0
     local dir="$work/$t"
     mkdir -p "$dir/corpus" "$dir/artifacts"
-    local seeds=("$root/fuzz/seeds/$t")
+    local seeds=("$root/tests/fuzz/seeds/$t")
     while read -r s; do [ -n "$s" ] && [ -d "$s" ] && seeds+=("$s"); done < <(extra_seeds "$t")
     local opts
     mapfile -t opts < <(options "$t")
