@@ -35,6 +35,8 @@
 //!   item stored once, every delivery received under one id, every digest period sent once, the
 //!   database intact.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
+//! - [`api`]: the JSON API and live stream: bearer auth, JSON errors, keyset pages while briefs
+//!   arrive, a brief as the CLI shows it, the lists, SSE resumed with `Last-Event-ID`.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
@@ -45,6 +47,7 @@ mod server;
 mod smtp;
 
 mod alerts;
+mod api;
 mod architecture;
 mod check_config;
 mod crash;
