@@ -1,16 +1,18 @@
 //! The shapes the CLI prints with `--json`: its own types, built from store records, so that a
 //! change to a record or the schema cannot silently change what scripts read. Field names are the
-//! contract (design.md); add fields, rename none.
+//! contract (design.md); add fields, rename none. The JSON API sends the same shapes, and its OpenAPI
+//! document describes them from these types (`ToSchema`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::model::{EntityTag, SourceStatus, StoredBrief, TopicTag};
 use crate::store::{Appearance, DeliveryRecord, StorySummary};
 use crate::transforms::classify::{Evidence, expand_evidence};
 
 /// One line of `briefs list --json` and `briefs search --json`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ListLine<'a> {
     id: i64,
     source: &'a str,
@@ -24,7 +26,7 @@ pub(crate) struct ListLine<'a> {
 }
 
 /// A topic and its score in listings.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopicScore<'a> {
     id: &'a str,
     score: f64,
@@ -58,7 +60,7 @@ impl<'a> ListLine<'a> {
 
 /// `briefs show ID --json`: the brief in full, where else its story appeared, its topics with
 /// evidence and the entities it names.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct BriefShow<'a> {
     id: i64,
     source: &'a str,
@@ -78,7 +80,7 @@ pub(crate) struct BriefShow<'a> {
 }
 
 /// Another source that carried the story.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AppearanceOut<'a> {
     brief_id: i64,
     source: &'a str,
@@ -87,7 +89,7 @@ struct AppearanceOut<'a> {
 }
 
 /// A topic with its score and why it was given.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopicEvidence<'a> {
     id: &'a str,
     score: f64,
@@ -95,7 +97,7 @@ struct TopicEvidence<'a> {
 }
 
 /// An entity named in a brief.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EntityOut<'a> {
     name: &'a str,
     kind: &'a str,
@@ -151,7 +153,7 @@ impl<'a> BriefShow<'a> {
 }
 
 /// One line of `stories list --json`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct StoryLine<'a> {
     id: i64,
     title: &'a str,
@@ -176,7 +178,7 @@ impl<'a> StoryLine<'a> {
 }
 
 /// One line of `sources list --json` and `sources status --json`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SourceLine<'a> {
     name: &'a str,
     kind: &'static str,
@@ -217,7 +219,7 @@ impl<'a> SourceLine<'a> {
 }
 
 /// One line of `alerts list --json`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct DeliveryLine<'a> {
     id: &'a str,
     kind: &'static str,

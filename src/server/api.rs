@@ -1,13 +1,14 @@
 //! The read-only JSON API under `/api` (served only when `[server]` has a token): bearer-token
-//! auth, the JSON error shape, query parameters, and the endpoints `/api/briefs` (keyset pages),
-//! `/api/briefs/{id}`, `/api/stories`, `/api/sources` and `/api/deliveries`. Reads go through
-//! read-only connections of its own, never the writer; the live stream is [`super::stream`]'s.
+//! auth, the JSON error shape and the endpoints `/api/briefs` (keyset pages), `/api/briefs/{id}`,
+//! `/api/stories`, `/api/sources` and `/api/deliveries`. Reads go through read-only connections of
+//! its own, never the writer. Query parameters are [`super::params`]'s, the live stream
+//! [`super::stream`]'s, and the OpenAPI document, built from the `#[utoipa::path]` annotations
+//! here, [`super::openapi`]'s.
 //!
 //! Every error is `{"error": {"code": "...", "message": "..."}}` with one of the codes
 //! `unauthorized` (401), `invalid_parameter` (400), `invalid_cursor` (400), `invalid_query` (400),
 //! `query_too_costly` (400), `not_found` (404), `method_not_allowed` (405), `internal` (500).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -17,23 +18,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
 
+use super::params::{
+    BRIEFS_PARAMS, DELIVERIES_PARAMS, Params, STORIES_PARAMS, decode_cursor, encode_cursor,
+};
 use crate::cli::output::{BriefShow, DeliveryLine, ListLine, SourceLine, StoryLine};
 use crate::config::Secret;
 use crate::model::StoredBrief;
 use crate::store::{BriefQuery, Store, StoreError};
 use crate::transforms::classify::Gazetteer;
-
-/// Page size when `limit` is not given.
-pub const DEFAULT_LIMIT: u64 = 50;
-/// The largest `limit` accepted.
-pub const MAX_LIMIT: u64 = 500;
 
 /// What the API needs: the token, its read-only connections, the gazetteer (entity names are
 /// looked up under their canonical form, as `briefs list --entity` does) and the daemon's shutdown,
@@ -77,6 +74,7 @@ pub fn router(api: Api) -> Router {
         .route("/sources", get(list_sources))
         .route("/deliveries", get(list_deliveries))
         .route("/stream", get(super::stream::stream))
+        .route("/openapi.json", get(super::openapi::openapi_json))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -99,15 +97,50 @@ pub struct ApiError {
     message: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
     error: ErrorFields<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorFields<'a> {
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorFields<'a> {
+    /// Stable: `unauthorized`, `invalid_parameter`, `invalid_cursor`, `invalid_query`,
+    /// `query_too_costly`, `not_found`, `method_not_allowed`, `internal`.
     code: &'a str,
+    /// For people; may change.
     message: &'a str,
+}
+
+/// A page of `GET /api/briefs`.
+#[derive(Serialize, ToSchema)]
+pub struct BriefPage<'a> {
+    /// Newest stored first, as the lines of `briefs list --json`.
+    briefs: Vec<ListLine<'a>>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/stories`.
+#[derive(Serialize, ToSchema)]
+pub struct StoryList<'a> {
+    /// As the lines of `stories list --json`.
+    stories: Vec<StoryLine<'a>>,
+}
+
+/// `GET /api/sources`.
+#[derive(Serialize, ToSchema)]
+pub struct SourceList<'a> {
+    /// As the lines of `sources status --json`.
+    sources: Vec<SourceLine<'a>>,
+}
+
+/// `GET /api/deliveries`.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList<'a> {
+    /// As the lines of `alerts list --json`.
+    deliveries: Vec<DeliveryLine<'a>>,
 }
 
 impl ApiError {
@@ -118,6 +151,11 @@ impl ApiError {
             code,
             message: message.into(),
         }
+    }
+
+    /// The stable code, e.g. `invalid_parameter`.
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// A 400 naming the parameter.
@@ -187,7 +225,7 @@ fn json_headers() -> [(header::HeaderName, &'static str); 1] {
 }
 
 /// A JSON body that is already serialised.
-fn json(body: Vec<u8>) -> Response {
+pub(super) fn json(body: Vec<u8>) -> Response {
     (json_headers(), body).into_response()
 }
 
@@ -226,102 +264,6 @@ pub(super) async fn read<T: Send + 'static>(
     .map_err(ApiError::from)
 }
 
-/// The query parameters of one request: each at most once, none unknown, none empty.
-pub(super) struct Params(HashMap<String, String>);
-
-impl Params {
-    /// Parses `raw`, accepting only the names in `allowed`.
-    pub(super) fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Params, ApiError> {
-        let mut out = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-            if !allowed.contains(&k.as_ref()) {
-                return Err(ApiError::param(
-                    &k,
-                    format!("unknown parameter; known: {}", allowed.join(", ")),
-                ));
-            }
-            if v.trim().is_empty() {
-                return Err(ApiError::param(&k, "empty"));
-            }
-            if out.insert(k.to_string(), v.into_owned()).is_some() {
-                return Err(ApiError::param(&k, "given more than once"));
-            }
-        }
-        Ok(Params(out))
-    }
-
-    /// The value of `name`, if given.
-    pub(super) fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
-    }
-
-    /// `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
-    pub(super) fn limit(&self) -> Result<u64, ApiError> {
-        match self.0.get("limit") {
-            None => Ok(DEFAULT_LIMIT),
-            Some(v) => match v.parse::<u64>() {
-                Ok(n @ 1..=MAX_LIMIT) => Ok(n),
-                _ => Err(ApiError::param(
-                    "limit",
-                    format!("{v:?} is not a whole number from 1 to {MAX_LIMIT}"),
-                )),
-            },
-        }
-    }
-
-    /// `min_score`: a number from 0 to 1.
-    pub(super) fn min_score(&self) -> Result<Option<f32>, ApiError> {
-        self.0
-            .get("min_score")
-            .map(|v| match v.parse::<f32>() {
-                Ok(s) if (0.0..=1.0).contains(&s) => Ok(s),
-                _ => Err(ApiError::param(
-                    "min_score",
-                    format!("{v:?} is not a number from 0 to 1"),
-                )),
-            })
-            .transpose()
-    }
-
-    /// `since`: an RFC 3339 time or a date (midnight UTC).
-    fn since(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
-        let Some(v) = self.0.get("since") else {
-            return Ok(None);
-        };
-        if let Ok(d) = DateTime::parse_from_rfc3339(v) {
-            return Ok(Some(d.with_timezone(&Utc)));
-        }
-        match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) => Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc())),
-            Err(_) => Err(ApiError::param(
-                "since",
-                format!("{v:?} is not an RFC 3339 time or a date (2026-11-01)"),
-            )),
-        }
-    }
-}
-
-/// The opaque cursor of the page after the brief `id`.
-fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("b1:{id}"))
-}
-
-fn decode_cursor(c: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("b1:").and_then(|n| n.parse::<i64>().ok()))
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_cursor",
-                "cursor: not a cursor this API gave out",
-            )
-        })
-}
-
 /// Serialises briefs as the lines of `briefs list --json`, with their topic scores.
 pub(super) fn list_lines(
     store: &Store,
@@ -337,23 +279,27 @@ pub(super) fn list_lines(
 
 /// `GET /api/briefs`: newest stored first; `next_cursor` fetches the following page, `null` on the
 /// last one. Briefs stored while a client pages have larger ids and never enter its later pages.
-async fn list_briefs(
+#[utoipa::path(get, path = "/api/briefs", tag = "briefs",
+    params(
+        ("topic" = Option<String>, Query, description = "Only briefs with this topic (its id, e.g. ceasefire)"),
+        ("source" = Option<String>, Query, description = "Only briefs of this source (its name)"),
+        ("entity" = Option<String>, Query, description = "Only briefs naming this entity (any name the gazetteer knows)"),
+        ("since" = Option<String>, Query, description = "Only briefs published (or stored, when undated) since: RFC 3339 or 2026-11-01"),
+        ("q" = Option<String>, Query, description = "Full-text search over title and text (FTS5 syntax when it parses, else plain words)"),
+        ("min_score" = Option<f32>, Query, minimum = 0, maximum = 1, description = "Only briefs with a topic (the `topic`, when given) scoring at least this"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "Page size, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of briefs", body = BriefPage),
+        (status = 400, description = "A bad parameter or cursor", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+    ))]
+pub(super) async fn list_briefs(
     State(api): State<Api>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(
-        raw.as_deref(),
-        &[
-            "topic",
-            "source",
-            "entity",
-            "since",
-            "q",
-            "min_score",
-            "limit",
-            "cursor",
-        ],
-    )?;
+    let p = Params::parse(raw.as_deref(), BRIEFS_PARAMS)?;
     let limit = p.limit()?;
     let entity = p.get("entity").map(|e| {
         api.gazetteer
@@ -378,25 +324,31 @@ async fn list_briefs(
             briefs.truncate(limit as usize);
             encode_cursor(briefs.last().map_or(0, |b| b.id))
         });
-        let lines = list_lines(s, &briefs)?;
-        let mut out = b"{\"briefs\":[".to_vec();
-        for (i, l) in lines.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(l);
-        }
-        out.extend_from_slice(b"],\"next_cursor\":");
-        out.extend(serde_json::to_vec(&next).unwrap_or_default());
-        out.push(b'}');
-        Ok(out)
+        let ids: Vec<i64> = briefs.iter().map(|b| b.id).collect();
+        let topics = s.topic_scores(&ids)?;
+        let page = BriefPage {
+            briefs: briefs
+                .iter()
+                .map(|b| ListLine::new(b, topics.get(&b.id)))
+                .collect(),
+            next_cursor: next,
+        };
+        Ok(serde_json::to_vec(&page).unwrap_or_default())
     })
     .await?;
     Ok(json(body))
 }
 
 /// `GET /api/briefs/{id}`: the brief in full, as `briefs show ID --json`.
-async fn show_brief(
+#[utoipa::path(get, path = "/api/briefs/{id}", tag = "briefs",
+    params(("id" = i64, Path, description = "The brief's id")),
+    responses(
+        (status = 200, description = "The brief, as briefs show --json", body = BriefShow),
+        (status = 400, description = "Not a brief id", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such brief", body = ErrorBody),
+    ))]
+pub(super) async fn show_brief(
     State(api): State<Api>,
     UrlPath(id): UrlPath<String>,
     RawQuery(raw): RawQuery,
@@ -417,11 +369,21 @@ async fn show_brief(
 }
 
 /// `GET /api/stories`: the most recently active stories first, as `stories list --json`.
-async fn list_stories(
+#[utoipa::path(get, path = "/api/stories", tag = "stories",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "How many, 50 by default"),
+        ("min_sources" = Option<u64>, Query, description = "Only stories carried by at least this many sources (1)"),
+    ),
+    responses(
+        (status = 200, description = "Stories", body = StoryList),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+    ))]
+pub(super) async fn list_stories(
     State(api): State<Api>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(raw.as_deref(), &["limit", "min_sources"])?;
+    let p = Params::parse(raw.as_deref(), STORIES_PARAMS)?;
     let limit = p.limit()?;
     let min_sources = match p.get("min_sources") {
         None => 1,
@@ -431,23 +393,33 @@ async fn list_stories(
     };
     let body = read(&api.reader, move |s| {
         let stories = s.list_stories(Some(limit), min_sources)?;
-        let lines: Vec<StoryLine> = stories.iter().map(StoryLine::new).collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "stories": lines })).unwrap_or_default())
+        let list = StoryList {
+            stories: stories.iter().map(StoryLine::new).collect(),
+        };
+        Ok(serde_json::to_vec(&list).unwrap_or_default())
     })
     .await?;
     Ok(json(body))
 }
 
 /// `GET /api/sources`: every source with its status, as `sources status --json`.
-async fn list_sources(
+#[utoipa::path(get, path = "/api/sources", tag = "sources",
+    responses(
+        (status = 200, description = "Every source with its status", body = SourceList),
+        (status = 400, description = "A parameter was given (none is known)", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+    ))]
+pub(super) async fn list_sources(
     State(api): State<Api>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     Params::parse(raw.as_deref(), &[])?;
     let body = read(&api.reader, move |s| {
         let sources = s.source_statuses()?;
-        let lines: Vec<SourceLine> = sources.iter().map(SourceLine::new).collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "sources": lines })).unwrap_or_default())
+        let list = SourceList {
+            sources: sources.iter().map(SourceLine::new).collect(),
+        };
+        Ok(serde_json::to_vec(&list).unwrap_or_default())
     })
     .await?;
     Ok(json(body))
@@ -455,11 +427,21 @@ async fn list_sources(
 
 /// `GET /api/deliveries`: alert deliveries, newest first, as `alerts list --json`; `failed=true`
 /// keeps the failed ones and those held for a disabled destination.
-async fn list_deliveries(
+#[utoipa::path(get, path = "/api/deliveries", tag = "deliveries",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "How many, 50 by default"),
+        ("failed" = Option<bool>, Query, description = "true: only failed deliveries and those held for a disabled destination"),
+    ),
+    responses(
+        (status = 200, description = "Deliveries, newest first", body = DeliveryList),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+    ))]
+pub(super) async fn list_deliveries(
     State(api): State<Api>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(raw.as_deref(), &["limit", "failed"])?;
+    let p = Params::parse(raw.as_deref(), DELIVERIES_PARAMS)?;
     let limit = p.limit()?;
     let failed = match p.get("failed").as_deref() {
         None | Some("false") => false,
@@ -473,39 +455,11 @@ async fn list_deliveries(
     };
     let body = read(&api.reader, move |s| {
         let list = s.list_deliveries(failed, Some(limit))?;
-        let lines: Vec<DeliveryLine> = list.iter().map(DeliveryLine::new).collect();
-        Ok(serde_json::to_vec(&serde_json::json!({ "deliveries": lines })).unwrap_or_default())
+        let list = DeliveryList {
+            deliveries: list.iter().map(DeliveryLine::new).collect(),
+        };
+        Ok(serde_json::to_vec(&list).unwrap_or_default())
     })
     .await?;
     Ok(json(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
-        for bad in ["", "42", "YjE6LTE", "!!", &URL_SAFE_NO_PAD.encode("b1:x")] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn parameters_are_known_single_and_in_range() {
-        let p = Params::parse(Some("limit=500&topic=ceasefire"), &["limit", "topic"]).unwrap();
-        assert_eq!(p.limit().unwrap(), 500);
-        assert_eq!(
-            Params::parse(None, &["limit"]).unwrap().limit().unwrap(),
-            50
-        );
-        for bad in ["limit=0", "limit=501", "limit=x"] {
-            let p = Params::parse(Some(bad), &["limit"]).unwrap();
-            assert_eq!(p.limit().unwrap_err().code, "invalid_parameter");
-        }
-        assert!(Params::parse(Some("nope=1"), &["limit"]).is_err());
-        assert!(Params::parse(Some("limit=1&limit=2"), &["limit"]).is_err());
-        assert!(Params::parse(Some("limit="), &["limit"]).is_err());
-    }
 }

@@ -1,9 +1,12 @@
 //! The daemon's HTTP endpoint (`[server] listen`): `/healthz` (the process answers), `/readyz`
 //! (the store answers and the main loop is turning) and `/metrics` (Prometheus text format, with
 //! the database figures read at scrape time), without authentication; and, when `[server]` has a
-//! token, the read-only JSON API and live stream under `/api` ([`api`], [`stream`]).
+//! token, the read-only JSON API, live stream and OpenAPI document under `/api` ([`api`],
+//! [`params`], [`stream`], [`openapi`]).
 
 pub mod api;
+pub mod openapi;
+pub mod params;
 pub mod stream;
 
 use std::net::SocketAddr;

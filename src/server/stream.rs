@@ -17,7 +17,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
-use super::api::{Api, ApiError, Params, list_lines, read};
+use super::api::{Api, ApiError, ErrorBody, list_lines, read};
+use super::params::{Params, STREAM_PARAMS};
+use crate::cli::output::ListLine;
 use crate::store::BriefQuery;
 
 /// How often a stream looks for newly stored briefs.
@@ -41,12 +43,25 @@ struct StreamState {
 }
 
 /// Opens the stream.
+#[utoipa::path(get, path = "/api/stream", tag = "stream",
+    params(
+        ("topic" = Option<String>, Query, description = "Only briefs with this topic"),
+        ("source" = Option<String>, Query, description = "Only briefs of this source"),
+        ("min_score" = Option<f32>, Query, minimum = 0, maximum = 1, description = "Only briefs with a topic (the `topic`, when given) scoring at least this"),
+        ("after" = Option<i64>, Query, description = "Replay the briefs stored after this event id first (Last-Event-ID wins)"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id: what was stored since is replayed first"),
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events: `event: brief`, `id:` the brief id, `data:` the brief as in `GET /api/briefs`; an `event: error` (data: the error body) ends the stream", content_type = "text/event-stream", body = ListLine),
+        (status = 400, description = "A bad parameter or Last-Event-ID", body = ErrorBody),
+        (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+    ))]
 pub(super) async fn stream(
     State(api): State<Api>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(raw.as_deref(), &["topic", "source", "min_score", "after"])?;
+    let p = Params::parse(raw.as_deref(), STREAM_PARAMS)?;
     let filter = BriefQuery {
         topic: p.get("topic"),
         source: p.get("source"),

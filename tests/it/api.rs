@@ -1,6 +1,7 @@
 //! The JSON API and live stream of the running daemon (`[server] listen` with a token): bearer
 //! auth, the JSON error shape, keyset pages while briefs keep arriving, a brief in full as the CLI
-//! shows it, the lists, and an SSE client resuming with `Last-Event-ID`.
+//! shows it, the lists, an SSE client resuming with `Last-Event-ID`, and the OpenAPI document with
+//! the answers checked against it.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -478,4 +479,82 @@ async fn the_stream_resumes_from_last_event_id_with_exactly_the_briefs_stored_me
     // The daemon stops even with a stream open.
     s.stop().await;
     drop(quiet);
+}
+
+/// Checks `body` against the schema the OpenAPI document gives for `path`'s 200 answer.
+fn assert_answer_matches_document(doc: &Value, path: &str, body: &Value) {
+    let schema =
+        &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{path}: no schema for the 200 answer");
+    let root = serde_json::json!({ "allOf": [schema], "components": doc["components"] });
+    let validator = jsonschema::draft202012::options()
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{path}: the document's schema does not compile: {e}"));
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{path}: {errors:#?}\n{body:#}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint_and_describes_their_answers() {
+    let mut s = Setup::start(PLOT_FEED).await;
+    let briefs = s.wait_for_briefs(2).await;
+    let (status, v) = s.get_with("/api/openapi.json", None).await;
+    assert_eq!((status, error_code(&v)), (401, "unauthorized"));
+    let (status, doc) = s.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{doc:#}"
+    );
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+    let paths: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        paths,
+        BTreeSet::from([
+            "/api/briefs",
+            "/api/briefs/{id}",
+            "/api/stories",
+            "/api/sources",
+            "/api/deliveries",
+            "/api/stream",
+            "/api/openapi.json",
+        ])
+    );
+    assert_eq!(doc["security"][0]["bearer"], serde_json::json!([]));
+    // Every reference points at a schema the document has.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"").skip(1) {
+        let target = &r[..r.find('"').unwrap()];
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is missing"
+        );
+    }
+    // What the running API answers is what the document says it answers.
+    let id = briefs[0]["id"].as_i64().unwrap();
+    for (path, url) in [
+        ("/api/briefs", "/api/briefs?limit=1".to_string()),
+        ("/api/briefs/{id}", format!("/api/briefs/{id}")),
+        ("/api/stories", "/api/stories".to_string()),
+        ("/api/sources", "/api/sources".to_string()),
+        ("/api/deliveries", "/api/deliveries".to_string()),
+    ] {
+        let (status, body) = s.get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        assert_answer_matches_document(&doc, path, &body);
+    }
+    let (_, bad) = s.get("/api/briefs?limit=0").await;
+    let error_schema = &doc["paths"]["/api/briefs"]["get"]["responses"]["400"]["content"]["application/json"]
+        ["schema"];
+    let root = serde_json::json!({ "allOf": [error_schema], "components": doc["components"] });
+    assert!(jsonschema::draft202012::is_valid(&root, &bad), "{bad}");
+    s.stop().await;
 }

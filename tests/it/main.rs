@@ -36,7 +36,8 @@
 //!   database intact.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
 //! - [`api`]: the JSON API and live stream: bearer auth, JSON errors, keyset pages while briefs
-//!   arrive, a brief as the CLI shows it, the lists, SSE resumed with `Last-Event-ID`.
+//!   arrive, a brief as the CLI shows it, the lists, SSE resumed with `Last-Event-ID`, the OpenAPI
+//!   document and the answers checked against it.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
