@@ -7,7 +7,8 @@
 //!
 //! Every error is `{"error": {"code": "...", "message": "..."}}` with one of the codes
 //! `unauthorized` (401), `invalid_parameter` (400), `invalid_cursor` (400), `invalid_query` (400),
-//! `query_too_costly` (400), `not_found` (404), `method_not_allowed` (405), `internal` (500).
+//! `query_too_costly` (400), `not_found` (404), `method_not_allowed` (405), `internal` (500),
+//! `too_many_streams` (503).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
@@ -44,7 +46,12 @@ pub struct Api {
     pub(super) stream_reader: Arc<Mutex<Store>>,
     gazetteer: Arc<Gazetteer>,
     pub(super) shutdown: CancellationToken,
+    /// One permit per open live stream (at most [`MAX_STREAMS`]).
+    pub(super) streams: Arc<Semaphore>,
 }
+
+/// How many live streams may be open at once; one more is refused with 503 `too_many_streams`.
+pub const MAX_STREAMS: usize = 64;
 
 impl Api {
     /// Opens the API's read-only connections to the database at `db` (which the daemon has opened
@@ -61,6 +68,7 @@ impl Api {
             stream_reader: Arc::new(Mutex::new(Store::open_reader(db)?)),
             gazetteer,
             shutdown,
+            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
         })
     }
 }
@@ -107,7 +115,7 @@ pub struct ErrorBody<'a> {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorFields<'a> {
     /// Stable: `unauthorized`, `invalid_parameter`, `invalid_cursor`, `invalid_query`,
-    /// `query_too_costly`, `not_found`, `method_not_allowed`, `internal`.
+    /// `query_too_costly`, `not_found`, `method_not_allowed`, `internal`, `too_many_streams`.
     code: &'a str,
     /// For people; may change.
     message: &'a str,

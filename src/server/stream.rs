@@ -16,8 +16,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::OwnedSemaphorePermit;
 
-use super::api::{Api, ApiError, ErrorBody, list_lines, read};
+use super::api::{Api, ApiError, ErrorBody, MAX_STREAMS, list_lines, read};
 use super::params::{Params, STREAM_PARAMS};
 use crate::cli::output::ListLine;
 use crate::store::BriefQuery;
@@ -40,6 +41,8 @@ struct StreamState {
     /// Read again without waiting (the first turn, or after a full batch).
     read_now: bool,
     ended: bool,
+    /// Held while the stream is open.
+    _permit: OwnedSemaphorePermit,
 }
 
 /// Opens the stream.
@@ -55,6 +58,7 @@ struct StreamState {
         (status = 200, description = "Server-Sent Events: `event: brief`, `id:` the brief id, `data:` the brief as in `GET /api/briefs`; an `event: error` (data: the error body) ends the stream", content_type = "text/event-stream", body = ListLine),
         (status = 400, description = "A bad parameter or Last-Event-ID", body = ErrorBody),
         (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
+        (status = 503, description = "Too many live streams are open", body = ErrorBody),
     ))]
 pub(super) async fn stream(
     State(api): State<Api>,
@@ -98,6 +102,13 @@ pub(super) async fn stream(
         Some(id) => id,
         None => read(&api.stream_reader, |s| s.last_brief_id()).await?,
     };
+    let permit = api.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!("{MAX_STREAMS} live streams are open already; try again later"),
+        )
+    })?;
     let state = StreamState {
         api,
         filter,
@@ -105,6 +116,7 @@ pub(super) async fn stream(
         pending: VecDeque::new(),
         read_now: true,
         ended: false,
+        _permit: permit,
     };
     let events = futures_util::stream::unfold(state, next_event);
     Ok(Sse::new(events)

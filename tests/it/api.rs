@@ -558,3 +558,37 @@ async fn the_openapi_document_lists_every_endpoint_and_describes_their_answers()
     assert!(jsonschema::draft202012::is_valid(&root, &bad), "{bad}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn live_streams_beyond_the_cap_are_refused_with_503_until_one_closes() {
+    let mut s = Setup::start(PLOT_FEED).await;
+    s.wait_for_briefs(2).await;
+    let mut open = Vec::new();
+    for _ in 0..64 {
+        open.push(open_stream(&s, "/api/stream", None).await);
+    }
+    let (status, v) = s.get("/api/stream").await;
+    assert_eq!((status, error_code(&v)), (503, "too_many_streams"));
+    drop(open.pop());
+    // The server notices the closed connection at its next write or keep-alive; a new stream gets
+    // the freed place within a few seconds at most.
+    let start = Instant::now();
+    loop {
+        let r = client()
+            .get(format!("{}/api/stream", s.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the place was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(open);
+    s.stop().await;
+}
