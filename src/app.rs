@@ -128,12 +128,25 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     ));
     let heartbeat = Heartbeat::default();
     let endpoint = match &cfg.server {
-        Some(s) => Some(tokio::spawn(crate::server::serve(
-            crate::server::bind(s.listen).await?,
-            writer.handle(),
-            heartbeat.clone(),
-            stop_dispatch.clone(),
-        ))),
+        Some(s) => {
+            let listener = crate::server::bind(s.listen).await?;
+            let api = match &s.token {
+                Some(token) => Some(crate::server::api::Api::open(
+                    &cfg.storage.path,
+                    token.clone(),
+                    cfg.classify.gazetteer.clone(),
+                    stop_dispatch.clone(),
+                )?),
+                None => None,
+            };
+            Some(tokio::spawn(crate::server::serve(
+                listener,
+                writer.handle(),
+                heartbeat.clone(),
+                api,
+                stop_dispatch.clone(),
+            )))
+        }
         None => None,
     };
     let digests = tokio::spawn(digest::runner::run(

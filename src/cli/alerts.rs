@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use clap::Subcommand;
-use serde::Serialize;
 
+use super::output::DeliveryLine;
 use super::{CliError, one_line};
 use crate::config::Config;
 use crate::sinks::dispatcher::{DispatchEnv, DrainReport, drain};
@@ -44,55 +44,6 @@ pub enum AlertsCmd {
         /// The destination's name.
         dest: String,
     },
-}
-
-/// One line of `alerts list --json`.
-#[derive(Serialize)]
-struct DeliveryLine<'a> {
-    id: &'a str,
-    kind: &'static str,
-    state: &'a str,
-    rule: &'a str,
-    destination: &'a str,
-    destination_disabled: bool,
-    brief_id: Option<i64>,
-    title: Option<&'a str>,
-    story_id: Option<i64>,
-    topics: &'a [String],
-    attempts: u32,
-    next_at: Option<String>,
-    last_status: Option<u16>,
-    last_error: Option<&'a str>,
-    created_at: String,
-    delivered_at: Option<String>,
-    merged_into: Option<&'a str>,
-}
-
-impl<'a> DeliveryLine<'a> {
-    fn new(d: &'a DeliveryRecord) -> Self {
-        let ts = |t: chrono::DateTime<chrono::Utc>| {
-            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        };
-        DeliveryLine {
-            id: &d.id,
-            kind: d.kind.as_str(),
-            state: &d.state,
-            rule: &d.rule,
-            destination: &d.destination,
-            destination_disabled: d.destination_disabled,
-            brief_id: d.brief_id,
-            title: d.title.as_deref(),
-            story_id: d.story_id,
-            topics: &d.topics,
-            attempts: d.attempts,
-            next_at: (d.state == "pending").then(|| ts(d.next_at)),
-            last_status: d.last_status,
-            last_error: d.last_error.as_deref(),
-            created_at: ts(d.created_at),
-            delivered_at: d.delivered_at.map(ts),
-            merged_into: d.merged_into.as_deref(),
-        }
-    }
 }
 
 pub(super) async fn run(config: &Path, cmd: AlertsCmd) -> Result<(), CliError> {

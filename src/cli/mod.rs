@@ -6,7 +6,7 @@ mod classify;
 mod digest;
 mod discover;
 mod extract;
-mod output;
+pub(crate) mod output;
 mod poll;
 mod sources;
 mod stories;

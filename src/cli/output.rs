@@ -1,17 +1,19 @@
 //! The shapes the CLI prints with `--json`: its own types, built from store records, so that a
 //! change to a record or the schema cannot silently change what scripts read. Field names are the
-//! contract (design.md); add fields, rename none.
+//! contract (design.md); add fields, rename none. The JSON API sends the same shapes, and its OpenAPI
+//! document describes them from these types (`ToSchema`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::model::{EntityTag, SourceStatus, StoredBrief, TopicTag};
-use crate::store::{Appearance, StorySummary};
+use crate::store::{Appearance, DeliveryRecord, StorySummary};
 use crate::transforms::classify::{Evidence, expand_evidence};
 
 /// One line of `briefs list --json` and `briefs search --json`.
-#[derive(Serialize)]
-pub(super) struct ListLine<'a> {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ListLine<'a> {
     id: i64,
     source: &'a str,
     url: Option<&'a str>,
@@ -24,7 +26,7 @@ pub(super) struct ListLine<'a> {
 }
 
 /// A topic and its score in listings.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopicScore<'a> {
     id: &'a str,
     score: f64,
@@ -32,7 +34,7 @@ struct TopicScore<'a> {
 
 impl<'a> ListLine<'a> {
     /// The line for `b`, with its stored topics and scores.
-    pub(super) fn new(b: &'a StoredBrief, topics: Option<&'a Vec<(String, f32)>>) -> Self {
+    pub(crate) fn new(b: &'a StoredBrief, topics: Option<&'a Vec<(String, f32)>>) -> Self {
         ListLine {
             id: b.id,
             source: &b.source,
@@ -58,8 +60,8 @@ impl<'a> ListLine<'a> {
 
 /// `briefs show ID --json`: the brief in full, where else its story appeared, its topics with
 /// evidence and the entities it names.
-#[derive(Serialize)]
-pub(super) struct BriefShow<'a> {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BriefShow<'a> {
     id: i64,
     source: &'a str,
     guid: &'a str,
@@ -78,7 +80,7 @@ pub(super) struct BriefShow<'a> {
 }
 
 /// Another source that carried the story.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AppearanceOut<'a> {
     brief_id: i64,
     source: &'a str,
@@ -87,7 +89,7 @@ struct AppearanceOut<'a> {
 }
 
 /// A topic with its score and why it was given.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopicEvidence<'a> {
     id: &'a str,
     score: f64,
@@ -95,7 +97,7 @@ struct TopicEvidence<'a> {
 }
 
 /// An entity named in a brief.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EntityOut<'a> {
     name: &'a str,
     kind: &'a str,
@@ -103,7 +105,7 @@ struct EntityOut<'a> {
 
 impl<'a> BriefShow<'a> {
     /// The full record of `b`.
-    pub(super) fn new(
+    pub(crate) fn new(
         b: &'a StoredBrief,
         also: &'a [Appearance],
         topics: &'a [TopicTag],
@@ -151,8 +153,8 @@ impl<'a> BriefShow<'a> {
 }
 
 /// One line of `stories list --json`.
-#[derive(Serialize)]
-pub(super) struct StoryLine<'a> {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StoryLine<'a> {
     id: i64,
     title: &'a str,
     first_seen: DateTime<Utc>,
@@ -163,7 +165,7 @@ pub(super) struct StoryLine<'a> {
 
 impl<'a> StoryLine<'a> {
     /// The line for `s`.
-    pub(super) fn new(s: &'a StorySummary) -> Self {
+    pub(crate) fn new(s: &'a StorySummary) -> Self {
         StoryLine {
             id: s.id,
             title: &s.title,
@@ -176,8 +178,8 @@ impl<'a> StoryLine<'a> {
 }
 
 /// One line of `sources list --json` and `sources status --json`.
-#[derive(Serialize)]
-pub(super) struct SourceLine<'a> {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceLine<'a> {
     name: &'a str,
     kind: &'static str,
     url: &'a str,
@@ -196,7 +198,7 @@ pub(super) struct SourceLine<'a> {
 
 impl<'a> SourceLine<'a> {
     /// The line for `s`.
-    pub(super) fn new(s: &'a SourceStatus) -> Self {
+    pub(crate) fn new(s: &'a SourceStatus) -> Self {
         SourceLine {
             name: &s.name,
             kind: s.kind.as_str(),
@@ -212,6 +214,56 @@ impl<'a> SourceLine<'a> {
             next_check: s.next_check,
             briefs: s.briefs,
             briefs_24h: s.briefs_24h,
+        }
+    }
+}
+
+/// One line of `alerts list --json`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeliveryLine<'a> {
+    id: &'a str,
+    kind: &'static str,
+    state: &'a str,
+    rule: &'a str,
+    destination: &'a str,
+    destination_disabled: bool,
+    brief_id: Option<i64>,
+    title: Option<&'a str>,
+    story_id: Option<i64>,
+    topics: &'a [String],
+    attempts: u32,
+    next_at: Option<String>,
+    last_status: Option<u16>,
+    last_error: Option<&'a str>,
+    created_at: String,
+    delivered_at: Option<String>,
+    merged_into: Option<&'a str>,
+}
+
+impl<'a> DeliveryLine<'a> {
+    /// The line for `d`.
+    pub(crate) fn new(d: &'a DeliveryRecord) -> Self {
+        let ts = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        DeliveryLine {
+            id: &d.id,
+            kind: d.kind.as_str(),
+            state: &d.state,
+            rule: &d.rule,
+            destination: &d.destination,
+            destination_disabled: d.destination_disabled,
+            brief_id: d.brief_id,
+            title: d.title.as_deref(),
+            story_id: d.story_id,
+            topics: &d.topics,
+            attempts: d.attempts,
+            next_at: (d.state == "pending").then(|| ts(d.next_at)),
+            last_status: d.last_status,
+            last_error: d.last_error.as_deref(),
+            created_at: ts(d.created_at),
+            delivered_at: d.delivered_at.map(ts),
+            merged_into: d.merged_into.as_deref(),
         }
     }
 }

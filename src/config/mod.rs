@@ -217,7 +217,7 @@ impl Config {
         let destinations =
             destinations::validate_destinations(raw.destinations, &delivery, &base, &mut problems);
         let alerts = alerts::validate_alerts(raw.alerts, &classify, &destinations, &mut problems);
-        let server = server::validate_server(raw.server, &mut problems);
+        let server = server::validate_server(raw.server, &base, &mut problems);
         let smtp_given = raw.smtp.is_some();
         let smtp = digests::validate_smtp(raw.smtp, &base, &mut problems);
         let digests =

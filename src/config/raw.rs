@@ -199,4 +199,7 @@ pub(super) struct RawDigest {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
     pub listen: String,
+    pub token_file: Option<String>,
+    pub token_env: Option<String>,
+    pub token_credential: Option<String>,
 }

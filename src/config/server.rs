@@ -1,25 +1,61 @@
-//! `[server]`: where the health and metrics endpoint listens, if anywhere.
+//! `[server]`: where the HTTP endpoint listens, if anywhere, and the bearer token of its JSON API.
+//!
+//! Rules: the JSON API (`/api/*`) is served only when a token is configured (`token_file`,
+//! `token_env` or `token_credential`, read like the destinations' secrets); `listen` on an address
+//! other than loopback needs a token, so that nothing is served beyond the host without one.
 
 use std::net::SocketAddr;
+use std::path::Path;
 
 use super::Problem;
+use super::destinations::{Secret, SecretSource};
 use super::raw::RawServer;
+use crate::errors::chain;
 
 /// A validated `[server]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// The address `/healthz`, `/readyz` and `/metrics` are served on.
+    /// The address `/healthz`, `/readyz`, `/metrics` and (with a token) `/api/*` are served on.
     pub listen: SocketAddr,
+    /// The bearer token of the JSON API; `None`: the API is not served.
+    pub token: Option<Secret>,
 }
 
 /// Checks `[server]`: `None` when absent.
 pub(super) fn validate_server(
     raw: Option<RawServer>,
+    base: &Path,
     problems: &mut Vec<Problem>,
 ) -> Option<ServerConfig> {
     let raw = raw?;
+    let token = SecretSource {
+        file: raw.token_file.as_deref(),
+        env: raw.token_env.as_deref(),
+        credential: raw.token_credential.as_deref(),
+    }
+    .read(base);
+    let token = match token {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem {
+                key: "server.token_file".into(),
+                reason: chain(&e).to_string(),
+            });
+            return None;
+        }
+    };
     match raw.listen.parse::<SocketAddr>() {
-        Ok(listen) => Some(ServerConfig { listen }),
+        Ok(listen) if !listen.ip().is_loopback() && token.is_none() => {
+            problems.push(Problem {
+                key: "server.listen".into(),
+                reason: format!(
+                    "{listen} is not a loopback address: listening beyond this host needs an API \
+                     token (server.token_file, server.token_env or server.token_credential)"
+                ),
+            });
+            None
+        }
+        Ok(listen) => Some(ServerConfig { listen, token }),
         Err(e) => {
             problems.push(Problem {
                 key: "server.listen".into(),
@@ -35,17 +71,50 @@ pub(super) fn validate_server(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::load;
+    use super::super::tests::{load, load_in_dir};
 
     #[test]
     fn listen_is_an_address_and_port() {
         let c = load("[server]\nlisten = \"127.0.0.1:9464\"\n").unwrap();
-        assert_eq!(c.server.unwrap().listen.port(), 9464);
+        let s = c.server.unwrap();
+        assert_eq!(s.listen.port(), 9464);
+        assert!(s.token.is_none());
         let e = load("[server]\nlisten = \"localhost\"\n")
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("server.listen") && e.contains("localhost"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_non_loopback_listen_without_a_token_is_refused_naming_the_keys() {
+        let e = load("[server]\nlisten = \"0.0.0.0:9464\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("server.listen") && e.contains("server.token_file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_token_is_read_from_a_file_and_never_printed() {
+        let (_dir, c) = load_in_dir(
+            &[("api.token", "s3cr3t-token\n")],
+            "[server]\nlisten = \"0.0.0.0:9464\"\ntoken_file = \"api.token\"\n",
+        );
+        let s = c.unwrap().server.unwrap();
+        assert_eq!(s.token.as_ref().unwrap().expose(), "s3cr3t-token");
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+        let (_dir, e) = load_in_dir(
+            &[],
+            "[server]\nlisten = \"127.0.0.1:9464\"\ntoken_file = \"missing.token\"\n",
+        );
+        let e = e.unwrap_err().to_string();
+        assert!(
+            e.contains("server.token_file") && e.contains("missing.token"),
             "{e}"
         );
     }

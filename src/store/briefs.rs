@@ -44,10 +44,11 @@ pub struct BriefFilter {
     pub entity: Option<String>,
 }
 
-const BRIEF_COLUMNS: &str = "b.id, s.name, b.guid, b.url, b.title, b.text, b.html, b.author,
+pub(super) const BRIEF_COLUMNS: &str =
+    "b.id, s.name, b.guid, b.url, b.title, b.text, b.html, b.author,
     b.published_at, b.updated_at, b.fetched_at, b.story_id";
 
-fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
+pub(super) fn brief_from_row(r: &Row<'_>) -> rusqlite::Result<StoredBrief> {
     Ok(StoredBrief {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -330,7 +331,7 @@ pub(super) fn delete_in(tx: &Connection, id: BriefId, now: i64) -> Result<bool, 
 }
 
 /// Quotes every word so that FTS5 reads punctuation as text, not syntax.
-fn quote_terms(q: &str) -> String {
+pub(super) fn quote_terms(q: &str) -> String {
     q.split_whitespace()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect::<Vec<_>>()

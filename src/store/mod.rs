@@ -9,6 +9,7 @@ mod briefs;
 mod deliveries;
 mod digests;
 mod health;
+mod reader;
 mod retention;
 pub mod schema;
 mod sources;
@@ -33,6 +34,7 @@ pub use deliveries::{
 };
 pub use digests::{ClaimRequest, ClaimedRun, DigestRun, RunOutcome};
 pub use health::HealthFigures;
+pub use reader::{BriefQuery, QUERY_BUDGET};
 pub use retention::{PRUNE_BATCH, PruneReport};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
@@ -83,6 +85,14 @@ pub enum StoreError {
     Conflict {
         /// What stands in the way, e.g. `delivery msg_.. is delivered, not failed`.
         what: String,
+    },
+    /// A read for the API ran past its time budget and was interrupted.
+    #[error("{op} took longer than {}s and was stopped", budget.as_secs())]
+    TooCostly {
+        /// What the store was doing.
+        op: &'static str,
+        /// The budget it ran out of.
+        budget: Duration,
     },
     /// A search query that FTS5 cannot parse even after quoting.
     #[error("invalid search query {query:?}")]

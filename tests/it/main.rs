@@ -35,6 +35,9 @@
 //!   item stored once, every delivery received under one id, every digest period sent once, the
 //!   database intact.
 //! - [`metrics`]: `/healthz`, `/readyz` and `/metrics` of the running daemon, parsed.
+//! - [`api`]: the JSON API and live stream: bearer auth, JSON errors, keyset pages while briefs
+//!   arrive, a brief as the CLI shows it, the lists, SSE resumed with `Last-Event-ID`, the OpenAPI
+//!   document and the answers checked against it.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
@@ -47,6 +50,7 @@ mod server;
 mod smtp;
 
 mod alerts;
+mod api;
 mod architecture;
 mod check_config;
 mod crash;

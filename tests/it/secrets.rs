@@ -16,6 +16,7 @@ const SLACK_PATH: &str = "CANARY-SLACK-PATH-7f3a";
 const DOWN_PATH: &str = "CANARY-DOWN-PATH-19be";
 const HEADER_TOKEN: &str = "CANARY-HEADER-TOKEN-c2d1";
 const SMTP_PASSWORD: &str = "CANARY-SMTP-PASSWORD-88e0";
+const API_TOKEN: &str = "CANARY-API-TOKEN-5a0c";
 
 const CANARIES: &[&str] = &[
     "Q0FOQVJZV0VCSE9PS1NFQ1JFVDAxMjM0NTY3ODlBQkM",
@@ -23,6 +24,7 @@ const CANARIES: &[&str] = &[
     DOWN_PATH,
     HEADER_TOKEN,
     SMTP_PASSWORD,
+    API_TOKEN,
 ];
 
 #[track_caller]
@@ -58,6 +60,8 @@ async fn no_secret_is_logged_or_printed_at_debug_level() {
     )
     .unwrap();
     std::fs::write(ws.path("smtp.password"), format!("{SMTP_PASSWORD}\n")).unwrap();
+    std::fs::write(ws.path("api.token"), format!("{API_TOKEN}\n")).unwrap();
+    let api_port = free_port();
     let mut spec =
         ConfigSpec::for_server(&origin).source(SourceSpec::new("wire", origin.url("/wire.xml")));
     spec.allow_hosts.push(hp.clone());
@@ -75,7 +79,8 @@ async fn no_secret_is_logged_or_printed_at_debug_level() {
          [smtp]\nhost = \"localhost\"\nport = {}\ntls = \"none\"\nusername = \"digest-bot\"\n\
          password_file = \"smtp.password\"\nfrom = \"briefwatch <bw@news.example.org>\"\n\
          [[digests]]\nname = \"desk\"\nschedule = \"daily 03:00 Pacific/Kiritimati\"\n\
-         to = [\"desk@example.org\"]\n",
+         to = [\"desk@example.org\"]\n\
+         [server]\nlisten = \"127.0.0.1:{api_port}\"\ntoken_file = \"api.token\"\n",
         smtp.port
     ));
     ws.write_config(&text);
@@ -102,6 +107,18 @@ async fn no_secret_is_logged_or_printed_at_debug_level() {
     // The daemon too, for a few seconds.
     let mut daemon = ws.spawn_env(&["run"], &debug);
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // The API token is used (and refused when wrong) while the daemon logs at debug level.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let api = format!("http://127.0.0.1:{api_port}/api/sources");
+    for (token, status) in [(API_TOKEN, 200), ("not-the-token", 401)] {
+        let r = reqwest::Client::new()
+            .get(&api)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the API answers");
+        assert_eq!(r.status().as_u16(), status);
+    }
     daemon.signal("TERM");
     let (_, stdout, stderr) = daemon
         .wait_exit(Duration::from_secs(20))

@@ -51,7 +51,7 @@ use normalize::Tokens;
 pub const DEFAULT_MIN_SCORE: f32 = 0.5;
 
 /// Which part of a brief a match is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {
     /// The title.
@@ -61,7 +61,7 @@ pub enum Field {
 }
 
 /// One reason a topic was given: a rule match, or a model's contribution (`field` is then `None`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     /// The term as written in the pack, `a ~ b` for a proximity rule, or `model`.
     pub term: String,

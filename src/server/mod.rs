@@ -1,6 +1,13 @@
 //! The daemon's HTTP endpoint (`[server] listen`): `/healthz` (the process answers), `/readyz`
 //! (the store answers and the main loop is turning) and `/metrics` (Prometheus text format, with
-//! the database figures read at scrape time). Read-only; serves no data about briefs.
+//! the database figures read at scrape time), without authentication; and, when `[server]` has a
+//! token, the read-only JSON API, live stream and OpenAPI document under `/api` ([`api`],
+//! [`params`], [`stream`], [`openapi`]).
+
+pub mod api;
+pub mod openapi;
+pub mod params;
+pub mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,20 +68,26 @@ pub async fn bind(listen: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("[server] listen = \"{listen}\": cannot listen: {e}"))
 }
 
-/// Serves the endpoint on `listener` until `shutdown`.
+/// Serves the endpoint on `listener` until `shutdown` (which also ends the API's live streams),
+/// with the JSON API when `api` is given.
 pub async fn serve(
     listener: TcpListener,
     writer: WriterHandle,
     heartbeat: Heartbeat,
+    api: Option<api::Api>,
     shutdown: CancellationToken,
 ) {
     let addr = listener.local_addr().ok();
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(AppState { writer, heartbeat });
-    tracing::info!(listen = ?addr, "health and metrics endpoint listening");
+    let with_api = api.is_some();
+    if let Some(api) = api {
+        app = app.nest("/api", api::router(api));
+    }
+    tracing::info!(listen = ?addr, api = with_api, "health and metrics endpoint listening");
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
