@@ -224,7 +224,10 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 /// A config for `spec` with extra `[fetch]` lines (keys [`ConfigSpec`] does not model), and an
 /// alert rule sending every brief of alpha to a webhook on the returned receiver: the healthy
 /// source must be stored and alerted whatever its hostile neighbour does.
-async fn workspace_with_fetch(spec: &ConfigSpec, extra_fetch: &str) -> (Workspace, Receiver) {
+pub(crate) async fn workspace_with_fetch(
+    spec: &ConfigSpec,
+    extra_fetch: &str,
+) -> (Workspace, Receiver) {
     let receiver = Receiver::start().await;
     let mut spec = spec.clone();
     spec.allow_hosts.push(receiver.host_port());
@@ -328,7 +331,7 @@ async fn assert_only_hostile_failed(
 const PEAK_RSS_KIB: u64 = 256 * 1024;
 
 /// Asserts that the poll's peak resident memory stayed under [`PEAK_RSS_KIB`].
-fn assert_peak_rss(summary: &PollSummary) {
+pub(crate) fn assert_peak_rss(summary: &PollSummary) {
     let peak = summary.get("peak_rss_kib");
     eprintln!("hostile poll: peak RSS {peak} KiB");
     assert!(
@@ -632,11 +635,13 @@ async fn script_in_titles_and_descriptions_is_dropped_and_json_stays_valid() {
     .await;
 
     // `poll`, `briefs list` and `briefs show` all parse their stdout as JSON (or panic).
-    ws.poll().await.assert_counts(&[
+    let summary = ws.poll().await;
+    summary.assert_counts(&[
         ("sources", 2),
         ("errors", 0),
         ("new_briefs", ALPHA_ENTRIES as u64 + 2),
     ]);
+    assert_peak_rss(&summary);
     let briefs = assert_alpha_stored(&ws, &hook).await;
 
     let first = by_guid(&briefs, "script-1");
@@ -767,6 +772,7 @@ async fn external_entities_and_entity_expansion_are_not_resolved() {
         summary.run.describe()
     );
     assert_eq!(summary.get("sources"), 3, "{}", summary.json);
+    assert_peak_rss(&summary);
     for probe in ["/probe.dtd", "/probe-entity", "/probe-param.dtd"] {
         assert_eq!(
             server.hits(probe),
@@ -850,11 +856,13 @@ async fn invalid_utf8_bytes_in_a_utf8_feed_are_replaced_not_fatal() {
     )
     .await;
 
-    ws.poll().await.assert_counts(&[
+    let summary = ws.poll().await;
+    summary.assert_counts(&[
         ("sources", 2),
         ("errors", 0),
         ("new_briefs", ALPHA_ENTRIES as u64 + 2),
     ]);
+    assert_peak_rss(&summary);
     let briefs = assert_alpha_stored(&ws, &hook).await;
     let bad = by_guid(&briefs, "bytes-1");
     let title = str_field(bad, "title");

@@ -1,11 +1,13 @@
 //! Loopback and private addresses are refused unless listed in `allow_hosts` or
-//! `allow_private_networks = true`; a refused source never stops the others.
+//! `allow_private_networks = true`; a refused source never stops the others, which are stored and
+//! alerted.
 
 use serde_json::Value;
 
 use crate::harness::{
     ALPHA_ENTRIES, ConfigSpec, RSS, SourceSpec, Workspace, fixture, source_row, titles,
 };
+use crate::hostile::{assert_peak_rss, workspace_with_fetch};
 use crate::server::{FeedServer, Mode};
 
 /// A second origin on loopback that is not in `allow_hosts`: 127.0.0.2 where the system
@@ -26,18 +28,23 @@ async fn loopback_source_outside_allow_hosts_is_refused_without_stopping_the_oth
     let sneaky_url = unlisted.url("/sneaky.xml");
     assert_ne!(unlisted.host_port(), server.host_port());
 
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(SourceSpec::new("alpha", server.url("/alpha.xml")))
             .source(SourceSpec::new("sneaky", sneaky_url.clone())),
-    );
+        "",
+    )
+    .await;
 
     let summary = ws.poll().await;
     summary.assert_counts(&[
         ("sources", 2),
         ("errors", 1),
         ("new_briefs", ALPHA_ENTRIES as u64),
+        ("alerts_delivered", ALPHA_ENTRIES as u64),
     ]);
+    assert_eq!(hook.seen_at("/hook").len(), ALPHA_ENTRIES, "alpha alerted");
+    assert_peak_rss(&summary);
     assert_eq!(
         unlisted.hits("/sneaky.xml"),
         0,
@@ -103,11 +110,13 @@ async fn localhost_name_outside_allow_hosts_is_refused() {
         .to_string();
     let sneaky_url = format!("http://localhost:{port}/sneaky.xml");
 
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(SourceSpec::new("alpha", server.url("/alpha.xml")))
             .source(SourceSpec::new("sneaky", sneaky_url.clone())),
-    );
+        "",
+    )
+    .await;
     let summary = ws.poll().await;
     assert_eq!(
         unlisted.hits("/sneaky.xml"),
@@ -119,7 +128,10 @@ async fn localhost_name_outside_allow_hosts_is_refused() {
         ("sources", 2),
         ("errors", 1),
         ("new_briefs", ALPHA_ENTRIES as u64),
+        ("alerts_delivered", ALPHA_ENTRIES as u64),
     ]);
+    assert_eq!(hook.seen_at("/hook").len(), ALPHA_ENTRIES, "alpha alerted");
+    assert_peak_rss(&summary);
     assert!(
         summary.run.stderr.contains(&sneaky_url),
         "stderr does not name the refused URL {sneaky_url}\n{}",
@@ -135,11 +147,13 @@ async fn redirect_from_an_allowed_host_to_an_unlisted_loopback_is_refused() {
     unlisted.publish("/sneaky.xml", fixture("nolink.rss"), RSS);
     server.set_mode("/hop.xml", Mode::Redirect(unlisted.url("/sneaky.xml")));
 
-    let ws = Workspace::with_config(
+    let (ws, hook) = workspace_with_fetch(
         &ConfigSpec::for_server(&server)
             .source(SourceSpec::new("alpha", server.url("/alpha.xml")))
             .source(SourceSpec::new("hop", server.url("/hop.xml"))),
-    );
+        "",
+    )
+    .await;
     let summary = ws.poll().await;
     assert!(
         server.hits("/hop.xml") >= 1,
@@ -155,7 +169,10 @@ async fn redirect_from_an_allowed_host_to_an_unlisted_loopback_is_refused() {
         ("sources", 2),
         ("errors", 1),
         ("new_briefs", ALPHA_ENTRIES as u64),
+        ("alerts_delivered", ALPHA_ENTRIES as u64),
     ]);
+    assert_eq!(hook.seen_at("/hook").len(), ALPHA_ENTRIES, "alpha alerted");
+    assert_peak_rss(&summary);
     let rows = ws.sources().await;
     let hop = source_row(&rows, "hop");
     assert!(
