@@ -19,7 +19,7 @@
 # e.g. `-max_len=4096`; a flag given twice takes the later value).
 #
 # Reproduce a finding: <FUZZ_WORK>/target/x86_64-unknown-linux-gnu/release/<target> <artifact>
-# (or `cd tests/fuzz && cargo +nightly fuzz run -s none <target> <artifact>`).
+# (or `cargo +nightly fuzz run --fuzz-dir tests/fuzz -s none <target> <artifact>` from the repository root).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 minutes="${1:-10}"
@@ -43,7 +43,7 @@ work="$(cd "$work" && pwd)"
 echo "== building fuzz targets (sanitizer: $sanitizer)"
 build_args=()
 [ ${#targets[@]} -eq 1 ] && build_args=("${targets[0]}")
-(cd "$root/tests/fuzz" && nice -n 15 cargo +nightly fuzz build -s "$sanitizer" --target-dir "$work/target" "${build_args[@]}")
+(cd "$root" && nice -n 15 cargo +nightly fuzz build --fuzz-dir tests/fuzz -s "$sanitizer" --target-dir "$work/target" "${build_args[@]}")
 bin_dir="$work/target/x86_64-unknown-linux-gnu/release"
 
 if [ -d "$corpora" ]; then
