@@ -17,11 +17,8 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 
 /// The deepest nesting kept (Chromium's parser stops nesting at 512 as well).
 pub const MAX_DEPTH: usize = 512;
@@ -68,12 +65,7 @@ fn replay(html: &str, limit: usize, elements: usize, rewrite: bool) -> Option<St
             ..State::default()
         }),
     };
-    let tok = Tokenizer::new(sink, TokenizerOpts::default());
-    let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(html));
-    let _ = tok.feed(&queue);
-    tok.end();
-    let st = tok.sink.st.into_inner();
+    let st = super::tokenize_html(html, sink).st.into_inner();
     st.bound.exceeded.then_some(st.out)
 }
 

@@ -12,3 +12,16 @@ pub mod charset;
 pub mod dates;
 pub mod depth;
 pub mod entities;
+
+/// Runs html5ever's tokenizer (no tree builder) over `html`, feeding `sink`, and returns the sink:
+/// the one-pass scans of pages (metadata, cleaning, the nesting bound) share this.
+pub fn tokenize_html<S: html5ever::tokenizer::TokenSink>(html: &str, sink: S) -> S {
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::{BufferQueue, Tokenizer, TokenizerOpts};
+    let tok = Tokenizer::new(sink, TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(html));
+    let _ = tok.feed(&queue);
+    tok.end();
+    tok.sink
+}

@@ -7,11 +7,8 @@
 
 use std::cell::RefCell;
 
-use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 use url::Url;
 
 /// The two renderings of one HTML fragment.
@@ -95,12 +92,7 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
             ..State::default()
         }),
     };
-    let tok = Tokenizer::new(sink, TokenizerOpts::default());
-    let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(input));
-    let _ = tok.feed(&queue);
-    tok.end();
-    let mut st = tok.sink.st.into_inner();
+    let mut st = crate::decode::tokenize_html(input, sink).st.into_inner();
     while let Some(t) = st.open.pop() {
         close_tag(&mut st.html, t);
     }

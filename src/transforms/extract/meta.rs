@@ -4,11 +4,8 @@
 
 use std::cell::RefCell;
 
-use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 
 /// Raw metadata found in a page, first occurrence wins for each meta key.
 #[derive(Debug, Default)]
@@ -57,12 +54,7 @@ pub(crate) fn scan(html: &str) -> PageMeta {
     let sink = Sink {
         st: RefCell::new(State::default()),
     };
-    let tok = Tokenizer::new(sink, TokenizerOpts::default());
-    let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(html));
-    let _ = tok.feed(&queue);
-    tok.end();
-    let st = tok.sink.st.into_inner();
+    let st = crate::decode::tokenize_html(html, sink).st.into_inner();
     let mut meta = st.meta;
     meta.exceeds_bounds = st.bound.exceeded();
     meta
