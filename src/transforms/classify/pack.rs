@@ -278,6 +278,11 @@ fn check_id(id: &str) -> Result<(), RuleError> {
     }
 }
 
+/// The largest weight a term or `near` rule may carry, either sign. Scores add weights over up to
+/// tens of thousands of matches: far larger ones would overflow `f32` to infinity and the topic's
+/// score to NaN (found by fuzzing the pack parser).
+pub const MAX_WEIGHT: f32 = 1_000.0;
+
 fn compile_topic(t: RawTopic, stemmer: &Stemmer) -> Result<Topic, RuleError> {
     check_id(&t.id)?;
     let threshold = t.threshold.unwrap_or(3.0);
@@ -287,6 +292,12 @@ fn compile_topic(t: RawTopic, stemmer: &Stemmer) -> Result<Topic, RuleError> {
     let term = |text: &str, weight: f32, rule: String| -> Result<Term, RuleError> {
         if !weight.is_finite() {
             return Err((rule, format!("weight {weight} is not a number")));
+        }
+        if weight.abs() > MAX_WEIGHT {
+            return Err((
+                rule,
+                format!("weight {weight} is outside -{MAX_WEIGHT}..={MAX_WEIGHT}"),
+            ));
         }
         let variants = compile_term(text, stemmer).map_err(|reason| (rule, reason))?;
         Ok(Term {
@@ -334,6 +345,12 @@ fn compile_topic(t: RawTopic, stemmer: &Stemmer) -> Result<Topic, RuleError> {
         }
         if !n.weight.is_finite() {
             return Err((format!("near[{i}].weight"), "is not a number".into()));
+        }
+        if n.weight.abs() > MAX_WEIGHT {
+            return Err((
+                format!("near[{i}].weight"),
+                format!("{} is outside -{MAX_WEIGHT}..={MAX_WEIGHT}", n.weight),
+            ));
         }
         near.push(Near {
             a: list(&n.a, &format!("near[{i}].a"))?,

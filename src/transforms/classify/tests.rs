@@ -737,6 +737,36 @@ fn a_broken_rule_names_file_topic_and_rule() {
 }
 
 #[test]
+fn weights_past_the_bound_are_refused_naming_the_rule() {
+    let e = parse_pack(
+        "[[topic]]\nid = \"huge\"\n[topic.terms]\nplot = 3e38\n",
+        "p.toml",
+    )
+    .unwrap_err();
+    assert_eq!(e.rule.as_deref(), Some("terms.\"plot\""));
+    assert!(e.reason.contains("outside"), "{e}");
+    let e = parse_pack(
+        "[[topic]]\nid = \"n\"\n[topic.terms]\nx = 1\n[[topic.near]]\na = [\"a\"]\nb = [\"b\"]\nwithin = 2\nweight = -5000\n",
+        "p.toml",
+    )
+    .unwrap_err();
+    assert_eq!(e.rule.as_deref(), Some("near[0].weight"));
+    // At the bound a pack loads, and a text full of the term scores a number.
+    let pack = parse_pack(
+        "[[topic]]\nid = \"big\"\nthreshold = 1\n[topic.terms]\nplot = 1000\n",
+        "p.toml",
+    )
+    .unwrap();
+    let text = "plot ".repeat(20_000);
+    let c = Classifier::with_gazetteer(pack, Gazetteer::empty(), None).classify("plot", &text);
+    assert_eq!(c.topics.len(), 1, "{c:?}");
+    assert!(
+        c.topics[0].score.is_finite() && c.topics[0].score <= 1.0,
+        "{c:?}"
+    );
+}
+
+#[test]
 fn model_trains_predicts_and_round_trips_through_json() {
     let ex = |t: &str, l: &str| (t.to_string(), vec![l.to_string()]);
     let examples = vec![
