@@ -53,6 +53,9 @@ struct ModelData {
     /// `vocab.len() × topics.len()`, row-major by feature.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// Each topic's share of the training examples (absent in models trained before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    prior: Vec<f32>,
 }
 
 /// A trained model. Serialise with serde (`to_json` / `from_json`) to keep it as a blob.
@@ -64,6 +67,8 @@ pub struct Model {
     vocab: Vec<String>,
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// Each topic's share of the training examples, smoothed; empty for an older stored model.
+    prior: Vec<f32>,
     index: FxMap<String, u32>,
 }
 
@@ -76,6 +81,7 @@ impl From<Model> for ModelData {
             vocab: m.vocab,
             weights: m.weights,
             bias: m.bias,
+            prior: m.prior,
         }
     }
 }
@@ -97,7 +103,10 @@ impl TryFrom<ModelData> for Model {
         if d.format != 1 {
             return Err(ModelError::Format(d.format));
         }
-        if d.weights.len() != d.vocab.len() * d.topics.len() || d.bias.len() != d.topics.len() {
+        if d.weights.len() != d.vocab.len() * d.topics.len()
+            || d.bias.len() != d.topics.len()
+            || !(d.prior.is_empty() || d.prior.len() == d.topics.len())
+        {
             return Err(ModelError::Shape);
         }
         let index = d
@@ -112,6 +121,7 @@ impl TryFrom<ModelData> for Model {
             vocab: d.vocab,
             weights: d.weights,
             bias: d.bias,
+            prior: d.prior,
             index,
         })
     }
@@ -189,11 +199,20 @@ impl Model {
             .map(|(i, f)| (f.clone(), i as u32))
             .collect();
         let k = topic_ids.len();
+        // Laplace-smoothed share of examples carrying each topic.
+        let prior = topic_ids
+            .iter()
+            .map(|t| {
+                let n = examples.iter().filter(|(_, l)| l.contains(t)).count();
+                (n as f32 + 0.5) / (examples.len() as f32 + 1.0)
+            })
+            .collect();
         let mut model = Model {
             kind,
             topics: topic_ids.to_vec(),
             weights: vec![0.0; vocab.len() * k],
             bias: vec![0.0; k],
+            prior,
             vocab,
             index,
         };
@@ -272,6 +291,30 @@ impl Model {
         let mut p = vec![0.0; self.topics.len()];
         self.probabilities(&self.features(fields), &mut p);
         p
+    }
+
+    /// How far each probability stands from what the model would say of a text it knows nothing
+    /// about, as a probability again: `σ(logit p − logit prior)`, the topic's share of the training
+    /// examples. 0.5 is "no evidence either way". A topic in 5% of the examples gets p ≈ 0.05 for
+    /// an ordinary text, which is no evidence against it; read as is, it said "almost surely not"
+    /// and vetoed every rule hit of a rare topic. Models stored without their priors count 0.5.
+    pub(crate) fn rebased(&self, p: &[f32]) -> Vec<f32> {
+        let logit = |x: f32| {
+            let x = x.clamp(1e-6, 1.0 - 1e-6);
+            (x / (1.0 - x)).ln()
+        };
+        p.iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let prior = self.prior_of(i);
+                1.0 / (1.0 + (logit(prior) - logit(p)).exp())
+            })
+            .collect()
+    }
+
+    /// Topic `i`'s share of the training examples (0.5 for a model stored without it).
+    pub(crate) fn prior_of(&self, i: usize) -> f32 {
+        self.prior.get(i).copied().unwrap_or(0.5)
     }
 
     /// Each topic's probability for `text`, in the model's topic order.

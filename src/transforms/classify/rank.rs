@@ -39,7 +39,10 @@ impl Classifier {
                 .clone()
                 .map(|t| Analyzed::from_tokens(t, &self.stemmer));
             let p = m.predict_analyzed(&[&a[0], &a[1]]);
-            map.iter().map(|i| i.map(|i| p[i])).collect::<Vec<_>>()
+            let q = m.rebased(&p);
+            map.iter()
+                .map(|i| i.map(|i| (p[i], q[i])))
+                .collect::<Vec<_>>()
         });
         let mut by_topic: Vec<Option<RuleScore>> = Vec::new();
         let every_topic = probs.is_some() || self.pack.single_label;
@@ -75,9 +78,11 @@ impl Classifier {
             }
             let t = &self.pack.topics[r.topic];
             let threshold = t.threshold * factor;
-            let p = probs.as_ref().and_then(|p| p[r.topic]);
-            if let Some(p) = p {
-                let c = self.pack.model_weight * threshold * (2.0 * p - 1.0);
+            let pq = probs.as_ref().and_then(|p| p[r.topic]);
+            let p = pq.map(|(p, _)| p);
+            if let Some((_, q)) = pq {
+                // The rebased probability: a model with no evidence either way adds nothing.
+                let c = self.pack.model_weight * threshold * (2.0 * q - 1.0);
                 r.raw += c;
                 r.evidence.push(Pending {
                     said: Said::Model,

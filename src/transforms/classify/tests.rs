@@ -889,3 +889,35 @@ fn expanded_evidence_shows_exact_terms_without_the_pack_marker() {
         ("talks", "talks resume")
     );
 }
+
+#[test]
+fn a_model_that_knows_nothing_about_a_text_does_not_veto_a_rare_topics_rule_hit() {
+    // "rare" is in 1 of 20 training examples: for a text the model has no features of, its
+    // probability is near that share, which is no evidence against the topic. Read as a plain
+    // probability it took nearly a whole threshold off and hid the rule hit.
+    let mut examples = vec![("ceasefire agreed".to_string(), vec!["rare".to_string()])];
+    for i in 0..19 {
+        examples.push((format!("ordinary text number{i}"), vec![]));
+    }
+    let p = pack("[[topic]]\nid = \"rare\"\nthreshold = 2\n[topic.terms]\ntruce = 2.5\n");
+    let m = Model::train_with(
+        &examples,
+        &p.topic_ids(),
+        TrainOptions {
+            min_df: 1,
+            ..TrainOptions::default()
+        },
+    );
+    let raw = m.predict("a truce in the north")[0].1;
+    assert!(raw < 0.3, "the model's own probability is low: {raw}");
+    let c = Classifier::with_gazetteer(p, Gazetteer::empty(), Some(m.clone()))
+        .classify("", "a truce in the north");
+    assert_eq!(c.topics.len(), 1, "{c:?}");
+    assert_eq!(c.topics[0].id, "rare");
+    // And a stored model without priors (older format) keeps reading 0.5 as even.
+    let mut json: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+    json.as_object_mut().unwrap().remove("prior");
+    let old = Model::from_json(&json.to_string()).unwrap();
+    assert_eq!(old.rebased(&[0.25]), vec![0.25]);
+    assert!((m.rebased(&[m.prior_of(0)])[0] - 0.5).abs() < 1e-4);
+}
