@@ -196,10 +196,11 @@ mod tests {
             let js = a.content_type == JS;
             // Modules import one another by relative name; the page names the rest.
             let named = page.contains(&format!("/ui/{}", a.name))
-                || ASSETS
-                    .iter()
-                    .filter(|o| o.content_type == JS)
-                    .any(|o| std::str::from_utf8(o.body).unwrap().contains(&format!("./{}", a.name)));
+                || ASSETS.iter().filter(|o| o.content_type == JS).any(|o| {
+                    std::str::from_utf8(o.body)
+                        .unwrap()
+                        .contains(&format!("./{}", a.name))
+                });
             assert!(named, "{} is served but nothing loads it", a.name);
             assert!(!js || !a.name.contains('/'));
         }
@@ -207,7 +208,10 @@ mod tests {
         assert!(!page.contains("style="), "inline style");
         let handler = page.match_indices(" on").any(|(i, _)| {
             let rest = &page[i + 3..];
-            let name = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_lowercase()).len();
+            let name = rest.len()
+                - rest
+                    .trim_start_matches(|c: char| c.is_ascii_lowercase())
+                    .len();
             name > 0 && rest[name..].starts_with('=')
         });
         assert!(!handler, "inline event handler");
@@ -234,7 +238,10 @@ mod tests {
     fn etags_are_stable_quoted_and_matched_weakly_or_by_star() {
         let etag = ETAGS[0].clone();
         let s = etag.to_str().unwrap();
-        assert!(s.starts_with('"') && s.ends_with('"') && s.len() == 18, "{s}");
+        assert!(
+            s.starts_with('"') && s.ends_with('"') && s.len() == 18,
+            "{s}"
+        );
         let mut h = HeaderMap::new();
         assert!(!matches_etag(&h, &etag));
         h.insert(

@@ -18,6 +18,8 @@ let stream = null;
 let loading = null;
 let list = null;
 let sourceNamesLoaded = false;
+/** The path and query of the view shown. */
+let shownUrl = "";
 const topicNames = new Set();
 
 // ---- views ---------------------------------------------------------------------------------
@@ -49,6 +51,7 @@ function focusHeading(id) {
 
 /** Shows what the URL asks for. `focus`: move focus to the view's heading (after navigation). */
 async function route(focus = false) {
+  shownUrl = location.pathname + location.search;
   stopStream();
   if (loading) loading.abort();
   loading = new AbortController();
@@ -348,6 +351,8 @@ document.addEventListener("click", (event) => {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   const a = event.target.closest("a[href]");
   if (!a || a.target || a.hasAttribute("download")) return;
+  // In-page links (the skip link) keep their usual behaviour.
+  if (a.getAttribute("href").startsWith("#")) return;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || url.pathname !== "/ui/") return;
   event.preventDefault();
@@ -368,6 +373,9 @@ $("logout").addEventListener("click", () => {
   history.pushState(null, "", "/ui/");
 });
 $("more").addEventListener("click", loadOlder);
-window.addEventListener("popstate", () => route(true));
+window.addEventListener("popstate", () => {
+  // A fragment change (the skip link) is not a new view.
+  if (location.pathname + location.search !== shownUrl) route(true);
+});
 
 route(false);
