@@ -175,4 +175,15 @@ mod tests {
         assert!(Params::parse(Some("limit=1&limit=2"), &["limit"]).is_err());
         assert!(Params::parse(Some("limit="), &["limit"]).is_err());
     }
+
+    #[test]
+    fn regression_schemathesis_min_score_is_checked_before_rounding_and_spaces_are_a_value() {
+        let p = Params::parse(Some("min_score=1.0000000001"), &["min_score"]).unwrap();
+        assert_eq!(p.min_score().unwrap_err().code(), "invalid_parameter");
+        let p = Params::parse(Some("min_score=1"), &["min_score"]).unwrap();
+        assert_eq!(p.min_score().unwrap(), Some(1.0));
+        // minLength 1, as documented: only the empty string is refused.
+        let p = Params::parse(Some("topic=%20"), &["topic"]).unwrap();
+        assert_eq!(p.get("topic").as_deref(), Some(" "));
+    }
 }
