@@ -32,7 +32,11 @@ fn find_program(candidates: &[&str], name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .chain(
             std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+                .map(|p| {
+                    std::env::split_paths(&p)
+                        .map(|d| d.join(name))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default(),
         )
         .find(|p| p.is_file())
