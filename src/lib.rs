@@ -18,7 +18,8 @@
 //!   delivers them, and digest emails (schedules, content, rendering, SMTP).
 //! - [`maintenance`]: the daemon's daily prune of briefs past `[storage] keep_days`.
 //! - [`metrics`]: the Prometheus metrics, counted where things happen.
-//! - [`server`]: the HTTP endpoint for health checks and metrics (`[server] listen`).
+//! - [`server`]: the HTTP endpoint (`[server] listen`): health checks, metrics, and with a token the
+//!   JSON API and the web dashboard.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
 //!   speaks to its service manager.

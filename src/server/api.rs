@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::params::{
-    BRIEFS_PARAMS, DELIVERIES_PARAMS, Params, STORIES_PARAMS, decode_cursor, encode_cursor,
+    BRIEFS_PARAMS, DELIVERIES_PARAMS, Params, STORIES_PARAMS, Since, decode_cursor, encode_cursor,
 };
 use crate::cli::output::{BriefShow, DeliveryLine, ListLine, SourceLine, StoryLine};
 use crate::config::Secret;
@@ -289,14 +289,14 @@ pub(super) fn list_lines(
 /// last one. Briefs stored while a client pages have larger ids and never enter its later pages.
 #[utoipa::path(get, path = "/api/briefs", tag = "briefs",
     params(
-        ("topic" = Option<String>, Query, description = "Only briefs with this topic (its id, e.g. ceasefire)"),
-        ("source" = Option<String>, Query, description = "Only briefs of this source (its name)"),
-        ("entity" = Option<String>, Query, description = "Only briefs naming this entity (any name the gazetteer knows)"),
-        ("since" = Option<String>, Query, description = "Only briefs published (or stored, when undated) since: RFC 3339 or 2026-11-01"),
-        ("q" = Option<String>, Query, description = "Full-text search over title and text (FTS5 syntax when it parses, else plain words)"),
+        ("topic" = Option<String>, Query, min_length = 1, description = "Only briefs with this topic (its id, e.g. ceasefire)"),
+        ("source" = Option<String>, Query, min_length = 1, description = "Only briefs of this source (its name)"),
+        ("entity" = Option<String>, Query, min_length = 1, description = "Only briefs naming this entity (any name the gazetteer knows)"),
+        ("since" = Option<Since>, Query, description = "Only briefs published (or stored, when undated) since: RFC 3339 or 2026-11-01"),
+        ("q" = Option<String>, Query, min_length = 1, description = "Full-text search over title and text (FTS5 syntax when it parses, else plain words)"),
         ("min_score" = Option<f32>, Query, minimum = 0, maximum = 1, description = "Only briefs with a topic (the `topic`, when given) scoring at least this"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "Page size, 50 by default"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, min_length = 1, pattern = "^[A-Za-z0-9_-]+$", description = "The `next_cursor` of the previous page (opaque: any other value is a 400 `invalid_cursor`)"),
     ),
     responses(
         (status = 200, description = "A page of briefs", body = BriefPage),
@@ -380,7 +380,7 @@ pub(super) async fn show_brief(
 #[utoipa::path(get, path = "/api/stories", tag = "stories",
     params(
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "How many, 50 by default"),
-        ("min_sources" = Option<u64>, Query, description = "Only stories carried by at least this many sources (1)"),
+        ("min_sources" = Option<i64>, Query, minimum = 0, description = "Only stories carried by at least this many sources (1)"),
     ),
     responses(
         (status = 200, description = "Stories", body = StoryList),
@@ -393,11 +393,16 @@ pub(super) async fn list_stories(
 ) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), STORIES_PARAMS)?;
     let limit = p.limit()?;
+    // Within i64, as the document says (and as SQLite counts).
     let min_sources = match p.get("min_sources") {
         None => 1,
         Some(v) => v
-            .parse::<u64>()
-            .map_err(|_| ApiError::param("min_sources", format!("{v:?} is not a whole number")))?,
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| {
+                ApiError::param("min_sources", format!("{v:?} is not a whole number"))
+            })?,
     };
     let body = read(&api.reader, move |s| {
         let stories = s.list_stories(Some(limit), min_sources)?;

@@ -5,6 +5,7 @@
 //! [`params`], [`stream`], [`openapi`]).
 
 pub mod api;
+pub mod dashboard;
 pub mod openapi;
 pub mod params;
 pub mod stream;
@@ -86,6 +87,7 @@ pub async fn serve(
     let with_api = api.is_some();
     if let Some(api) = api {
         app = app.nest("/api", api::router(api));
+        app = app.merge(dashboard::router());
     }
     tracing::info!(listen = ?addr, api = with_api, "health and metrics endpoint listening");
     if let Err(e) = axum::serve(listener, app)

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::api::{self, json};
-use super::stream;
+use super::{params, stream};
 
 /// The document.
 #[derive(OpenApi)]
@@ -28,6 +28,8 @@ use super::stream;
         stream::stream,
         openapi_json
     ),
+    // Parameter types are not collected by themselves, unlike response bodies.
+    components(schemas(params::Since)),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]
@@ -62,7 +64,6 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::server::params;
 
     #[test]
     fn the_document_is_openapi_3_1_and_lists_each_path_with_the_parameters_its_handler_accepts() {

@@ -35,6 +35,18 @@ pub const DELIVERIES_PARAMS: &[&str] = &["limit", "failed"];
 /// See [`BRIEFS_PARAMS`].
 pub const STREAM_PARAMS: &[&str] = &["topic", "source", "min_score", "after"];
 
+/// How the OpenAPI document describes `since`: an RFC 3339 time or a date. Never built; only its
+/// schema is used ([`Params::since`] reads the value).
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Since {
+    /// An RFC 3339 time, e.g. `2026-11-01T06:00:00Z`.
+    Time(DateTime<Utc>),
+    /// A date (from midnight UTC), e.g. `2026-11-01`.
+    Date(NaiveDate),
+}
+
 /// The query parameters of one request: each at most once, none unknown, none empty.
 pub struct Params(HashMap<String, String>);
 
@@ -49,7 +61,9 @@ impl Params {
                     format!("unknown parameter; known: {}", allowed.join(", ")),
                 ));
             }
-            if v.trim().is_empty() {
+            // Only the empty string: the document says `minLength: 1`, and a value of spaces is
+            // simply one that matches nothing.
+            if v.is_empty() {
                 return Err(ApiError::param(&k, "empty"));
             }
             if out.insert(k.to_string(), v.into_owned()).is_some() {
@@ -78,12 +92,13 @@ impl Params {
         }
     }
 
-    /// `min_score`: a number from 0 to 1.
+    /// `min_score`: a number from 0 to 1 (checked before rounding to `f32`, so that 1.0000000001
+    /// is refused as the document says).
     pub fn min_score(&self) -> Result<Option<f32>, ApiError> {
         self.0
             .get("min_score")
-            .map(|v| match v.parse::<f32>() {
-                Ok(s) if (0.0..=1.0).contains(&s) => Ok(s),
+            .map(|v| match v.parse::<f64>() {
+                Ok(s) if (0.0..=1.0).contains(&s) => Ok(s as f32),
                 _ => Err(ApiError::param(
                     "min_score",
                     format!("{v:?} is not a number from 0 to 1"),
@@ -159,5 +174,16 @@ mod tests {
         assert!(Params::parse(Some("nope=1"), &["limit"]).is_err());
         assert!(Params::parse(Some("limit=1&limit=2"), &["limit"]).is_err());
         assert!(Params::parse(Some("limit="), &["limit"]).is_err());
+    }
+
+    #[test]
+    fn regression_schemathesis_min_score_is_checked_before_rounding_and_spaces_are_a_value() {
+        let p = Params::parse(Some("min_score=1.0000000001"), &["min_score"]).unwrap();
+        assert_eq!(p.min_score().unwrap_err().code(), "invalid_parameter");
+        let p = Params::parse(Some("min_score=1"), &["min_score"]).unwrap();
+        assert_eq!(p.min_score().unwrap(), Some(1.0));
+        // minLength 1, as documented: only the empty string is refused.
+        let p = Params::parse(Some("topic=%20"), &["topic"]).unwrap();
+        assert_eq!(p.get("topic").as_deref(), Some(" "));
     }
 }

@@ -48,11 +48,11 @@ struct StreamState {
 /// Opens the stream.
 #[utoipa::path(get, path = "/api/stream", tag = "stream",
     params(
-        ("topic" = Option<String>, Query, description = "Only briefs with this topic"),
-        ("source" = Option<String>, Query, description = "Only briefs of this source"),
+        ("topic" = Option<String>, Query, min_length = 1, description = "Only briefs with this topic"),
+        ("source" = Option<String>, Query, min_length = 1, description = "Only briefs of this source"),
         ("min_score" = Option<f32>, Query, minimum = 0, maximum = 1, description = "Only briefs with a topic (the `topic`, when given) scoring at least this"),
-        ("after" = Option<i64>, Query, description = "Replay the briefs stored after this event id first (Last-Event-ID wins)"),
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id: what was stored since is replayed first"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Replay the briefs stored after this event id first (Last-Event-ID wins)"),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, description = "Resume after this event id: what was stored since is replayed first"),
     ),
     responses(
         (status = 200, description = "Server-Sent Events: `event: brief`, `id:` the brief id, `data:` the brief as in `GET /api/briefs`; an `event: error` (data: the error body) ends the stream", content_type = "text/event-stream", body = ListLine),

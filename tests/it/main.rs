@@ -38,6 +38,9 @@
 //! - [`api`]: the JSON API and live stream: bearer auth, JSON errors, keyset pages while briefs
 //!   arrive, a brief as the CLI shows it, the lists, SSE resumed with `Last-Event-ID`, the OpenAPI
 //!   document and the answers checked against it.
+//! - [`dashboard`]: the web dashboard: public shell with strict headers, `/api` still behind the
+//!   token, no dashboard without a token, and in headless Chromium ([`webdriver`]; skipped with
+//!   the reason when not installed) sign-in, a brief arriving live, search and evidence marks.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
@@ -48,6 +51,7 @@ mod harness;
 mod receiver;
 mod server;
 mod smtp;
+mod webdriver;
 
 mod alerts;
 mod api;
@@ -55,6 +59,7 @@ mod architecture;
 mod check_config;
 mod crash;
 mod daemon;
+mod dashboard;
 mod digests;
 mod escaping;
 mod extract;
