@@ -85,8 +85,8 @@ pub(super) fn validate_server(
 /// `public_url`: an absolute http(s) URL with a host and neither query nor fragment.
 fn parse_public_url(s: &str) -> Result<Url, String> {
     let hint = "e.g. \"https://briefs.example.org\"";
-    let url = Url::parse(s)
-        .map_err(|e| format!("{s:?} is not an absolute http(s) URL ({e}); {hint}"))?;
+    let url =
+        Url::parse(s).map_err(|e| format!("{s:?} is not an absolute http(s) URL ({e}); {hint}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{s:?} is not an absolute http(s) URL; {hint}"));
     }
@@ -154,13 +154,21 @@ mod tests {
             c.server.unwrap().public_url.unwrap().as_str(),
             "https://briefs.example.org/bw"
         );
-        for bad in ["briefs.example.org", "ftp://briefs.example.org/", "/websub", "https://x.example/?a=1"] {
+        for bad in [
+            "briefs.example.org",
+            "ftp://briefs.example.org/",
+            "/websub",
+            "https://x.example/?a=1",
+        ] {
             let e = load(&format!(
                 "[server]\nlisten = \"127.0.0.1:9464\"\npublic_url = {bad:?}\n"
             ))
             .unwrap_err()
             .to_string();
-            assert!(e.contains("server.public_url") && e.contains(bad), "{bad}: {e}");
+            assert!(
+                e.contains("server.public_url") && e.contains(bad),
+                "{bad}: {e}"
+            );
         }
     }
 }

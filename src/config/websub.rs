@@ -164,9 +164,7 @@ mod tests {
             e.contains("websub.enabled") && e.contains("[server] public_url"),
             "{e}"
         );
-        let e = load("[websub]\nenabled = true\n")
-            .unwrap_err()
-            .to_string();
+        let e = load("[websub]\nenabled = true\n").unwrap_err().to_string();
         assert!(e.contains("[server] listen and public_url"), "{e}");
     }
 
@@ -178,7 +176,10 @@ mod tests {
         .unwrap();
         let w = c.websub.unwrap();
         assert_eq!(w.lease, Duration::from_secs(2 * 86_400));
-        assert_eq!(w.safety_net(Duration::from_secs(60)), Duration::from_secs(1_800));
+        assert_eq!(
+            w.safety_net(Duration::from_secs(60)),
+            Duration::from_secs(1_800)
+        );
         assert_eq!(
             w.safety_net(Duration::from_secs(7_200)),
             Duration::from_secs(7_200)

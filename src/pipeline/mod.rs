@@ -254,9 +254,7 @@ async fn persist(
             websub.clone_from(announced);
             (PollKind::Fetched, Some(validators.clone()), *known)
         }
-        FetchOutcome::NotModified | FetchOutcome::Pushed { .. } => {
-            (PollKind::NotModified, None, 0)
-        }
+        FetchOutcome::NotModified | FetchOutcome::Pushed { .. } => (PollKind::NotModified, None, 0),
         FetchOutcome::Failed { error, .. } => {
             tracing::warn!(source = %src.spec.name, url = %crate::sources::http::shown_url(&src.spec.url), error = %error, "poll failed");
             (PollKind::Failed, None, 0)

@@ -13,11 +13,11 @@ use super::expand::{self, Expanded};
 use crate::errors::chain;
 use crate::model::{Brief, RawBrief, SourceKind, SourceState, Validators, WebSubLinks};
 use crate::sources::feed::{ParseError, parse_feed};
-use crate::sources::websub::FeedHubs;
 use crate::sources::html::{Listing, ListingSelectors, listing_selectors, parse_listing};
 use crate::sources::http::{
     ACCEPT_FEED, ACCEPT_HTML, FetchError, FetchRequest, FetchResponse, Fetched, HttpClient,
 };
+use crate::sources::websub::FeedHubs;
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::classify::Classifier;

@@ -235,11 +235,18 @@ mod tests {
         assert!(parse_link_header("", &base()).is_empty());
         assert!(parse_link_header("garbage, more garbage", &base()).is_empty());
         assert!(parse_link_header("<https://hub.example/", &base()).is_empty());
-        let l = parse_link_header(r#"junk "with, comma", <https://h.example/>; rel=hub"#, &base());
+        let l = parse_link_header(
+            r#"junk "with, comma", <https://h.example/>; rel=hub"#,
+            &base(),
+        );
         assert_eq!(l.len(), 1, "{l:?}");
         assert_eq!(l[0].rels, vec!["hub"]);
         let l = parse_link_header(r#"<https://h.example/>; rel="hub"#, &base());
-        assert_eq!(l[0].rels, vec!["hub"], "an unterminated quote ends the value");
+        assert_eq!(
+            l[0].rels,
+            vec!["hub"],
+            "an unterminated quote ends the value"
+        );
         let l = parse_link_header("<https://h.example/>; rel", &base());
         assert!(l[0].rels.is_empty());
     }
@@ -250,7 +257,12 @@ mod tests {
             hubs: vec![Url::parse("https://doc-hub.example/").unwrap()],
             self_url: Some(Url::parse("https://news.example/self.xml").unwrap()),
         };
-        let d = discover(Some("<https://header-hub.example/>; rel=hub"), &doc, &base()).unwrap();
+        let d = discover(
+            Some("<https://header-hub.example/>; rel=hub"),
+            &doc,
+            &base(),
+        )
+        .unwrap();
         assert_eq!(s(&d.hub), "https://header-hub.example/");
         assert_eq!(s(&d.topic), "https://news.example/self.xml");
         let d = discover(None, &doc, &base()).unwrap();
@@ -259,7 +271,10 @@ mod tests {
             self_url: None,
             ..doc.clone()
         };
-        assert_eq!(s(&discover(None, &no_self, &base()).unwrap().topic), s(&base()));
+        assert_eq!(
+            s(&discover(None, &no_self, &base()).unwrap().topic),
+            s(&base())
+        );
         assert_eq!(discover(None, &FeedHubs::default(), &base()), None);
         let ftp = FeedHubs {
             hubs: vec![Url::parse("ftp://hub.example/").unwrap()],
@@ -281,12 +296,16 @@ mod tests {
             f.hubs.hubs,
             vec![Url::parse("https://hub.example/websub").unwrap()]
         );
-        assert_eq!(s(f.hubs.self_url.as_ref().unwrap()), "https://news.example/atom.xml");
+        assert_eq!(
+            s(f.hubs.self_url.as_ref().unwrap()),
+            "https://news.example/atom.xml"
+        );
     }
 
     #[test]
     fn rss_announces_its_hub_with_atom_link() {
-        let doc = br#"<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">
+        let doc =
+            br#"<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">
             <channel><title>Wire</title><link>https://news.example/</link>
             <atom:link rel="hub" href="https://hub.example/"/>
             <atom:link rel="self" type="application/rss+xml" href="https://news.example/rss.xml"/>
@@ -304,9 +323,16 @@ mod tests {
             "hubs": [{"type": "WebSub", "url": "/hub"}, {"type": "rssCloud"}],
             "items": [{"id": "a", "title": "A", "content_text": "x"}]}"#;
         let f = parse_feed(doc, Some("application/feed+json"), &base()).unwrap();
-        assert_eq!(f.hubs.hubs, vec![Url::parse("https://news.example/hub").unwrap()]);
-        assert_eq!(s(f.hubs.self_url.as_ref().unwrap()), "https://news.example/feed.json");
-        let plain = br#"{"version": "https://jsonfeed.org/version/1.1", "title": "W", "items": []}"#;
+        assert_eq!(
+            f.hubs.hubs,
+            vec![Url::parse("https://news.example/hub").unwrap()]
+        );
+        assert_eq!(
+            s(f.hubs.self_url.as_ref().unwrap()),
+            "https://news.example/feed.json"
+        );
+        let plain =
+            br#"{"version": "https://jsonfeed.org/version/1.1", "title": "W", "items": []}"#;
         assert_eq!(
             parse_feed(plain, None, &base()).unwrap().hubs,
             FeedHubs::default()

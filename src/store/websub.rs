@@ -82,7 +82,10 @@ impl Store {
                 })
             },
         )?;
-        Ok(rows.into_iter().filter_map(RawRow::into_subscription).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(RawRow::into_subscription)
+            .collect())
     }
 
     /// Writes `sub` (inserted or replaced whole).
