@@ -48,6 +48,9 @@ pub struct Registry {
     subs: HashMap<String, Subscription>,
     announced: HashMap<SourceId, Option<WebSubLinks>>,
     names: HashMap<SourceId, String>,
+    /// The fresh sources as last reported in [`Effects::fresh`]: a lease that ends with time is
+    /// reported at the next transition.
+    reported: HashSet<SourceId>,
 }
 
 impl Registry {
@@ -58,6 +61,7 @@ impl Registry {
             ..Registry::default()
         };
         r.set_announced(announced);
+        r.reported = r.fresh_sources(Utc::now());
         r
     }
 
@@ -107,7 +111,6 @@ impl Registry {
     /// Brings subscriptions in line with the announced hubs, then acts on every one that is due:
     /// new requests, renewals, retries, verifications given up on.
     pub fn plan(&mut self, now: DateTime<Utc>, cfg: &WebSubConfig) -> Effects {
-        let before = self.fresh_sources(now);
         let mut fx = Effects::default();
         self.reconcile(now, &mut fx);
         let due: Vec<String> = self
@@ -119,7 +122,7 @@ impl Registry {
         for id in due {
             self.act(&id, now, cfg, &mut fx);
         }
-        self.fresh_diff(before, now, &mut fx);
+        self.fresh_diff(now, &mut fx);
         fx
     }
 
@@ -131,7 +134,6 @@ impl Registry {
         error: &str,
         now: DateTime<Utc>,
     ) -> Effects {
-        let before = self.fresh_sources(now);
         let mut fx = Effects::default();
         let name = self.subs.get(id).map(|s| self.name(s.source_id));
         if let (Some(s), Some(name)) = (self.subs.get_mut(id), name)
@@ -158,7 +160,7 @@ impl Registry {
                 }
             }
         }
-        self.fresh_diff(before, now, &mut fx);
+        self.fresh_diff(now, &mut fx);
         fx
     }
 
@@ -173,7 +175,6 @@ impl Registry {
         now: DateTime<Utc>,
         cfg: &WebSubConfig,
     ) -> Result<Effects, Refusal> {
-        let before = self.fresh_sources(now);
         let name = match self.subs.get(id) {
             Some(s) => self.name(s.source_id),
             None => return Err(Refusal::Unknown),
@@ -206,7 +207,7 @@ impl Registry {
                 fx.delete.push(id.to_string());
             }
         }
-        self.fresh_diff(before, now, &mut fx);
+        self.fresh_diff(now, &mut fx);
         Ok(fx)
     }
 
@@ -219,7 +220,6 @@ impl Registry {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Effects, Refusal> {
-        let before = self.fresh_sources(now);
         let name = match self.subs.get(id) {
             Some(s) => self.name(s.source_id),
             None => return Err(Refusal::Unknown),
@@ -247,7 +247,7 @@ impl Registry {
             tracing::warn!(source = %name, subscription = %id, hub = %s.hub, reason = %reason, "WebSub subscription denied by the hub; polling at the normal interval");
             fx.save.push(s.clone());
         }
-        self.fresh_diff(before, now, &mut fx);
+        self.fresh_diff(now, &mut fx);
         Ok(fx)
     }
 
@@ -387,12 +387,14 @@ impl Registry {
         }
     }
 
-    fn fresh_diff(&self, before: HashSet<SourceId>, now: DateTime<Utc>, fx: &mut Effects) {
+    /// Reports the sources whose freshness changed since the last report.
+    fn fresh_diff(&mut self, now: DateTime<Utc>, fx: &mut Effects) {
         let after = self.fresh_sources(now);
         fx.fresh
-            .extend(after.difference(&before).map(|id| (*id, true)));
+            .extend(after.difference(&self.reported).map(|id| (*id, true)));
         fx.fresh
-            .extend(before.difference(&after).map(|id| (*id, false)));
+            .extend(self.reported.difference(&after).map(|id| (*id, false)));
+        self.reported = after;
     }
 }
 

@@ -65,6 +65,7 @@ async fn verify(
         return match reg.deny(&id, &topic, reason.as_deref(), now) {
             Ok(fx) => {
                 ws.apply(fx).await;
+                ws.0.wake.notify_one();
                 StatusCode::OK.into_response()
             }
             Err(_) => not_found(),
@@ -80,6 +81,8 @@ async fn verify(
     match reg.verify(&id, mode, &topic, lease, now, &ws.0.cfg) {
         Ok(fx) => {
             ws.apply(fx).await;
+            // The subscriber's next action (a renewal) moved: let it look again.
+            ws.0.wake.notify_one();
             (StatusCode::OK, challenge).into_response()
         }
         Err(refusal) => {
