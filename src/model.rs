@@ -319,8 +319,9 @@ pub enum FetchOutcome {
         /// HTTP status of the response.
         status: u16,
         /// The WebSub hub and topic the document announced (Link headers or the feed's own
-        /// links); `None` when it announced none.
-        websub: Option<WebSubLinks>,
+        /// links); `None` when it announced none. Boxed: two URLs would triple the size of
+        /// every outcome.
+        websub: Option<Box<WebSubLinks>>,
     },
     /// A WebSub hub pushed new content: the briefs are stored like a poll's, and the source's
     /// polling state (validators, schedule, failures) is left as it is.

@@ -141,7 +141,7 @@ fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutco
                 known: r.known,
                 validators: r.validators,
                 status: r.status,
-                websub: r.websub,
+                websub: r.websub.map(Box::new),
             },
             Outcome::Success {
                 max_age: r.max_age,
@@ -251,7 +251,7 @@ async fn persist(
             websub: announced,
             ..
         } => {
-            websub.clone_from(announced);
+            websub = announced.as_deref().cloned();
             (PollKind::Fetched, Some(validators.clone()), *known)
         }
         FetchOutcome::NotModified | FetchOutcome::Pushed { .. } => (PollKind::NotModified, None, 0),
