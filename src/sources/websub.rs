@@ -172,9 +172,15 @@ pub fn from_json_feed(doc: &[u8], base: &Url) -> FeedHubs {
 
 /// The hub and topic to subscribe to for a feed fetched from `fetched`: `Link` headers first (as
 /// the WebSub Recommendation asks), then the document's own links; the topic is the self URL,
-/// else the fetched URL. Only http(s) hubs and topics count. `None` without a hub.
+/// else the fetched URL. Only http(s) hubs and topics without credentials count (they are logged
+/// and shown). `None` without a hub.
 pub fn discover(link_header: Option<&str>, feed: &FeedHubs, fetched: &Url) -> Option<WebSubLinks> {
-    let web = |u: &Url| matches!(u.scheme(), "http" | "https") && u.host_str().is_some();
+    let web = |u: &Url| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
+    };
     let header = link_header
         .map(|h| parse_link_header(h, fetched))
         .unwrap_or_default();
@@ -191,7 +197,7 @@ pub fn discover(link_header: Option<&str>, feed: &FeedHubs, fetched: &Url) -> Op
     let topic = with_rel("self")
         .chain(feed.self_url.iter())
         .find(|u| web(u))
-        .unwrap_or(fetched)
+        .or(Some(fetched).filter(|u| web(u)))?
         .clone();
     Some(WebSubLinks { hub, topic })
 }
@@ -281,6 +287,11 @@ mod tests {
             self_url: None,
         };
         assert_eq!(discover(None, &ftp, &base()), None, "only http(s) hubs");
+        let secret = FeedHubs {
+            hubs: vec![Url::parse("https://user:pw@hub.example/").unwrap()],
+            self_url: None,
+        };
+        assert_eq!(discover(None, &secret, &base()), None, "no credentials");
     }
 
     #[test]

@@ -31,6 +31,8 @@ struct Request {
     at: Instant,
     /// The challenge sent and the daemon's answer (status, body).
     verification: Option<(String, u16, String)>,
+    /// When the daemon's answer to the verification arrived: the lease runs from here.
+    verified_at: Option<Instant>,
 }
 
 impl Request {
@@ -74,6 +76,7 @@ impl Hub {
                             form: form.clone(),
                             at: Instant::now(),
                             verification: None,
+                            verified_at: None,
                         });
                         r.len() - 1
                     };
@@ -91,8 +94,9 @@ impl Hub {
                             Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
                             Err(e) => (0, e.to_string()),
                         };
-                        shared.lock().unwrap()[index].verification =
-                            Some((challenge, status, text));
+                        let mut r = shared.lock().unwrap();
+                        r[index].verification = Some((challenge, status, text));
+                        r[index].verified_at = Some(Instant::now());
                     });
                     StatusCode::ACCEPTED
                 }
@@ -365,15 +369,16 @@ async fn a_short_lease_is_renewed_before_it_expires() {
         .wait_verified(2, Duration::from_secs(20), &daemon)
         .await;
     let (first, renewal) = (&requests[0], &requests[1]);
-    let verified = first.at;
+    let verified = first.verified_at.unwrap();
     assert_eq!(renewal.get("hub.mode"), "subscribe");
     assert_eq!(renewal.get("hub.callback"), first.get("hub.callback"));
     assert_eq!(renewal.get("hub.topic"), first.get("hub.topic"));
     let after = renewal.at.duration_since(verified);
     assert!(
         after < Duration::from_secs(3),
-        "renewal {after:?} after the first request: later than the 3 s lease"
+        "renewal {after:?} after the verification: later than the 3 s lease"
     );
+    eprintln!("websub: 3 s lease renewed {after:?} after its verification");
     let (challenge, status, echoed) = renewal.verification.clone().unwrap();
     assert_eq!((status, echoed), (200, challenge));
     assert_eq!(websub_status(&s.ws).await["state"], "verified");
@@ -382,4 +387,58 @@ async fn a_short_lease_is_renewed_before_it_expires() {
         1,
         "the feed is not polled meanwhile"
     );
+}
+
+#[tokio::test]
+async fn a_source_removed_on_reload_is_unsubscribed_at_its_hub() {
+    let s = setup(86_400).await;
+    let mut daemon = s.ws.spawn(&["run"]);
+    let requests = s
+        .hub
+        .wait_verified(1, Duration::from_secs(20), &daemon)
+        .await;
+    let callback = requests[0].get("hub.callback").to_string();
+    let topic = requests[0].get("hub.topic").to_string();
+    // The same config without the source, then SIGHUP.
+    let text = std::fs::read_to_string(&s.ws.config).unwrap();
+    let start = text.find("[[sources]]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    s.ws.write_config(&format!("{}{}", &text[..start], &text[end..]));
+    daemon.signal("HUP");
+    let requests = s
+        .hub
+        .wait_verified(2, Duration::from_secs(20), &daemon)
+        .await;
+    let unsub = &requests[1];
+    assert_eq!(unsub.get("hub.mode"), "unsubscribe");
+    assert_eq!(unsub.get("hub.callback"), callback);
+    assert_eq!(unsub.get("hub.topic"), topic);
+    assert!(!unsub.form.contains_key("hub.secret"));
+    let (challenge, status, echoed) = unsub.verification.clone().unwrap();
+    assert_eq!(
+        (status, echoed),
+        (200, challenge),
+        "the unsubscription is confirmed"
+    );
+    let db = rusqlite::Connection::open(s.ws.path("bw.db")).unwrap();
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM websub_subscriptions", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "the subscription is forgotten once the hub confirmed"
+    );
+    // Its callback is gone: pushes and verifications for it are refused.
+    let again = client()
+        .get(format!(
+            "{callback}?hub.mode=subscribe&hub.topic={topic}&hub.challenge=x"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 404);
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(15)).await.is_some());
 }
