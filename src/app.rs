@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::model::{SourceId, SourceState};
-use crate::pipeline::{SourcePoll, poll_source};
+use crate::pipeline::{PollKind, SourcePoll, poll_source};
 use crate::scheduler;
 use crate::server::Heartbeat;
 use crate::sinks::digest::{self, DigestEnv};
@@ -24,6 +24,7 @@ use crate::store::writer::{StoreWriter, WriterHandle};
 use crate::store::{Store, StoredModel};
 use crate::systemd::{Notifier, Status};
 use crate::transforms::classify::{Classifier, Model, Pack};
+use crate::websub::{Push, WebSub, WebSubEvent};
 
 /// How long in-flight polls may take to wind down after a stop signal (their fetches are
 /// cancelled at once; this bounds the writes they are finishing). Below the 10 s in which a stop
@@ -127,6 +128,28 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         stop_dispatch.clone(),
     ));
     let heartbeat = Heartbeat::default();
+    // Kept for the whole run, so that the daemon's receiver stays open without WebSub too.
+    let (websub_tx, mut websub_rx) = mpsc::unbounded_channel::<WebSubEvent>();
+    let websub = match &cfg.websub {
+        Some(w) => Some(
+            WebSub::open(
+                w.clone(),
+                cfg.fetch.max_body_bytes,
+                writer.handle(),
+                websub_tx.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let subscriber = websub.as_ref().map(|ws| {
+        tokio::spawn(crate::websub::run(
+            ws.clone(),
+            client.clone(),
+            cfg.fetch.timeout,
+            stop_dispatch.clone(),
+        ))
+    });
     let endpoint = match &cfg.server {
         Some(s) => {
             let listener = crate::server::bind(s.listen).await?;
@@ -144,6 +167,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
                 writer.handle(),
                 heartbeat.clone(),
                 api,
+                websub.as_ref().map(WebSub::router),
                 stop_dispatch.clone(),
             )))
         }
@@ -164,8 +188,9 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
         released_at: None,
         tracker: TaskTracker::new(),
         cancel_fetches: CancellationToken::new(),
+        websub,
     };
-    tracing::info!(sources = daemon.sources.len(), db = %cfg.storage.path.display(), "briefwatch running");
+    tracing::info!(sources = daemon.sources.len(), db = %cfg.storage.path.display(), websub = daemon.websub.is_some(), "briefwatch running");
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<SourcePoll>();
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     // The store is open and every source is scheduled: systemd may start what depends on us.
@@ -188,6 +213,7 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
                 daemon.finished(p);
                 daemon.release_memory_when_idle();
             }
+            Some(ev) = websub_rx.recv() => daemon.websub_event(ev),
             _ = hup.recv() => {
                 notifier.reloading(Instant::now());
                 let senders = Senders { dispatch: &env_tx, digests: &digest_tx, keep: &keep_tx };
@@ -219,6 +245,13 @@ pub async fn run(config_path: &Path, shutdown: CancellationToken) -> anyhow::Res
     if let Err(e) = prune.await {
         tracing::error!(error = %e, "the prune task failed");
     }
+    if let Some(Err(e)) = match subscriber {
+        Some(task) => Some(task.await),
+        None => None,
+    } {
+        tracing::error!(error = %e, "the WebSub subscriber task failed");
+    }
+    drop(websub_tx);
     if let Some(Err(e)) = match endpoint {
         Some(task) => Some(task.await),
         None => None,
@@ -266,6 +299,12 @@ async fn reload_config(
     if new_cfg.server != cfg.server {
         tracing::warn!("[server] changed; it takes effect at the next start");
     }
+    if new_cfg.websub != cfg.websub {
+        tracing::warn!("[websub] changed; it takes effect at the next start");
+    }
+    if let Some(ws) = &daemon.websub {
+        ws.reload();
+    }
     let _ = to
         .dispatch
         .send(Arc::new(DispatchEnv::new(&new_cfg, daemon.client.clone())));
@@ -301,6 +340,8 @@ struct Daemon {
     released_at: Option<Instant>,
     tracker: TaskTracker,
     cancel_fetches: CancellationToken,
+    /// The WebSub subscriber, when active.
+    websub: Option<WebSub>,
 }
 
 impl Daemon {
@@ -311,6 +352,11 @@ impl Daemon {
                 continue;
             }
             self.in_flight.insert(src.id);
+            let mut src = src.clone();
+            if let Some(ws) = &self.websub {
+                // A source with a fresh subscription is polled at the safety-net interval.
+                src.spec.interval = ws.poll_interval(src.id, src.spec.interval);
+            }
             let (client, classifier, writer, permits, cancel, done, src) = (
                 self.client.clone(),
                 self.classifier.clone(),
@@ -318,7 +364,7 @@ impl Daemon {
                 self.permits.clone(),
                 self.cancel_fetches.clone(),
                 done.clone(),
-                src.clone(),
+                src,
             );
             self.tracker.spawn(async move {
                 if let Some(p) =
@@ -361,6 +407,9 @@ impl Daemon {
 
     fn finished(&mut self, p: SourcePoll) {
         self.in_flight.remove(&p.source.id);
+        if let (Some(ws), PollKind::Fetched) = (&self.websub, p.kind) {
+            ws.announce(p.source.id, p.websub.clone());
+        }
         if let Some(s) = self.sources.get_mut(&p.source.id) {
             s.next_check_at = p.source.next_check_at;
             s.failures = p.source.failures;
@@ -369,6 +418,65 @@ impl Daemon {
                 s.validators = p.source.validators;
             }
         }
+    }
+
+    /// Acts on what the WebSub subscriber reports: a push goes through the pipeline at once; a
+    /// subscription that became fresh (or stopped being so) moves the source's next poll.
+    fn websub_event(&mut self, ev: WebSubEvent) {
+        match ev {
+            WebSubEvent::Pushed(push) => self.ingest_push(push),
+            WebSubEvent::Polling { source_id, relaxed } => {
+                let (Some(ws), Some(src)) = (&self.websub, self.sources.get_mut(&source_id)) else {
+                    return;
+                };
+                let now = Utc::now();
+                let normal = src.spec.interval;
+                let due = src.next_check_at.unwrap_or(now);
+                let next = if relaxed {
+                    let every = ws.poll_interval(source_id, normal);
+                    tracing::info!(source = %src.spec.name, interval = %humantime::format_duration(every), "WebSub subscription verified; polling at the safety-net interval");
+                    due.max(
+                        now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX),
+                    )
+                } else {
+                    tracing::warn!(source = %src.spec.name, interval = %humantime::format_duration(normal), "WebSub subscription not active; polling at the normal interval");
+                    due.min(
+                        now + chrono::Duration::from_std(normal).unwrap_or(chrono::Duration::MAX),
+                    )
+                };
+                src.next_check_at = Some(next);
+            }
+        }
+    }
+
+    /// Runs pushed content through the pipeline for its source, tracked like a poll.
+    fn ingest_push(&self, push: Push) {
+        let Some(src) = self.sources.get(&push.source_id).cloned() else {
+            tracing::warn!(subscription = %push.subscription, "WebSub push for a source no longer configured; ignored");
+            return;
+        };
+        let doc = crate::sources::http::Fetched {
+            url: push.topic,
+            status: 200,
+            content_type: push.content_type,
+            body: push.body,
+            validators: Default::default(),
+            max_age: None,
+            link_header: None,
+        };
+        let (client, classifier, writer) = (
+            self.client.clone(),
+            self.classifier.clone(),
+            self.writer.clone(),
+        );
+        let subscription = push.subscription;
+        self.tracker.spawn(async move {
+            if let Err(e) =
+                crate::pipeline::ingest_push(&client, &classifier, &writer, &src, doc).await
+            {
+                tracing::warn!(source = %src.spec.name, subscription = %subscription, error = %crate::errors::chain(&e), "WebSub push not stored");
+            }
+        });
     }
 
     /// Applies a reloaded config: its sources and classifier (through the writer, the one connection

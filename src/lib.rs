@@ -18,6 +18,8 @@
 //!   delivers them, and digest emails (schedules, content, rendering, SMTP).
 //! - [`maintenance`]: the daemon's daily prune of briefs past `[storage] keep_days`.
 //! - [`metrics`]: the Prometheus metrics, counted where things happen.
+//! - [`websub`]: the WebSub subscriber: subscriptions at the hubs feeds announce, leases, the
+//!   `/websub/{id}` callback, signed pushes handed to the daemon's pipeline.
 //! - [`server`]: the HTTP endpoint (`[server] listen`): health checks, metrics, and with a token the
 //!   JSON API and the web dashboard.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
@@ -46,6 +48,7 @@ pub mod sources;
 pub mod store;
 pub mod systemd;
 pub mod transforms;
+pub mod websub;
 
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.
 pub const USER_AGENT: &str = concat!(

@@ -21,6 +21,16 @@ pub struct SourceOutcome {
     pub outcome: &'static str,
 }
 
+/// Labels of the WebSub pushes counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushOutcome {
+    /// The source's name.
+    pub source: String,
+    /// `stored` (read and stored), `failed` (unreadable or not stored) or `rejected` (bad or
+    /// missing signature, or an inactive subscription: ignored).
+    pub outcome: &'static str,
+}
+
 /// Labels of a per-source series.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
@@ -76,6 +86,8 @@ pub struct Metrics {
     pub last_success_age: Family<SourceLabel, Gauge>,
     /// Sources configured and enabled, set at scrape time.
     pub sources: Gauge,
+    /// Content pushed by WebSub hubs, by source and outcome.
+    pub websub_pushes: Family<PushOutcome, Counter>,
 }
 
 /// The process's metrics.
@@ -96,6 +108,7 @@ impl Metrics {
             oldest_pending_seconds: Gauge::default(),
             last_success_age: Family::default(),
             sources: Gauge::default(),
+            websub_pushes: Family::default(),
             registry: Registry::default(),
         };
         registry.register("polls", "Polls of sources by outcome", m.polls.clone());
@@ -140,6 +153,11 @@ impl Metrics {
             m.last_success_age.clone(),
         );
         registry.register("sources", "Enabled sources", m.sources.clone());
+        registry.register(
+            "websub_pushes",
+            "Content pushed by WebSub hubs, by source and outcome",
+            m.websub_pushes.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -160,6 +178,23 @@ impl Metrics {
             })
             .inc();
         self.poll_seconds.observe(seconds);
+        if stored > 0 {
+            self.briefs_stored
+                .get_or_create(&SourceLabel {
+                    source: source.to_owned(),
+                })
+                .inc_by(stored as u64);
+        }
+    }
+
+    /// Counts one WebSub push for `source` and the briefs it stored.
+    pub fn push(&self, source: &str, outcome: &'static str, stored: usize) {
+        self.websub_pushes
+            .get_or_create(&PushOutcome {
+                source: source.to_owned(),
+                outcome,
+            })
+            .inc();
         if stored > 0 {
             self.briefs_stored
                 .get_or_create(&SourceLabel {
@@ -212,6 +247,7 @@ mod tests {
         m.topics(["ceasefire", "ceasefire"]);
         m.delivery("ops", "delivered");
         m.digest("morning", "sent");
+        m.push("un-news", "rejected", 0);
         m.outbox_depth.set(4);
         let text = m.encode();
         for line in [
@@ -221,6 +257,7 @@ mod tests {
             "briefwatch_deliveries_total{destination=\"ops\",outcome=\"delivered\"} 1",
             "briefwatch_digest_runs_total{digest=\"morning\",outcome=\"sent\"} 1",
             "briefwatch_outbox_depth 4",
+            "briefwatch_websub_pushes_total{source=\"un-news\",outcome=\"rejected\"} 1",
             "briefwatch_poll_duration_seconds_count 1",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");

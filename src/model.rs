@@ -318,6 +318,16 @@ pub enum FetchOutcome {
         validators: Validators,
         /// HTTP status of the response.
         status: u16,
+        /// The WebSub hub and topic the document announced (Link headers or the feed's own
+        /// links); `None` when it announced none. Boxed: two URLs would triple the size of
+        /// every outcome.
+        websub: Option<Box<WebSubLinks>>,
+    },
+    /// A WebSub hub pushed new content: the briefs are stored like a poll's, and the source's
+    /// polling state (validators, schedule, failures) is left as it is.
+    Pushed {
+        /// The pushed entries, normalised, except those already known to be stored.
+        briefs: Vec<Brief>,
     },
     /// The origin answered 304: nothing changed.
     NotModified,
@@ -374,6 +384,153 @@ pub struct SourceStatus {
     pub briefs: u64,
     /// Briefs stored from it in the last 24 hours.
     pub briefs_24h: u64,
+    /// Its WebSub hub and subscription, when its feed announced a hub.
+    pub websub: Option<WebSubStatus>,
+}
+
+/// A WebSub hub and topic a feed announced (`rel="hub"`, `rel="self"`), from its HTTP `Link`
+/// headers or its own links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSubLinks {
+    /// The hub to subscribe at.
+    pub hub: Url,
+    /// The topic: the feed's `rel="self"` URL, else the URL it was fetched from.
+    pub topic: Url,
+}
+
+/// Where a WebSub subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriptionState {
+    /// Asked for (or about to be); the hub has not verified it yet.
+    Requested,
+    /// Verified by the hub: pushes arrive until the lease expires.
+    Verified,
+    /// The hub refused it (`hub.mode=denied`); asked again later.
+    Denied,
+    /// The request failed, went unverified or the lease lapsed; asked again after a backoff.
+    Failed,
+    /// The source is gone (or changed hub): an unsubscribe is being asked for.
+    Unsubscribing,
+}
+
+impl SubscriptionState {
+    /// The name stored in the database and shown by `sources status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionState::Requested => "requested",
+            SubscriptionState::Verified => "verified",
+            SubscriptionState::Denied => "denied",
+            SubscriptionState::Failed => "failed",
+            SubscriptionState::Unsubscribing => "unsubscribing",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "requested" => SubscriptionState::Requested,
+            "verified" => SubscriptionState::Verified,
+            "denied" => SubscriptionState::Denied,
+            "failed" => SubscriptionState::Failed,
+            "unsubscribing" => SubscriptionState::Unsubscribing,
+            _ => return None,
+        })
+    }
+}
+
+/// A request to a hub waiting for its verification of intent (`hub.mode` of the GET that
+/// confirms it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HubMode {
+    /// `hub.mode=subscribe` (a new subscription or a renewal).
+    Subscribe,
+    /// `hub.mode=unsubscribe`.
+    Unsubscribe,
+}
+
+impl HubMode {
+    /// The `hub.mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HubMode::Subscribe => "subscribe",
+            HubMode::Unsubscribe => "unsubscribe",
+        }
+    }
+
+    /// Parses a `hub.mode` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "subscribe" => Some(HubMode::Subscribe),
+            "unsubscribe" => Some(HubMode::Unsubscribe),
+            _ => None,
+        }
+    }
+}
+
+/// One WebSub subscription of one source, as stored. The secret is never printed (`Debug` hides
+/// it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The opaque id in its callback URL (`/websub/<id>`).
+    pub id: String,
+    /// The source it delivers to.
+    pub source_id: SourceId,
+    /// The hub.
+    pub hub: Url,
+    /// The topic.
+    pub topic: Url,
+    /// The `hub.secret` the hub signs content with.
+    pub secret: String,
+    /// Where it stands.
+    pub state: SubscriptionState,
+    /// A request sent whose verification of intent is awaited.
+    pub pending: Option<HubMode>,
+    /// When the last request went to the hub.
+    pub requested_at: Option<DateTime<Utc>>,
+    /// The lease the hub granted, in seconds.
+    pub lease_secs: Option<u64>,
+    /// When the granted lease ends.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the subscriber acts on it next (renew, retry, give up waiting).
+    pub next_at: Option<DateTime<Utc>>,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Why the last attempt failed (or the hub's reason for a denial).
+    pub last_error: Option<String>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("source_id", &self.source_id)
+            .field("hub", &self.hub.as_str())
+            .field("topic", &self.topic.as_str())
+            .field("secret", &"***")
+            .field("state", &self.state)
+            .field("pending", &self.pending)
+            .field("expires_at", &self.expires_at)
+            .field("next_at", &self.next_at)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A source's WebSub hub and subscription as `sources status` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSubStatus {
+    /// The hub its feed announced.
+    pub hub: String,
+    /// The topic URL.
+    pub topic: String,
+    /// `discovered` (no subscription: WebSub is off, or not asked yet) or the subscription's
+    /// [`SubscriptionState`].
+    pub state: String,
+    /// When the granted lease ends.
+    pub lease_expires: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
 }
 
 /// Values in a near-duplicate [`Signature`] (MinHash bins).

@@ -194,6 +194,21 @@ pub(crate) struct SourceLine<'a> {
     next_check: Option<DateTime<Utc>>,
     briefs: u64,
     briefs_24h: u64,
+    /// The WebSub hub its feed announced and the subscription there; absent without a hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    websub: Option<WebSubLine<'a>>,
+}
+
+/// The `websub` object of a source line.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct WebSubLine<'a> {
+    hub: &'a str,
+    topic: &'a str,
+    /// `discovered` (not subscribed), `requested`, `verified`, `denied`, `failed` or
+    /// `unsubscribing`.
+    state: &'a str,
+    lease_expires: Option<DateTime<Utc>>,
+    last_error: Option<&'a str>,
 }
 
 impl<'a> SourceLine<'a> {
@@ -214,6 +229,13 @@ impl<'a> SourceLine<'a> {
             next_check: s.next_check,
             briefs: s.briefs,
             briefs_24h: s.briefs_24h,
+            websub: s.websub.as_ref().map(|w| WebSubLine {
+                hub: &w.hub,
+                topic: &w.topic,
+                state: &w.state,
+                lease_expires: w.lease_expires,
+                last_error: w.last_error.as_deref(),
+            }),
         }
     }
 }

@@ -182,6 +182,19 @@ fn print_list(list: &[SourceStatus], json: bool, detail: bool) -> Result<(), Cli
                 "    failures in a row: {}  briefs in the last 24 h: {}",
                 s.failures, s.briefs_24h
             );
+            if let Some(w) = &s.websub {
+                println!(
+                    "    websub: {}  hub: {}  topic: {}  lease until: {}{}",
+                    w.state,
+                    one_line(&w.hub),
+                    one_line(&w.topic),
+                    t(w.lease_expires),
+                    w.last_error
+                        .as_deref()
+                        .map(|e| format!("  last error: {}", one_line(e)))
+                        .unwrap_or_default()
+                );
+            }
         }
     }
     Ok(())

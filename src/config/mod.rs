@@ -7,7 +7,7 @@
 //! - `raw`: the serde shapes, exactly as written.
 //! - one module per section, each with its validated type and its validation:
 //!   `storage`, `fetch`, `stories`, `sources`, `classify`, `destinations` (with `[delivery]`),
-//!   `alerts`, `digests` (with `[smtp]`), `server`.
+//!   `alerts`, `digests` (with `[smtp]`), `server`, `websub`.
 
 mod alerts;
 mod classify;
@@ -19,6 +19,7 @@ mod server;
 mod sources;
 mod storage;
 mod stories;
+mod websub;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use server::ServerConfig;
 pub use sources::{check_source_name, parse_source_url};
 pub use storage::StorageConfig;
 pub use stories::{DEFAULT_STORY_WINDOW, StoriesConfig};
+pub use websub::WebSubConfig;
 
 use crate::model::SourceSpec;
 use crate::transforms::route::Route;
@@ -185,6 +187,8 @@ pub struct Config {
     pub digests: Vec<DigestConfig>,
     /// The health and metrics endpoint, when configured.
     pub server: Option<ServerConfig>,
+    /// The WebSub subscriber, when active (`[server]` with `listen` and `public_url`).
+    pub websub: Option<WebSubConfig>,
 }
 
 impl Config {
@@ -218,6 +222,7 @@ impl Config {
             destinations::validate_destinations(raw.destinations, &delivery, &base, &mut problems);
         let alerts = alerts::validate_alerts(raw.alerts, &classify, &destinations, &mut problems);
         let server = server::validate_server(raw.server, &base, &mut problems);
+        let websub = websub::validate_websub(raw.websub, server.as_ref(), &mut problems);
         let smtp_given = raw.smtp.is_some();
         let smtp = digests::validate_smtp(raw.smtp, &base, &mut problems);
         let digests =
@@ -241,6 +246,7 @@ impl Config {
             smtp,
             digests,
             server,
+            websub,
         })
     }
 }

@@ -27,6 +27,7 @@ pub(super) struct RawConfig {
     pub server: Option<RawServer>,
     #[serde(default)]
     pub digests: Vec<RawDigest>,
+    pub websub: Option<RawWebSub>,
 }
 
 /// `[classify]`.
@@ -199,7 +200,18 @@ pub(super) struct RawDigest {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
     pub listen: String,
+    pub public_url: Option<String>,
     pub token_file: Option<String>,
     pub token_env: Option<String>,
     pub token_credential: Option<String>,
+}
+
+/// `[websub]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebSub {
+    pub enabled: Option<bool>,
+    pub safety_net_interval: Option<String>,
+    pub lease: Option<String>,
+    pub verify_timeout: Option<String>,
 }

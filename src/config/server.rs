@@ -4,9 +4,14 @@
 //! `token_env` or `token_credential`, read like the destinations' secrets), whatever the address;
 //! without one the server answers only `/healthz`, `/readyz` and `/metrics`, which carry no brief,
 //! so a Prometheus scrape across the network needs no token.
+//!
+//! `public_url` is the address the daemon's endpoint is reachable at from elsewhere (behind a
+//! proxy, say): WebSub hubs call back under it (`[websub]`).
 
 use std::net::SocketAddr;
 use std::path::Path;
+
+use url::Url;
 
 use super::Problem;
 use super::destinations::{Secret, SecretSource};
@@ -20,6 +25,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The bearer token of the JSON API; `None`: the API is not served.
     pub token: Option<Secret>,
+    /// Where the endpoint is reachable from outside (absolute http(s), no query or fragment);
+    /// WebSub callbacks live under it.
+    pub public_url: Option<Url>,
 }
 
 /// Checks `[server]`: `None` when absent.
@@ -45,8 +53,22 @@ pub(super) fn validate_server(
             return None;
         }
     };
+    let public_url = match raw.public_url.as_deref().map(parse_public_url).transpose() {
+        Ok(u) => u,
+        Err(reason) => {
+            problems.push(Problem {
+                key: "server.public_url".into(),
+                reason,
+            });
+            return None;
+        }
+    };
     match raw.listen.parse::<SocketAddr>() {
-        Ok(listen) => Some(ServerConfig { listen, token }),
+        Ok(listen) => Some(ServerConfig {
+            listen,
+            token,
+            public_url,
+        }),
         Err(e) => {
             problems.push(Problem {
                 key: "server.listen".into(),
@@ -58,6 +80,23 @@ pub(super) fn validate_server(
             None
         }
     }
+}
+
+/// `public_url`: an absolute http(s) URL with a host and neither query nor fragment.
+fn parse_public_url(s: &str) -> Result<Url, String> {
+    let hint = "e.g. \"https://briefs.example.org\"";
+    let url =
+        Url::parse(s).map_err(|e| format!("{s:?} is not an absolute http(s) URL ({e}); {hint}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{s:?} is not an absolute http(s) URL; {hint}"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{s:?} must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{s:?} must not carry credentials"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -105,5 +144,31 @@ mod tests {
             e.contains("server.token_file") && e.contains("missing.token"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn public_url_must_be_an_absolute_http_url() {
+        let c = load("[server]\nlisten = \"127.0.0.1:9464\"\npublic_url = \"https://briefs.example.org/bw\"\n")
+            .unwrap();
+        assert_eq!(
+            c.server.unwrap().public_url.unwrap().as_str(),
+            "https://briefs.example.org/bw"
+        );
+        for bad in [
+            "briefs.example.org",
+            "ftp://briefs.example.org/",
+            "/websub",
+            "https://x.example/?a=1",
+        ] {
+            let e = load(&format!(
+                "[server]\nlisten = \"127.0.0.1:9464\"\npublic_url = {bad:?}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("server.public_url") && e.contains(bad),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! One poll of one or many sources, with bounded concurrency, in named steps: `fetch` the document,
 //! `parse` it, `expand` it (article and further listing pages, stored entries dropped), `process` the
-//! rest (normalise, fingerprint, classify), `persist` through the writer.
+//! rest (normalise, fingerprint, classify), `persist` through the writer. A document a WebSub hub
+//! pushes takes the same steps after `fetch` ([`ingest_push`]).
 //!
 //! Owns no state between polls; the caller (the daemon or `poll --once`) keeps the schedule. Fetching
 //! and parsing can be cancelled; a write that has started always finishes. A panic while reading one
@@ -21,7 +22,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::chain;
-use crate::model::{Brief, FetchOutcome, SourceReport, SourceState, Validators};
+use crate::model::{Brief, FetchOutcome, SourceReport, SourceState, Validators, WebSubLinks};
 use crate::scheduler::{self, Outcome};
 use crate::sources::http::HttpClient;
 use crate::store::NewBrief;
@@ -29,12 +30,14 @@ use crate::store::writer::WriterHandle;
 use crate::transforms::classify::Classifier;
 
 mod expand;
+mod push;
 mod read;
 
 pub use expand::Expanded;
+pub use push::{PushError, ingest_push};
 pub use read::{
-    Parsed, Read, ReadError, expand, fetch, panic_message, parse, process, read_source,
-    run_blocking,
+    Parsed, Read, ReadError, expand, fetch, panic_message, parse, process, read_document,
+    read_source, run_blocking,
 };
 
 /// How one source's poll ended, for the caller's bookkeeping.
@@ -59,6 +62,9 @@ pub struct SourcePoll {
     pub new: Vec<NewBrief>,
     /// Entries (or listing links) of the fetched document skipped as already stored.
     pub known: usize,
+    /// The WebSub hub and topic the fetched document announced (`None` also when nothing was
+    /// fetched: see `kind`).
+    pub websub: Option<WebSubLinks>,
 }
 
 /// The summary `poll --once --json` prints.
@@ -135,6 +141,7 @@ fn outcomes(read: Result<Option<Read>, ReadError>, failures: u32) -> (FetchOutco
                 known: r.known,
                 validators: r.validators,
                 status: r.status,
+                websub: r.websub.map(Box::new),
             },
             Outcome::Success {
                 max_age: r.max_age,
@@ -236,11 +243,18 @@ async fn persist(
     let (outcome, sched) = outcomes(read, src.failures + 1);
     let now = Utc::now();
     let next = scheduler::next_check(now, src.spec.interval, sched);
+    let mut websub = None;
     let (mut kind, validators, known) = match &outcome {
         FetchOutcome::Fetched {
-            validators, known, ..
-        } => (PollKind::Fetched, Some(validators.clone()), *known),
-        FetchOutcome::NotModified => (PollKind::NotModified, None, 0),
+            validators,
+            known,
+            websub: announced,
+            ..
+        } => {
+            websub = announced.as_deref().cloned();
+            (PollKind::Fetched, Some(validators.clone()), *known)
+        }
+        FetchOutcome::NotModified | FetchOutcome::Pushed { .. } => (PollKind::NotModified, None, 0),
         FetchOutcome::Failed { error, .. } => {
             tracing::warn!(source = %src.spec.name, url = %crate::sources::http::shown_url(&src.spec.url), error = %error, "poll failed");
             (PollKind::Failed, None, 0)
@@ -276,6 +290,7 @@ async fn persist(
         kind,
         new,
         known,
+        websub,
     }
 }
 

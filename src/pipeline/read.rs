@@ -11,12 +11,13 @@ use url::Url;
 
 use super::expand::{self, Expanded};
 use crate::errors::chain;
-use crate::model::{Brief, RawBrief, SourceKind, SourceState, Validators};
+use crate::model::{Brief, RawBrief, SourceKind, SourceState, Validators, WebSubLinks};
 use crate::sources::feed::{ParseError, parse_feed};
 use crate::sources::html::{Listing, ListingSelectors, listing_selectors, parse_listing};
 use crate::sources::http::{
     ACCEPT_FEED, ACCEPT_HTML, FetchError, FetchRequest, FetchResponse, Fetched, HttpClient,
 };
+use crate::sources::websub::FeedHubs;
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::classify::Classifier;
@@ -94,6 +95,8 @@ pub struct Read {
     pub max_age: Option<Duration>,
     /// An adaptive source's interval from the pace of its entries.
     pub pace: Option<Duration>,
+    /// The WebSub hub and topic the document announced.
+    pub websub: Option<WebSubLinks>,
 }
 
 /// Reads one source through every step. `Ok(None)`: the origin answered 304. Without a writer
@@ -107,6 +110,19 @@ pub async fn read_source(
     let Some(doc) = fetch(client, src).await? else {
         return Ok(None);
     };
+    read_document(client, classifier, writer, src, doc)
+        .await
+        .map(Some)
+}
+
+/// Steps 2 to 4 over a document in hand: fetched by a poll, or pushed by a WebSub hub.
+pub async fn read_document(
+    client: &HttpClient,
+    classifier: &Classifier,
+    writer: Option<&WriterHandle>,
+    src: &SourceState,
+    doc: Fetched,
+) -> Result<Read, ReadError> {
     let (status, url) = (doc.status, doc.url.to_string());
     let owned_src = src.clone();
     let (parsed, doc) = match run_blocking(move || (parse(&owned_src, &doc), doc)).await {
@@ -124,7 +140,7 @@ pub async fn read_source(
         }
     };
     let (ttl, pace) = match (&parsed, src.spec.settings.adaptive) {
-        (Parsed::Feed(entries, ttl), Some(b)) => {
+        (Parsed::Feed(entries, ttl, _), Some(b)) => {
             let published: Vec<_> = entries.iter().filter_map(|e| e.published).collect();
             let pace = crate::scheduler::adaptive_interval(
                 &published,
@@ -134,12 +150,18 @@ pub async fn read_source(
             );
             (*ttl, pace)
         }
-        (Parsed::Feed(_, ttl), None) => (*ttl, None),
+        (Parsed::Feed(_, ttl, _), None) => (*ttl, None),
         _ => (None, None),
+    };
+    let websub = match &parsed {
+        Parsed::Feed(_, _, hubs) => {
+            crate::sources::websub::discover(doc.link_header.as_deref(), hubs, &doc.url)
+        }
+        _ => None,
     };
     let expanded = expand(client, writer, src, parsed).await;
     let briefs = process(classifier, expanded.entries);
-    Ok(Some(Read {
+    Ok(Read {
         briefs,
         known: expanded.known,
         validators: if expanded.complete {
@@ -150,7 +172,8 @@ pub async fn read_source(
         status: doc.status,
         max_age: doc.max_age.max(ttl),
         pace,
-    }))
+        websub,
+    })
 }
 
 /// Runs CPU-bound work on tokio's blocking pool, so that it does not hold an async worker thread,
@@ -194,8 +217,8 @@ pub async fn fetch(client: &HttpClient, src: &SourceState) -> Result<Option<Fetc
 /// A source's document, parsed.
 #[derive(Debug)]
 pub enum Parsed {
-    /// A feed's entries, in document order, and its `<ttl>`.
-    Feed(Vec<RawBrief>, Option<Duration>),
+    /// A feed's entries, in document order, its `<ttl>` and the WebSub hubs it announces.
+    Feed(Vec<RawBrief>, Option<Duration>, FeedHubs),
     /// The first page of an HTML source's listing.
     Listing {
         /// Its links and next page.
@@ -212,7 +235,7 @@ pub enum Parsed {
 pub fn parse(src: &SourceState, doc: &Fetched) -> Result<Parsed, ParseError> {
     match src.spec.kind {
         SourceKind::Feed => parse_feed(&doc.body, doc.content_type.as_deref(), &doc.url)
-            .map(|f| Parsed::Feed(f.entries, f.ttl)),
+            .map(|f| Parsed::Feed(f.entries, f.ttl, f.hubs)),
         SourceKind::Html => Ok(parse_html(
             src,
             &doc.body,
@@ -249,10 +272,10 @@ pub async fn expand(
 ) -> Expanded {
     match parsed {
         // Article pages are looked up in the store anyway: that lookup also drops known entries.
-        Parsed::Feed(entries, _) if src.spec.settings.fetch_full_article => {
+        Parsed::Feed(entries, ..) if src.spec.settings.fetch_full_article => {
             expand::full_articles(client, writer, src, entries).await
         }
-        Parsed::Feed(entries, _) => match writer.filter(|_| src.fetched_before) {
+        Parsed::Feed(entries, ..) => match writer.filter(|_| src.fetched_before) {
             Some(w) => drop_known(w, src, entries).await,
             None => Expanded::all(entries),
         },

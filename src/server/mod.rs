@@ -2,7 +2,8 @@
 //! (the store answers and the main loop is turning) and `/metrics` (Prometheus text format, with
 //! the database figures read at scrape time), without authentication; and, when `[server]` has a
 //! token, the read-only JSON API, live stream and OpenAPI document under `/api` ([`api`],
-//! [`params`], [`stream`], [`openapi`]).
+//! [`params`], [`stream`], [`openapi`]); and, when WebSub is active, its callback routes
+//! (`crate::websub::routes`), also without the API's token.
 
 pub mod api;
 pub mod dashboard;
@@ -70,12 +71,13 @@ pub async fn bind(listen: SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves the endpoint on `listener` until `shutdown` (which also ends the API's live streams),
-/// with the JSON API when `api` is given.
+/// with the JSON API when `api` is given and the WebSub callbacks when `websub` is.
 pub async fn serve(
     listener: TcpListener,
     writer: WriterHandle,
     heartbeat: Heartbeat,
     api: Option<api::Api>,
+    websub: Option<Router>,
     shutdown: CancellationToken,
 ) {
     let addr = listener.local_addr().ok();
@@ -88,6 +90,9 @@ pub async fn serve(
     if let Some(api) = api {
         app = app.nest("/api", api::router(api));
         app = app.merge(dashboard::router());
+    }
+    if let Some(callbacks) = websub {
+        app = app.merge(callbacks);
     }
     tracing::info!(listen = ?addr, api = with_api, "health and metrics endpoint listening");
     if let Err(e) = axum::serve(listener, app)

@@ -12,6 +12,7 @@ use crate::decode::{charset, dates, entities};
 use crate::model::{Markup, RawBrief};
 use crate::sources::feed_dialects;
 use crate::sources::feed_extras::{self, ItemExtras};
+use crate::sources::websub::{self, FeedHubs};
 
 /// A document that could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub struct ParsedFeed {
     pub charset: &'static str,
     /// How long the feed says it stays fresh (RSS `<ttl>`, in minutes there).
     pub ttl: Option<std::time::Duration>,
+    /// The WebSub hubs and self link the document announces.
+    pub hubs: FeedHubs,
 }
 
 /// The most entries read from one feed document, in document order (feeds list their newest
@@ -74,6 +77,12 @@ pub fn parse_feed(
             None => return Err(failed(e)),
         },
     };
+    let mut hubs = websub::from_feed_links(&feed.links, url);
+    if feed.feed_type == feed_rs::model::FeedType::JSON {
+        let json = websub::from_json_feed(&utf8, url);
+        hubs.hubs.extend(json.hubs);
+        hubs.self_url = hubs.self_url.or(json.self_url);
+    }
     let ttl = feed
         .ttl
         .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
@@ -119,6 +128,7 @@ pub fn parse_feed(
         entries,
         charset,
         ttl,
+        hubs,
     })
 }
 

@@ -176,6 +176,8 @@ pub struct Fetched {
     pub validators: Validators,
     /// `Cache-Control: max-age`, when sent.
     pub max_age: Option<Duration>,
+    /// Every `Link` header, joined with `, ` (WebSub discovery reads `rel="hub"` and `rel="self"`).
+    pub link_header: Option<String>,
 }
 
 /// What to POST.
@@ -413,6 +415,12 @@ impl HttpClient {
             last_modified: header_string(h, header::LAST_MODIFIED),
         };
         let max_age = max_age(h);
+        let links: Vec<&str> = h
+            .get_all(header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let link_header = (!links.is_empty()).then(|| links.join(", "));
         let mut body = Vec::with_capacity(declared.min(limit) as usize);
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(url, e))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
@@ -427,6 +435,7 @@ impl HttpClient {
             body,
             validators,
             max_age,
+            link_header,
         })))
     }
 

@@ -5,6 +5,7 @@
 //! - [`netguard`]: the private-network guard of every outbound connection (HTTP and SMTP).
 //! - [`discover`]: announced feeds, common feed paths, a proposed `links` selector.
 //! - [`html`]: listing pages (brief links, next page) and article pages to raw briefs.
+//! - [`websub`]: the WebSub hub and topic a feed announces (Link headers, feed links).
 //! - [`feed`]: RSS/Atom/JSON Feed documents to [`crate::model::RawBrief`]s (with `feed_extras` filling
 //!   in what feed-rs leaves out, and `feed_dialects` rewriting what it would reject).
 
@@ -15,3 +16,4 @@ mod feed_extras;
 pub mod html;
 pub mod http;
 pub mod netguard;
+pub mod websub;

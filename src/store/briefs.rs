@@ -346,8 +346,10 @@ fn persist_in(
     outbox: &super::deliveries::Outbox,
 ) -> Result<InsertReport, StoreError> {
     super::sources::record_report(tx, report)?;
-    let crate::model::FetchOutcome::Fetched { briefs, .. } = &report.outcome else {
-        return Ok(InsertReport::default());
+    let briefs = match &report.outcome {
+        crate::model::FetchOutcome::Fetched { briefs, .. }
+        | crate::model::FetchOutcome::Pushed { briefs } => briefs,
+        _ => return Ok(InsertReport::default()),
     };
     let fetched = to_ts(report.checked_at);
     let mut out = InsertReport::default();

@@ -18,6 +18,7 @@ mod story_index;
 #[cfg(test)]
 pub(crate) mod testing;
 mod topics;
+mod websub;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ pub use retention::{PRUNE_BATCH, PruneReport};
 pub use sources::ImportReport;
 pub use stories::{Appearance, StorySummary};
 pub use topics::{BriefText, Label, StoredModel};
+pub use websub::AnnouncedHub;
 
 /// A store operation that failed. Causes (SQLite's, the file system's) are kept as `source()`, boxed so
 /// that `rusqlite` types stay inside this module; `crate::errors::chain` shows them on one line.

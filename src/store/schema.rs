@@ -219,4 +219,32 @@ CREATE TABLE digest_runs (
     PRIMARY KEY (digest, period_end)
 ) WITHOUT ROWID;
 "#,
+    // 7: WebSub. The hub and topic each source's feed last announced (NULL: none), and the
+    // subscriptions at those hubs: the opaque id of the callback URL, the secret the hub signs
+    // pushes with, where the subscription stands and when the subscriber acts on it next (renew,
+    // retry, give up waiting). Times in Unix milliseconds. No foreign key: a subscription outlives
+    // its source long enough to be unsubscribed.
+    r#"
+ALTER TABLE sources ADD COLUMN websub_hub TEXT;
+ALTER TABLE sources ADD COLUMN websub_topic TEXT;
+CREATE TABLE websub_subscriptions (
+    id           TEXT PRIMARY KEY,
+    source_id    INTEGER NOT NULL,
+    hub          TEXT NOT NULL,
+    topic        TEXT NOT NULL,
+    secret       TEXT NOT NULL,
+    -- requested | verified | denied | failed | unsubscribing
+    state        TEXT NOT NULL,
+    -- subscribe | unsubscribe: a request whose verification of intent is awaited
+    pending      TEXT,
+    requested_at INTEGER,
+    lease_secs   INTEGER,
+    expires_at   INTEGER,
+    next_at      INTEGER,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX websub_by_source ON websub_subscriptions (source_id);
+"#,
 ];

@@ -9,7 +9,7 @@ use url::Url;
 use super::{Context, Store, StoreError, from_ts, to_ts};
 use crate::model::{
     FetchOutcome, SourceKind, SourceOrigin, SourceReport, SourceSettings, SourceSpec, SourceState,
-    SourceStatus, Validators,
+    SourceStatus, Validators, WebSubStatus,
 };
 
 /// What `sources import` did.
@@ -251,8 +251,13 @@ impl Store {
                         s.next_check_at,
                         (SELECT count(*) FROM briefs b WHERE b.source_id = s.id),
                         (SELECT count(*) FROM briefs b WHERE b.source_id = s.id
-                            AND b.fetched_at >= ?1)
-                 FROM sources s ORDER BY s.name",
+                            AND b.fetched_at >= ?1),
+                        s.websub_hub, s.websub_topic, w.state, w.expires_at, w.last_error
+                 FROM sources s
+                 LEFT JOIN websub_subscriptions w ON w.id = (
+                     SELECT id FROM websub_subscriptions c WHERE c.source_id = s.id
+                     ORDER BY c.state = 'unsubscribing', c.updated_at DESC LIMIT 1)
+                 ORDER BY s.name",
             )
             .ctx(op)?;
         let day_ago = to_ts(Utc::now()) - 86_400;
@@ -277,6 +282,7 @@ impl Store {
                     next_check: r.get::<_, Option<i64>>(11)?.map(from_ts),
                     briefs: r.get::<_, i64>(12)? as u64,
                     briefs_24h: r.get::<_, i64>(13)? as u64,
+                    websub: websub_status(r)?,
                 })
             })
             .ctx(op)?;
@@ -326,6 +332,25 @@ impl Store {
     }
 }
 
+/// The WebSub columns of a `source_statuses` row (from column 14 on): `None` without a hub.
+fn websub_status(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<WebSubStatus>> {
+    let hub: Option<String> = r.get(14)?;
+    let topic: Option<String> = r.get(15)?;
+    let state: Option<String> = r.get(16)?;
+    let expires: Option<i64> = r.get(17)?;
+    let last_error: Option<String> = r.get(18)?;
+    Ok(match (hub, topic) {
+        (Some(hub), Some(topic)) => Some(WebSubStatus {
+            hub,
+            topic,
+            state: state.unwrap_or_else(|| "discovered".into()),
+            lease_expires: expires.map(super::from_ms),
+            last_error,
+        }),
+        _ => None,
+    })
+}
+
 fn insert_source(tx: &Transaction<'_>, s: &SourceSpec, now: i64) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO sources (name, kind, url, interval_secs, origin, created_at, settings)
@@ -369,10 +394,14 @@ pub(super) fn record_report(tx: &rusqlite::Connection, r: &SourceReport) -> Resu
     let next = to_ts(r.next_check_at);
     match &r.outcome {
         FetchOutcome::Fetched {
-            validators, status, ..
+            validators,
+            status,
+            websub,
+            ..
         } => tx.execute(
             "UPDATE sources SET etag = ?2, last_modified = ?3, next_check_at = ?4, failures = 0,
-                 last_error = NULL, last_status = ?5, last_checked_at = ?6, last_success_at = ?6
+                 last_error = NULL, last_status = ?5, last_checked_at = ?6, last_success_at = ?6,
+                 websub_hub = ?7, websub_topic = ?8
              WHERE id = ?1",
             params![
                 r.source_id,
@@ -380,9 +409,13 @@ pub(super) fn record_report(tx: &rusqlite::Connection, r: &SourceReport) -> Resu
                 validators.last_modified,
                 next,
                 status,
-                checked
+                checked,
+                websub.as_ref().map(|w| w.hub.as_str()),
+                websub.as_ref().map(|w| w.topic.as_str())
             ],
         ),
+        // A push leaves the polling state alone.
+        FetchOutcome::Pushed { .. } => return Ok(()),
         FetchOutcome::NotModified => tx.execute(
             "UPDATE sources SET next_check_at = ?2, failures = 0, last_error = NULL,
                  last_status = 304, last_checked_at = ?3, last_success_at = ?3

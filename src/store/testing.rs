@@ -44,6 +44,7 @@ pub(crate) fn persist(store: &mut Store, source_id: i64, briefs: Vec<Brief>) {
                 known: 0,
                 validators: Validators::default(),
                 status: 200,
+                websub: None,
             },
             checked_at: Utc::now(),
             next_check_at: Utc::now(),

@@ -101,6 +101,7 @@ fn report(source_id: i64, briefs: Vec<Brief>) -> SourceReport {
             known: 0,
             validators: Validators::default(),
             status: 200,
+            websub: None,
         },
         checked_at: Utc::now(),
         next_check_at: Utc::now(),

@@ -46,6 +46,9 @@
 //! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
 //!   spacing, punctuation and case.
 //! - [`server_selftest`]: the test origin itself honours conditional GET.
+//! - [`websub`]: a feed announcing a hub written for the test: subscription and verification of
+//!   intent, a signed push stored and alerted within a second with no poll, a badly signed push
+//!   ignored and logged, a short lease renewed before it ends.
 
 mod harness;
 mod receiver;
@@ -80,3 +83,4 @@ mod server_selftest;
 mod stories;
 mod systemd;
 mod topics;
+mod websub;

@@ -157,6 +157,7 @@ fn run_expectations(path: &Path) {
                         entries: Vec::new(),
                         charset: "",
                         ttl: None,
+                        hubs: Default::default(),
                     },
                     ascii: false,
                 }
@@ -771,6 +772,7 @@ fn run_gofeed(dir: &Path) {
                 entries: Vec::new(),
                 charset: "",
                 ttl: None,
+                hubs: Default::default(),
             }
         });
         let mut record = |field: &'static str, agreed: bool, detail: String| {
