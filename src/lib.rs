@@ -22,6 +22,8 @@
 //!   `/websub/{id}` callback, signed pushes handed to the daemon's pipeline.
 //! - [`server`]: the HTTP endpoint (`[server] listen`): health checks, metrics, and with a token the
 //!   JSON API and the web dashboard.
+//! - [`views`]: the JSON shapes of briefs, stories, sources and deliveries that the CLI's `--json`
+//!   and the JSON API both print (one contract, described in the OpenAPI document).
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
 //! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
 //!   speaks to its service manager.
@@ -48,6 +50,7 @@ pub mod sources;
 pub mod store;
 pub mod systemd;
 pub mod transforms;
+pub mod views;
 pub mod websub;
 
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.

@@ -6,13 +6,13 @@ use std::path::Path;
 
 use clap::Subcommand;
 
-use super::output::DeliveryLine;
 use super::{CliError, one_line};
 use crate::config::Config;
 use crate::sinks::dispatcher::{DispatchEnv, DrainReport, drain};
 use crate::sources::http::HttpClient;
 use crate::store::DeliveryRecord;
 use crate::store::writer::StoreWriter;
+use crate::views::DeliveryLine;
 
 /// `alerts` subcommands.
 #[derive(Debug, Subcommand)]

@@ -5,12 +5,12 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 
-use super::output::{self, ListLine};
 use super::{CliError, one_line, printable};
 use crate::config::Config;
 use crate::model::StoredBrief;
 use crate::store::BriefFilter;
 use crate::transforms::classify::{Field, expand_evidence};
+use crate::views::{self, ListLine};
 
 /// `briefs` subcommands.
 #[derive(Debug, Subcommand)]
@@ -112,7 +112,7 @@ pub(super) fn run(config: &Path, cmd: BriefsCmd) -> Result<(), CliError> {
             let topics = store.brief_topics(id)?;
             let entities = store.brief_entities(id)?;
             if json {
-                let out = output::BriefShow::new(&b, &also, &topics, &entities);
+                let out = views::BriefShow::new(&b, &also, &topics, &entities);
                 println!(
                     "{}",
                     serde_json::to_string(&out).map_err(anyhow::Error::from)?

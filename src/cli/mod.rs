@@ -6,7 +6,6 @@ mod classify;
 mod digest;
 mod discover;
 mod extract;
-pub(crate) mod output;
 mod poll;
 mod sources;
 mod stories;

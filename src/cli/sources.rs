@@ -146,7 +146,7 @@ fn print_list(list: &[SourceStatus], json: bool, detail: bool) -> Result<(), Cli
         for s in list {
             println!(
                 "{}",
-                serde_json::to_string(&super::output::SourceLine::new(s))
+                serde_json::to_string(&crate::views::SourceLine::new(s))
                     .map_err(anyhow::Error::from)?
             );
         }

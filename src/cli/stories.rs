@@ -38,7 +38,7 @@ pub(super) fn run(config: &Path, cmd: StoriesCmd) -> Result<(), CliError> {
                 if json {
                     println!(
                         "{}",
-                        serde_json::to_string(&super::output::StoryLine::new(s))
+                        serde_json::to_string(&crate::views::StoryLine::new(s))
                             .map_err(anyhow::Error::from)?
                     );
                 } else {

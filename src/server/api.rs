@@ -28,11 +28,11 @@ use utoipa::ToSchema;
 use super::params::{
     BRIEFS_PARAMS, DELIVERIES_PARAMS, Params, STORIES_PARAMS, Since, decode_cursor, encode_cursor,
 };
-use crate::cli::output::{BriefShow, DeliveryLine, ListLine, SourceLine, StoryLine};
 use crate::config::Secret;
 use crate::model::StoredBrief;
 use crate::store::{BriefQuery, Store, StoreError};
 use crate::transforms::classify::Gazetteer;
+use crate::views::{BriefShow, DeliveryLine, ListLine, SourceLine, StoryLine};
 
 /// What the API needs: the token, its read-only connections, the gazetteer (entity names are
 /// looked up under their canonical form, as `briefs list --entity` does) and the daemon's shutdown,

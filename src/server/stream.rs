@@ -20,8 +20,8 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::api::{Api, ApiError, ErrorBody, MAX_STREAMS, list_lines, read};
 use super::params::{Params, STREAM_PARAMS};
-use crate::cli::output::ListLine;
 use crate::store::BriefQuery;
+use crate::views::ListLine;
 
 /// How often a stream looks for newly stored briefs.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);

@@ -125,3 +125,22 @@ fn sql_and_http_crates_stay_in_their_modules() {
         assert_none(dir, "reqwest", "reqwest is sources/http.rs's alone");
     }
 }
+
+#[test]
+fn the_server_and_the_json_shapes_do_not_reach_into_the_cli() {
+    assert_none(
+        "server",
+        "crate::cli",
+        "the server shares the JSON shapes through views.rs, not the CLI",
+    );
+    assert_none(
+        "views.rs",
+        "crate::cli",
+        "views.rs sits below the CLI and the server",
+    );
+    assert_none(
+        "views.rs",
+        "crate::server",
+        "views.rs sits below the CLI and the server",
+    );
+}
