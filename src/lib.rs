@@ -23,6 +23,8 @@
 //! - [`server`]: the HTTP endpoint (`[server] listen`): health checks, metrics, and with a token the
 //!   JSON API and the web dashboard.
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`demo`]: `briefwatch demo`: a news site, webhook receiver and SMTP sink on loopback, the
+//!   daemon run on them through [`app`], and a narration of what it stores, merges and sends.
 //! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
 //!   speaks to its service manager.
 //! - [`logging`]: the tracing subscriber: human or JSON lines, journald priority prefixes under systemd.
@@ -34,6 +36,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod errors;
 pub mod logging;
 pub mod maintenance;

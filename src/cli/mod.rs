@@ -69,6 +69,9 @@ pub enum Command {
     /// Digest emails: list them, preview the next one, send the current period now.
     #[command(subcommand)]
     Digest(digest::DigestCmd),
+    /// A self-contained offline run: a local news site, webhook receiver and SMTP sink, with
+    /// briefs arriving live, stories merging, signed alerts verified and a digest mailed.
+    Demo(crate::demo::DemoArgs),
     /// Write a consistent copy of the database to FILE (safe while the daemon runs).
     Backup {
         /// The new file (must not exist).
@@ -116,14 +119,29 @@ impl Cli {
     /// The default log filter for this command: `info` for the daemon, `warn` otherwise.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Run => "info",
+            Command::Run | Command::Demo(_) => "info",
             _ => "warn",
         }
     }
 
     /// Runs the command.
     pub async fn execute(self) -> Result<(), CliError> {
+        self.execute_in(None).await
+    }
+
+    /// Runs the command; `demo` runs in `demo_dir` when given (`main` creates it first, to send
+    /// the daemon's logs there), else in a new folder.
+    pub async fn execute_in(self, demo_dir: Option<crate::demo::Workdir>) -> Result<(), CliError> {
         match self.command {
+            Command::Demo(args) => {
+                let dir = match demo_dir {
+                    Some(d) => d,
+                    None => crate::demo::Workdir::create()
+                        .map_err(|e| anyhow::anyhow!("cannot create the demo's folder: {e}"))?,
+                };
+                crate::demo::run(args, dir).await?;
+                Ok(())
+            }
             Command::Run => {
                 let token = tokio_util::sync::CancellationToken::new();
                 crate::app::cancel_on_signals(token.clone());

@@ -41,6 +41,8 @@
 //! - [`dashboard`]: the web dashboard: public shell with strict headers, `/api` still behind the
 //!   token, no dashboard without a token, and in headless Chromium ([`webdriver`]; skipped with
 //!   the reason when not installed) sign-in, a brief arriving live, search and evidence marks.
+//! - [`demo`]: `demo --duration 10s`: briefs stored, a story merged, signed alerts verified by
+//!   the demo's receiver, the digest mail saved as HTML.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
@@ -63,6 +65,7 @@ mod check_config;
 mod crash;
 mod daemon;
 mod dashboard;
+mod demo;
 mod digests;
 mod escaping;
 mod extract;
