@@ -53,6 +53,15 @@ pub mod systemd;
 pub mod transforms;
 pub mod websub;
 
+/// The version `--version` prints: the package version and the git commit it was built from
+/// (`unknown` when built outside a git checkout, e.g. from a crates.io tarball).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("BRIEFWATCH_GIT_COMMIT"),
+    ")"
+);
+
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.
 pub const USER_AGENT: &str = concat!(
     "briefwatch/",

@@ -5,6 +5,7 @@ mod briefs;
 mod classify;
 mod digest;
 mod discover;
+mod docs;
 mod extract;
 pub(crate) mod output;
 mod poll;
@@ -21,7 +22,7 @@ pub use crate::logging::LogFormat;
 
 /// briefwatch: watch feeds and brief-publishing sites; store, search and alert on new briefs.
 #[derive(Debug, Parser)]
-#[command(name = "briefwatch", version, about, max_term_width = 100)]
+#[command(name = "briefwatch", version = crate::VERSION, about, max_term_width = 100)]
 pub struct Cli {
     /// Config file.
     #[arg(long, short, global = true, env = "BRIEFWATCH_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
@@ -72,6 +73,10 @@ pub enum Command {
     /// A self-contained offline run: a local news site, webhook receiver and SMTP sink, with
     /// briefs arriving live, stories merging, signed alerts verified and a digest mailed.
     Demo(crate::demo::DemoArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff) for every command; with --dir, one page per command.
+    Man(docs::ManArgs),
     /// Write a consistent copy of the database to FILE (safe while the daemon runs).
     Backup {
         /// The new file (must not exist).
@@ -149,6 +154,8 @@ impl Cli {
                 Ok(())
             }
             Command::Poll(args) => poll::run(&self.config, args).await,
+            Command::Completions(args) => docs::completions(args),
+            Command::Man(args) => docs::man(args),
             Command::CheckConfig => {
                 let cfg = Config::load(&self.config)?;
                 println!(

@@ -10,6 +10,8 @@
 //! - [`search`]: FTS over the body text.
 //! - [`stories`]: one article under several URLs, reworded copies, templated headlines, window.
 //! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
+//! - [`cli_docs`]: `completions` for every shell, `man` (one page, and a page per command) and
+//!   `--version` with the git commit.
 //! - [`opml`]: import, poll and export of subscriptions.
 //! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT, SIGHUP with a broken
 //!   and a good config (sources added and removed), integrity of the database after the stop.
@@ -62,6 +64,7 @@ mod alerts;
 mod api;
 mod architecture;
 mod check_config;
+mod cli_docs;
 mod crash;
 mod daemon;
 mod dashboard;
