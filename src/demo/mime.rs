@@ -54,7 +54,8 @@ pub fn subject(raw: &[u8]) -> Option<String> {
     let mut after_encoded = false;
     for word in value.split_whitespace() {
         let decoded = decode_word(word);
-        if !out.is_empty() && !(after_encoded && decoded.is_some()) {
+        let joined = after_encoded && decoded.is_some();
+        if !out.is_empty() && !joined {
             out.push(' ');
         }
         after_encoded = decoded.is_some();

@@ -165,10 +165,10 @@ async fn wire_feed(State(state): State<Arc<SiteState>>) -> Response {
     let mut items = String::new();
     for (i, b) in online(&state, Outlet::Wire) {
         let link = format!("{}/wire/briefs/{}", state.base, b.slug);
-        let _ = write!(
+        let _ = writeln!(
             items,
             "<item><title>{}</title><link>{link}</link><guid isPermaLink=\"true\">{link}</guid>\
-             <pubDate>{}</pubDate><description>{}</description></item>\n",
+             <pubDate>{}</pubDate><description>{}</description></item>",
             esc(b.title),
             state.release.published(i).to_rfc2822(),
             esc(&b.text())
@@ -186,10 +186,10 @@ async fn wire_feed(State(state): State<Arc<SiteState>>) -> Response {
 async fn gazette_listing(State(state): State<Arc<SiteState>>) -> Response {
     let mut list = String::from("<h1>Gazette: latest briefs</h1>\n");
     for (i, b) in online(&state, Outlet::Gazette) {
-        let _ = write!(
+        let _ = writeln!(
             list,
             "<article class=\"brief\"><h2><a href=\"/gazette/briefs/{}\">{}</a></h2>\
-             <time datetime=\"{}\"></time></article>\n",
+             <time datetime=\"{}\"></time></article>",
             b.slug,
             esc(b.title),
             state.release.published(i).to_rfc3339()
