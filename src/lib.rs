@@ -25,6 +25,8 @@
 //! - [`views`]: the JSON shapes of briefs, stories, sources and deliveries that the CLI's `--json`
 //!   and the JSON API both print (one contract, described in the OpenAPI document).
 //! - [`app`]: the daemon's lifecycle (signals, reload, shutdown order); wiring only.
+//! - [`demo`]: `briefwatch demo`: a news site, webhook receiver and SMTP sink on loopback, the
+//!   daemon run on them through [`app`], and a narration of what it stores, merges and sends.
 //! - [`systemd`]: the notify protocol (READY, RELOADING, STOPPING, STATUS, WATCHDOG) the daemon
 //!   speaks to its service manager.
 //! - [`logging`]: the tracing subscriber: human or JSON lines, journald priority prefixes under systemd.
@@ -36,6 +38,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod errors;
 pub mod logging;
 pub mod maintenance;
@@ -52,6 +55,15 @@ pub mod systemd;
 pub mod transforms;
 pub mod views;
 pub mod websub;
+
+/// The version `--version` prints: the package version and the git commit it was built from
+/// (`unknown` when built outside a git checkout, e.g. from a crates.io tarball).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("BRIEFWATCH_GIT_COMMIT"),
+    ")"
+);
 
 /// The User-Agent sent with every request, so that origin operators can see who is polling them.
 pub const USER_AGENT: &str = concat!(

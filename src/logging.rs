@@ -94,6 +94,27 @@ pub fn init(format: LogFormat, filter: EnvFilter, dest: Destination) -> Destinat
     dest
 }
 
+/// Installs the global subscriber writing plain lines (no colours) to the file at `path`, which is
+/// created or appended to: for `demo`, whose terminal shows its own narration.
+pub fn init_file(
+    format: LogFormat,
+    filter: EnvFilter,
+    path: &std::path::Path,
+) -> std::io::Result<Destination> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    subscriber(
+        format,
+        filter,
+        Destination::Plain,
+        std::sync::Mutex::new(file),
+    )
+    .init();
+    Ok(Destination::Plain)
+}
+
 /// The subscriber [`init`] installs, writing to `writer` (a buffer in tests).
 pub fn subscriber<W>(
     format: LogFormat,

@@ -5,26 +5,30 @@ mod briefs;
 mod classify;
 mod digest;
 mod discover;
+mod docs;
 mod extract;
 mod poll;
 mod sources;
 mod stories;
 mod train;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+use crate::config::paths::{ConfigNotFound, PathEnv, find_config};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
 pub use crate::logging::LogFormat;
 
 /// briefwatch: watch feeds and brief-publishing sites; store, search and alert on new briefs.
 #[derive(Debug, Parser)]
-#[command(name = "briefwatch", version, about, max_term_width = 100)]
+#[command(name = "briefwatch", version = crate::VERSION, about, max_term_width = 100)]
 pub struct Cli {
-    /// Config file.
-    #[arg(long, short, global = true, env = "BRIEFWATCH_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
-    pub config: PathBuf,
+    /// Config file. When not given: config/briefwatch.toml or briefwatch.toml here,
+    /// $CONFIGURATION_DIRECTORY/briefwatch.toml (systemd), $XDG_CONFIG_HOME/briefwatch/briefwatch.toml
+    /// (~/.config/...), /etc/briefwatch/briefwatch.toml: the first that exists.
+    #[arg(long, short, global = true, env = "BRIEFWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Log line format (logs go to stderr; filter with BRIEFWATCH_LOG, e.g. "debug"). Under systemd
     /// (stderr is $JOURNAL_STREAM) lines carry syslog priority prefixes and no timestamp.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "BRIEFWATCH_LOG_FORMAT")]
@@ -68,6 +72,13 @@ pub enum Command {
     /// Digest emails: list them, preview the next one, send the current period now.
     #[command(subcommand)]
     Digest(digest::DigestCmd),
+    /// A self-contained offline run: a local news site, webhook receiver and SMTP sink, with
+    /// briefs arriving live, stories merging, signed alerts verified and a digest mailed.
+    Demo(crate::demo::DemoArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff) for every command; with --dir, one page per command.
+    Man(docs::ManArgs),
     /// Write a consistent copy of the database to FILE (safe while the daemon runs).
     Backup {
         /// The new file (must not exist).
@@ -115,26 +126,61 @@ impl Cli {
     /// The default log filter for this command: `info` for the daemon, `warn` otherwise.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Run => "info",
+            Command::Run | Command::Demo(_) => "info",
             _ => "warn",
         }
     }
 
     /// Runs the command.
     pub async fn execute(self) -> Result<(), CliError> {
+        self.execute_in(None).await
+    }
+
+    /// The config file: the one named, else the first found where one is looked for.
+    pub fn config_path(&self) -> Result<PathBuf, ConfigNotFound> {
+        match &self.config {
+            Some(p) => Ok(p.clone()),
+            None => find_config(&PathEnv::from_process(), Path::is_file),
+        }
+    }
+
+    /// Runs the command; `demo` runs in `demo_dir` when given (`main` creates it first, to send
+    /// the daemon's logs there), else in a new folder.
+    pub async fn execute_in(self, demo_dir: Option<crate::demo::Workdir>) -> Result<(), CliError> {
+        let found = self.config_path();
+        // Commands that work without a config file get the first place looked at, which does
+        // not exist, and use their defaults.
+        let optional = || {
+            found
+                .clone()
+                .unwrap_or_else(|_| PathBuf::from(DEFAULT_CONFIG_PATH))
+        };
+        let required = || found.clone().map_err(ConfigError::from);
         match self.command {
+            Command::Demo(args) => {
+                let dir = match demo_dir {
+                    Some(d) => d,
+                    None => crate::demo::Workdir::create()
+                        .map_err(|e| anyhow::anyhow!("cannot create the demo's folder: {e}"))?,
+                };
+                crate::demo::run(args, dir).await?;
+                Ok(())
+            }
             Command::Run => {
                 let token = tokio_util::sync::CancellationToken::new();
                 crate::app::cancel_on_signals(token.clone());
-                crate::app::run(&self.config, token).await?;
+                crate::app::run(&required()?, token).await?;
                 Ok(())
             }
-            Command::Poll(args) => poll::run(&self.config, args).await,
+            Command::Poll(args) => poll::run(&required()?, args).await,
+            Command::Completions(args) => docs::completions(args),
+            Command::Man(args) => docs::man(args),
             Command::CheckConfig => {
-                let cfg = Config::load(&self.config)?;
+                let config = required()?;
+                let cfg = Config::load(&config)?;
                 println!(
                     "{}: ok ({} sources, database {}, topic pack {:?} with {} topics, {} alert rules, {} destinations, {} digests)",
-                    self.config.display(),
+                    config.display(),
                     cfg.sources.len(),
                     cfg.storage.path.display(),
                     cfg.classify.pack.name,
@@ -145,18 +191,21 @@ impl Cli {
                 );
                 Ok(())
             }
-            Command::Sources(cmd) => sources::run(&self.config, cmd).await,
-            Command::Briefs(cmd) => briefs::run(&self.config, cmd),
-            Command::Stories(cmd) => stories::run(&self.config, cmd),
-            Command::Classify(args) => classify::classify(&self.config, args),
-            Command::Reclassify => classify::reclassify(&self.config),
-            Command::Train(args) => train::train(&self.config, args),
-            Command::Label(args) => train::label(&self.config, args),
-            Command::Extract(args) => extract::run(&self.config, args).await,
-            Command::Alerts(cmd) => alerts::run(&self.config, cmd).await,
-            Command::Digest(cmd) => digest::run(&self.config, cmd).await,
+            Command::Sources(cmd @ sources::SourcesCmd::Discover { .. }) => {
+                sources::run(&optional(), cmd).await
+            }
+            Command::Sources(cmd) => sources::run(&required()?, cmd).await,
+            Command::Briefs(cmd) => briefs::run(&required()?, cmd),
+            Command::Stories(cmd) => stories::run(&required()?, cmd),
+            Command::Classify(args) => classify::classify(&optional(), args),
+            Command::Reclassify => classify::reclassify(&required()?),
+            Command::Train(args) => train::train(&required()?, args),
+            Command::Label(args) => train::label(&required()?, args),
+            Command::Extract(args) => extract::run(&optional(), args).await,
+            Command::Alerts(cmd) => alerts::run(&required()?, cmd).await,
+            Command::Digest(cmd) => digest::run(&required()?, cmd).await,
             Command::Backup { file } => {
-                let cfg = Config::load(&self.config)?;
+                let cfg = Config::load(&required()?)?;
                 let store = crate::store::Store::open(&cfg.storage.path)?;
                 store.backup(&file)?;
                 println!(

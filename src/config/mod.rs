@@ -14,6 +14,7 @@ mod classify;
 mod destinations;
 mod digests;
 mod fetch;
+pub mod paths;
 mod raw;
 mod server;
 mod sources;
@@ -40,7 +41,8 @@ pub use websub::WebSubConfig;
 use crate::model::SourceSpec;
 use crate::transforms::route::Route;
 
-/// Where the config is looked for when neither `--config` nor `BRIEFWATCH_CONFIG` names one.
+/// The first place the config is looked for when neither `--config` nor `BRIEFWATCH_CONFIG`
+/// names one (relative to the working directory: a checkout); see [`paths`] for the others.
 pub const DEFAULT_CONFIG_PATH: &str = "config/briefwatch.toml";
 
 /// A config file that could not be loaded.
@@ -62,6 +64,9 @@ pub enum ConfigError {
         /// The TOML parser's message, with line, column and key.
         message: String,
     },
+    /// No config file was named and none was found where one is looked for.
+    #[error(transparent)]
+    NotFound(#[from] paths::ConfigNotFound),
     /// The file parsed but some values are invalid.
     #[error("{}", render_problems(path, problems))]
     Invalid {
@@ -198,11 +203,26 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_toml(&text, path)
+        Self::from_toml_in(
+            &text,
+            path,
+            paths::default_db_path(path, &paths::PathEnv::from_process()),
+        )
     }
 
-    /// Validates config text as if it had been read from `path` (which anchors relative paths).
+    /// Validates config text as if it had been read from `path` (which anchors relative paths);
+    /// the database defaults to `data/briefwatch.db` beside it.
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::from_toml_in(text, path, None)
+    }
+
+    /// [`Config::from_toml`] with the database at `default_db` when `[storage] path` is not set
+    /// (see [`paths::default_db_path`]).
+    pub fn from_toml_in(
+        text: &str,
+        path: &Path,
+        default_db: Option<PathBuf>,
+    ) -> Result<Config, ConfigError> {
         let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
@@ -212,7 +232,7 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let mut problems = Vec::new();
-        let storage = storage::validate_storage(raw.storage, &base, &mut problems);
+        let storage = storage::validate_storage(raw.storage, &base, default_db, &mut problems);
         let fetch = fetch::validate_fetch(raw.fetch, &mut problems);
         let sources = sources::validate_sources(raw.sources, &fetch, &mut problems);
         let stories = stories::validate_stories(raw.stories, &mut problems);

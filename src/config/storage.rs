@@ -19,10 +19,12 @@ pub struct StorageConfig {
     pub keep: Option<Duration>,
 }
 
-/// Resolves the database path against the config file's folder `base` and checks `keep_days`.
+/// Resolves the database path against the config file's folder `base` (`default_db`, else
+/// `data/briefwatch.db` there, when not set) and checks `keep_days`.
 pub(super) fn validate_storage(
     raw: RawStorage,
     base: &Path,
+    default_db: Option<PathBuf>,
     problems: &mut Vec<Problem>,
 ) -> StorageConfig {
     if raw.keep_days == Some(0) {
@@ -32,7 +34,11 @@ pub(super) fn validate_storage(
         });
     }
     StorageConfig {
-        path: resolve(base, raw.path.as_deref().unwrap_or(DEFAULT_DB_PATH)),
+        path: match (raw.path.as_deref(), default_db) {
+            (Some(p), _) => resolve(base, p),
+            (None, Some(db)) => db,
+            (None, None) => resolve(base, DEFAULT_DB_PATH),
+        },
         keep: raw
             .keep_days
             .filter(|d| *d > 0)

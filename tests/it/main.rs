@@ -10,6 +10,8 @@
 //! - [`search`]: FTS over the body text.
 //! - [`stories`]: one article under several URLs, reworded copies, templated headlines, window.
 //! - [`check_config`]: exit 0 / exit 2 with file, key and reason.
+//! - [`cli_docs`]: `completions` for every shell, `man` (one page, and a page per command) and
+//!   `--version` with the git commit.
 //! - [`opml`]: import, poll and export of subscriptions.
 //! - [`daemon`]: `run` on a 1 s interval, clean exit on SIGTERM / SIGINT, SIGHUP with a broken
 //!   and a good config (sources added and removed), integrity of the database after the stop.
@@ -41,6 +43,8 @@
 //! - [`dashboard`]: the web dashboard: public shell with strict headers, `/api` still behind the
 //!   token, no dashboard without a token, and in headless Chromium ([`webdriver`]; skipped with
 //!   the reason when not installed) sign-in, a brief arriving live, search and evidence marks.
+//! - [`demo`]: `demo --duration 10s`: briefs stored, a story merged, signed alerts verified by
+//!   the demo's receiver, the digest mail saved as HTML.
 //! - [`retention`]: `backup` while the daemon runs.
 //! - [`architecture`]: the module map's arrows point downward (checked on the source text).
 //! - [`properties`]: proptest properties: canonical URLs are a fixed point, fingerprints ignore
@@ -60,9 +64,11 @@ mod alerts;
 mod api;
 mod architecture;
 mod check_config;
+mod cli_docs;
 mod crash;
 mod daemon;
 mod dashboard;
+mod demo;
 mod digests;
 mod escaping;
 mod extract;
