@@ -64,23 +64,7 @@ impl Store {
             "reading WebSub subscriptions",
             &format!("SELECT {COLUMNS} FROM websub_subscriptions ORDER BY id"),
             [],
-            |r| {
-                Ok(RawRow {
-                    id: r.get(0)?,
-                    source_id: r.get(1)?,
-                    hub: r.get(2)?,
-                    topic: r.get(3)?,
-                    secret: r.get(4)?,
-                    state: r.get(5)?,
-                    pending: r.get(6)?,
-                    requested_at: r.get(7)?,
-                    lease_secs: r.get(8)?,
-                    expires_at: r.get(9)?,
-                    next_at: r.get(10)?,
-                    failures: r.get(11)?,
-                    last_error: r.get(12)?,
-                })
-            },
+            RawRow::read,
         )?;
         Ok(rows
             .into_iter()
@@ -134,23 +118,7 @@ impl Store {
             .query_row(
                 &format!("SELECT {COLUMNS} FROM websub_subscriptions WHERE id = ?1"),
                 [id],
-                |r| {
-                    Ok(RawRow {
-                        id: r.get(0)?,
-                        source_id: r.get(1)?,
-                        hub: r.get(2)?,
-                        topic: r.get(3)?,
-                        secret: r.get(4)?,
-                        state: r.get(5)?,
-                        pending: r.get(6)?,
-                        requested_at: r.get(7)?,
-                        lease_secs: r.get(8)?,
-                        expires_at: r.get(9)?,
-                        next_at: r.get(10)?,
-                        failures: r.get(11)?,
-                        last_error: r.get(12)?,
-                    })
-                },
+                RawRow::read,
             )
             .optional()
             .ctx("reading a WebSub subscription")?
@@ -176,6 +144,25 @@ struct RawRow {
 }
 
 impl RawRow {
+    /// A row of `SELECT {COLUMNS}`.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+        Ok(RawRow {
+            id: r.get(0)?,
+            source_id: r.get(1)?,
+            hub: r.get(2)?,
+            topic: r.get(3)?,
+            secret: r.get(4)?,
+            state: r.get(5)?,
+            pending: r.get(6)?,
+            requested_at: r.get(7)?,
+            lease_secs: r.get(8)?,
+            expires_at: r.get(9)?,
+            next_at: r.get(10)?,
+            failures: r.get(11)?,
+            last_error: r.get(12)?,
+        })
+    }
+
     fn into_subscription(self) -> Option<Subscription> {
         let (Ok(hub), Ok(topic), Some(state)) = (
             Url::parse(&self.hub),
