@@ -27,6 +27,10 @@ pub(crate) struct PageMeta {
     pub itemprop_published: Option<String>,
     /// Text of the first `rel="author"` link.
     pub rel_author: Option<String>,
+    /// How many start tags carry `itemprop="articleBody"` (the value exactly, as the
+    /// `[itemprop=articleBody]` selector matches it): the tree built from the page has an element
+    /// for each, bar duplicated `<html>`/`<head>`/`<body>` tags and nested forms.
+    pub declared_bodies: usize,
     /// Whether the page nests deeper or has more elements than a tree may be built from
     /// ([`crate::decode::depth`], modelled in this same pass).
     pub exceeds_bounds: bool,
@@ -168,12 +172,16 @@ impl State {
             }
             _ => {}
         }
-        if name != "meta"
-            && self.meta.itemprop_published.is_none()
-            && attr(&tag, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
-        {
-            self.meta.itemprop_published =
-                non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
+        if let Some(prop) = attr(&tag, "itemprop") {
+            if prop == "articleBody" {
+                self.meta.declared_bodies += 1;
+            } else if name != "meta"
+                && self.meta.itemprop_published.is_none()
+                && prop.eq_ignore_ascii_case("datePublished")
+            {
+                self.meta.itemprop_published =
+                    non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
+            }
         }
         // In svg and math, `<style>` and `<script>` hold markup, not raw text.
         if tag.self_closing || self.bound.in_foreign() {
