@@ -151,6 +151,10 @@ pub fn extract_steps(
     } else {
         html
     };
+    // Scripts and styles hold no text but half the bytes: what builds trees from here on (the
+    // extractor twice over, as it parses a copy of the page for its fallbacks) goes without them.
+    let slim = page.without_code(html);
+    let html = slim.as_ref();
     let ld = fields::json_ld_article(&page.json_ld);
     let mut article = Article {
         title: fields::title(&page, &ld),

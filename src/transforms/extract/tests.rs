@@ -363,3 +363,21 @@ fn the_metadata_pass_counts_the_declared_bodies_the_selector_would_find() {
     assert_eq!(in_tree, 2);
     assert_eq!(super::meta::scan(page).declared_bodies, in_tree);
 }
+
+#[test]
+fn scripts_and_styles_are_emptied_before_extraction_and_json_ld_kept() {
+    let page = "<html><head><style>p { color: red }</style>\
+<script type=\"application/ld+json\">{\"headline\": \"Kept\"}</script>\
+<SCRIPT src=x.js>var a = '</p>' < 3;</SCRIPT ></head>\
+<body><p>Text &amp; more.</p><script>\r\nif (a</b) { x(); }</script><svg><style>.s{}</style></svg>\
+<textarea><script>not code</script></textarea></body></html>";
+    let meta = super::meta::scan(page);
+    assert_eq!(
+        meta.without_code(page),
+        "<html><head><style></style>\
+<script type=\"application/ld+json\">{\"headline\": \"Kept\"}</script>\
+<SCRIPT src=x.js></SCRIPT ></head>\
+<body><p>Text &amp; more.</p><script></script><svg><style>.s{}</style></svg>\
+<textarea><script>not code</script></textarea></body></html>"
+    );
+}
