@@ -16,12 +16,46 @@ pub mod entities;
 /// Runs html5ever's tokenizer (no tree builder) over `html`, feeding `sink`, and returns the sink:
 /// the one-pass scans of pages (metadata, cleaning, the nesting bound) share this.
 pub fn tokenize_html<S: html5ever::tokenizer::TokenSink>(html: &str, sink: S) -> S {
+    tokenize_html_at(html, |_| sink)
+}
+
+/// Like [`tokenize_html`], handing `make_sink` an [`Offset`] through which the sink can tell how
+/// far into `html` the tokenizer has read when a token reaches it.
+pub fn tokenize_html_at<S: html5ever::tokenizer::TokenSink>(
+    html: &str,
+    make_sink: impl FnOnce(Offset) -> S,
+) -> S {
     use html5ever::tendril::StrTendril;
     use html5ever::tokenizer::{BufferQueue, Tokenizer, TokenizerOpts};
-    let tok = Tokenizer::new(sink, TokenizerOpts::default());
-    let queue = BufferQueue::default();
+    let queue = std::rc::Rc::new(BufferQueue::default());
     queue.push_back(StrTendril::from_slice(html));
+    let offset = Offset {
+        queue: Some(queue.clone()),
+        len: html.len(),
+    };
+    let tok = Tokenizer::new(make_sink(offset), TokenizerOpts::default());
     let _ = tok.feed(&queue);
     tok.end();
     tok.sink
+}
+
+/// How many bytes of its input a tokenizer run has consumed (see [`tokenize_html_at`]).
+#[derive(Clone, Default)]
+pub struct Offset {
+    queue: Option<std::rc::Rc<html5ever::tokenizer::BufferQueue>>,
+    len: usize,
+}
+
+impl Offset {
+    /// The bytes consumed so far. Right after a tag token it is the offset just past the tag's
+    /// `>`; elsewhere, or while the tokenizer holds characters it pushed back, it may be off, so a
+    /// caller checks what it finds there.
+    pub fn get(&self) -> usize {
+        let rest = self
+            .queue
+            .as_ref()
+            .and_then(|q| q.peek_front_chunk_mut().map(|c| c.len()))
+            .unwrap_or(0);
+        self.len.saturating_sub(rest)
+    }
 }

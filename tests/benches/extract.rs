@@ -7,7 +7,11 @@
 //! ```sh
 //! cargo bench --bench extract                                  # ../shared/corpora/extraction/readability
 //! PAGES_DIR=/tmp/readability PASSES=5 cargo bench --bench extract
+//! STAGES=extract PASSES=1 valgrind --tool=callgrind target/release/deps/extract-HASH   # one stage
 //! ```
+//!
+//! `STAGES` (comma-separated `extract`, `parse`, `bound`, `threads`; all by default) picks what is
+//! measured, so that a profiler run covers only the stage of interest.
 //!
 //! Pages are `PAGES_DIR/*/source.html` or `PAGES_DIR/test-pages/*/source.html` (the layout of
 //! Mozilla Readability's test pages). When the folder is absent or empty the bench says so and
@@ -27,6 +31,8 @@ fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3)
         .max(1);
+    let stages = std::env::var("STAGES").unwrap_or_else(|_| "extract,parse,bound,threads".into());
+    let stage = |name: &str| stages.split(',').any(|s| s.trim() == name);
     let pages = match load(Path::new(&dir)) {
         Ok(p) if !p.is_empty() => {
             println!("{} pages from {dir}", p.len());
@@ -46,34 +52,40 @@ fn main() {
     let words: usize = pages.iter().map(|p| extract(p, None).text.len()).sum();
     std::hint::black_box(words);
 
-    let start = Instant::now();
-    for _ in 0..passes {
-        for p in &pages {
-            std::hint::black_box(extract(p, None));
+    if stage("extract") {
+        let start = Instant::now();
+        for _ in 0..passes {
+            for p in &pages {
+                std::hint::black_box(extract(p, None));
+            }
         }
+        report("1 thread", pages.len() * passes, bytes * passes, start);
     }
-    report("1 thread", pages.len() * passes, bytes * passes, start);
 
-    let start = Instant::now();
-    for _ in 0..passes {
-        for p in &pages {
-            // html5ever building the whole tree (through scraper): the floor under any extractor.
-            std::hint::black_box(scraper::Html::parse_document(p));
+    if stage("parse") {
+        let start = Instant::now();
+        for _ in 0..passes {
+            for p in &pages {
+                // html5ever building the whole tree (through scraper): the floor under any extractor.
+                std::hint::black_box(scraper::Html::parse_document(p));
+            }
         }
+        report("parse only", pages.len() * passes, bytes * passes, start);
     }
-    report("parse only", pages.len() * passes, bytes * passes, start);
 
-    let start = Instant::now();
-    for _ in 0..passes {
-        for p in &pages {
-            // The nesting and element bound every page goes through before a tree is built.
-            std::hint::black_box(briefwatch::decode::depth::bounded(p));
+    if stage("bound") {
+        let start = Instant::now();
+        for _ in 0..passes {
+            for p in &pages {
+                // The nesting and element bound every page goes through before a tree is built.
+                std::hint::black_box(briefwatch::decode::depth::bounded(p));
+            }
         }
+        report("bound only", pages.len() * passes, bytes * passes, start);
     }
-    report("bound only", pages.len() * passes, bytes * passes, start);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads > 1 {
+    if threads > 1 && stage("threads") {
         let start = Instant::now();
         std::thread::scope(|s| {
             for t in 0..threads {

@@ -2,7 +2,9 @@
 //! (OpenGraph, Dublin Core, `name=author/date`), JSON-LD blocks, `itemprop` dates, the first
 //! `<time datetime>` and `rel=author` links. Does not interpret them: see [`super::fields`].
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::ops::Range;
 
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
@@ -27,6 +29,13 @@ pub(crate) struct PageMeta {
     pub itemprop_published: Option<String>,
     /// Text of the first `rel="author"` link.
     pub rel_author: Option<String>,
+    /// How many start tags carry `itemprop="articleBody"` (the value exactly, as the
+    /// `[itemprop=articleBody]` selector matches it): the tree built from the page has an element
+    /// for each, bar duplicated `<html>`/`<head>`/`<body>` tags and nested forms.
+    pub declared_bodies: usize,
+    /// Byte ranges of the contents of `<script>` (JSON-LD excepted) and `<style>` elements: code,
+    /// not text, and about half of a typical page's bytes (see [`PageMeta::without_code`]).
+    pub code: Vec<Range<usize>>,
     /// Whether the page nests deeper or has more elements than a tree may be built from
     /// ([`crate::decode::depth`], modelled in this same pass).
     pub exceeds_bounds: bool,
@@ -41,6 +50,37 @@ impl PageMeta {
             lookup(&self.properties, &k).or_else(|| lookup(&self.names, &k))
         })
     }
+
+    /// `html` (the page scanned) without the contents of its scripts and styles: the same tree
+    /// with empty `<script>` and `<style>` elements, for the extractor to parse and clean in half
+    /// the bytes.
+    pub fn without_code<'a>(&self, html: &'a str) -> Cow<'a, str> {
+        if self.code.is_empty() {
+            return Cow::Borrowed(html);
+        }
+        let mut out = String::with_capacity(html.len());
+        let mut from = 0;
+        for r in &self.code {
+            out.push_str(&html[from..r.start]);
+            from = r.end;
+        }
+        out.push_str(&html[from..]);
+        Cow::Owned(out)
+    }
+}
+
+/// The contents of the raw-text element `name` whose start tag ends at `start` and whose end
+/// tag ends at `end` (tokenizer offsets), when the page's bytes confirm both tags are there.
+fn contents(html: &str, start: usize, end: usize, name: &str) -> Option<Range<usize>> {
+    let inner = html.get(start..end)?;
+    if !html[..start].ends_with('>') || !inner.ends_with('>') {
+        return None;
+    }
+    let close = inner.rfind("</")?;
+    let tag = inner.get(close + 2..close + 2 + name.len())?;
+    let after = inner[close + 2 + name.len()..].chars().next()?;
+    let ends = after == '>' || after == '/' || after.is_ascii_whitespace();
+    (tag.eq_ignore_ascii_case(name) && ends).then_some(start..start + close)
 }
 
 fn lookup<'a>(list: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -51,12 +91,21 @@ fn lookup<'a>(list: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 /// Scans `html` for metadata.
 pub(crate) fn scan(html: &str) -> PageMeta {
-    let sink = Sink {
-        st: RefCell::new(State::default()),
-    };
-    let st = crate::decode::tokenize_html(html, sink).st.into_inner();
+    let sink = crate::decode::tokenize_html_at(html, |offset| Sink {
+        st: RefCell::new(State {
+            offset,
+            ..State::default()
+        }),
+    });
+    let st = sink.st.into_inner();
     let mut meta = st.meta;
     meta.exceeds_bounds = st.bound.exceeded();
+    meta.code = st
+        .code
+        .into_iter()
+        .filter_map(|(name, start, end)| contents(html, start, end, name))
+        .filter(|r| !r.is_empty())
+        .collect();
     meta
 }
 
@@ -78,6 +127,12 @@ struct State {
     author_link: Option<String>,
     /// The nesting and element bound, fed every tag outside raw text.
     bound: crate::decode::depth::Bound,
+    /// Where the tokenizer is in the page.
+    offset: crate::decode::Offset,
+    /// Where the current raw text started.
+    raw_start: usize,
+    /// `(name, end of start tag, end of end tag)` of each script and style element.
+    code: Vec<(&'static str, usize, usize)>,
 }
 
 struct Sink {
@@ -138,6 +193,9 @@ impl State {
                 };
                 if closes {
                     self.bound.tag(tag.kind, name, tag.self_closing);
+                    if let Capture::Skip(n @ ("script" | "style")) = cap {
+                        self.code.push((n, self.raw_start, self.offset.get()));
+                    }
                     self.finish_raw(cap);
                 }
             }
@@ -168,12 +226,16 @@ impl State {
             }
             _ => {}
         }
-        if name != "meta"
-            && self.meta.itemprop_published.is_none()
-            && attr(&tag, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
-        {
-            self.meta.itemprop_published =
-                non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
+        if let Some(prop) = attr(&tag, "itemprop") {
+            if prop == "articleBody" {
+                self.meta.declared_bodies += 1;
+            } else if name != "meta"
+                && self.meta.itemprop_published.is_none()
+                && prop.eq_ignore_ascii_case("datePublished")
+            {
+                self.meta.itemprop_published =
+                    non_blank(attr(&tag, "datetime").or_else(|| attr(&tag, "content")));
+            }
         }
         // In svg and math, `<style>` and `<script>` hold markup, not raw text.
         if tag.self_closing || self.bound.in_foreign() {
@@ -202,6 +264,7 @@ impl State {
             _ => return TokenSinkResult::Continue,
         };
         self.raw = Some(cap);
+        self.raw_start = self.offset.get();
         self.buf.clear();
         TokenSinkResult::RawData(kind)
     }

@@ -15,6 +15,8 @@ mod segment;
 #[cfg(test)]
 mod tests;
 
+use std::cell::OnceCell;
+
 use chrono::{DateTime, FixedOffset};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
@@ -149,6 +151,10 @@ pub fn extract_steps(
     } else {
         html
     };
+    // Scripts and styles hold no text but half the bytes: what builds trees from here on (the
+    // extractor twice over, as it parses a copy of the page for its fallbacks) goes without them.
+    let slim = page.without_code(html);
+    let html = slim.as_ref();
     let ld = fields::json_ld_article(&page.json_ld);
     let mut article = Article {
         title: fields::title(&page, &ld),
@@ -157,14 +163,14 @@ pub fn extract_steps(
         lang: fields::lang(&page, &ld),
         ..Article::default()
     };
+    let doc = LazyDoc::new(html);
     let mut body = None;
     if !selectors.is_empty() {
-        let doc = Html::parse_document(html);
-        apply_selectors(&doc, url, selectors, &mut article, &mut body);
+        apply_selectors(doc.get(), url, selectors, &mut article, &mut body);
     }
     let cleaned = match body {
         Some(c) => c,
-        None => automatic_body(html, url, steps, &mut article),
+        None => automatic_body(&doc, page.declared_bodies, url, steps, &mut article),
     };
     article.text = cleaned.text;
     article.html = cleaned.html;
@@ -178,8 +184,36 @@ pub fn extract_steps(
     article
 }
 
+/// The page as scraper's tree, built on first use: rs-trafilatura builds its own, and ours is
+/// needed only for selectors, a declared body or the block fallback (a minority of pages).
+struct LazyDoc<'a> {
+    html: &'a str,
+    doc: OnceCell<Html>,
+}
+
+impl<'a> LazyDoc<'a> {
+    fn new(html: &'a str) -> Self {
+        Self {
+            html,
+            doc: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &Html {
+        self.doc.get_or_init(|| Html::parse_document(self.html))
+    }
+}
+
 /// Runs rs-trafilatura on the page; fills metadata it found that our own pass did not.
-fn automatic_body(html: &str, url: Option<&Url>, steps: &Steps, article: &mut Article) -> Cleaned {
+/// `declared_bodies` is how many `itemprop="articleBody"` tags the metadata pass saw.
+fn automatic_body(
+    doc: &LazyDoc<'_>,
+    declared_bodies: usize,
+    url: Option<&Url>,
+    steps: &Steps,
+    article: &mut Article,
+) -> Cleaned {
+    let html = doc.html;
     let options = rs_trafilatura::Options {
         url: url.map(Url::to_string),
         // Pages handed to extraction are briefs, i.e. articles: skipping trafilatura's page-type
@@ -227,8 +261,9 @@ fn automatic_body(html: &str, url: Option<&Url>, steps: &Steps, article: &mut Ar
         },
         None => Cleaned { text, html: None },
     };
-    let found = if steps.declared_body {
-        within_declared_body(html, found)
+    // Only a page with one declared body can be narrowed to it: others are not parsed for it.
+    let found = if steps.declared_body && declared_bodies == 1 {
+        within_declared_body(doc.get(), found)
     } else {
         found
     };
@@ -239,7 +274,7 @@ fn automatic_body(html: &str, url: Option<&Url>, steps: &Steps, article: &mut Ar
     // ("said.The backlog"); the page's own blocks keep them apart where they hold the same text.
     // The baseline also runs in the headline and date, which the blocks leave out: the blocks must
     // lie almost wholly in the text and cover most of it.
-    let blocks = blocks::text_blocks(&Html::parse_document(html));
+    let blocks = blocks::text_blocks(doc.get());
     if segment::contained_share(&blocks, &found.text) < 0.9 {
         return found;
     }
@@ -254,11 +289,8 @@ const MIN_DECLARED_WORDS: usize = 30;
 
 /// Narrows `found` to the page's declared article body (see [`Steps::declared_body`]) when `found`
 /// contains at least 80% of that body and is over a third longer.
-fn within_declared_body(html: &str, found: Cleaned) -> Cleaned {
-    if !html.contains("articleBody") {
-        return found;
-    }
-    let Some(body) = blocks::declared_body(&Html::parse_document(html)) else {
+fn within_declared_body(doc: &Html, found: Cleaned) -> Cleaned {
+    let Some(body) = blocks::declared_body(doc) else {
         return found;
     };
     let (declared, total) = (segment::word_count(&body), segment::word_count(&found.text));

@@ -347,3 +347,37 @@ fn the_metadata_pass_flags_the_pages_the_nesting_bound_would_rewrite() {
             .contains("The ministry denied the plot.")
     );
 }
+
+#[test]
+fn the_metadata_pass_counts_the_declared_bodies_the_selector_would_find() {
+    // A JSON-LD `articleBody`, a script string and a multi-token itemprop are not declared bodies;
+    // attribute names are case-insensitive, values are not.
+    let page = r#"<html><head><script type="application/ld+json">{"@type":"NewsArticle","articleBody":"x"}</script></head>
+<body><div itemprop="articleBody"><p>x</p></div><section ITEMPROP=articleBody></section>
+<div itemprop="articleBody text"></div><div itemprop="articlebody"></div>
+<script>var s = '<div itemprop="articleBody">';</script></body></html>"#;
+    let selector = scraper::Selector::parse("[itemprop=articleBody]").unwrap();
+    let in_tree = scraper::Html::parse_document(page)
+        .select(&selector)
+        .count();
+    assert_eq!(in_tree, 2);
+    assert_eq!(super::meta::scan(page).declared_bodies, in_tree);
+}
+
+#[test]
+fn scripts_and_styles_are_emptied_before_extraction_and_json_ld_kept() {
+    let page = "<html><head><style>p { color: red }</style>\
+<script type=\"application/ld+json\">{\"headline\": \"Kept\"}</script>\
+<SCRIPT src=x.js>var a = '</p>' < 3;</SCRIPT ></head>\
+<body><p>Text &amp; more.</p><script>\r\nif (a</b) { x(); }</script><svg><style>.s{}</style></svg>\
+<textarea><script>not code</script></textarea></body></html>";
+    let meta = super::meta::scan(page);
+    assert_eq!(
+        meta.without_code(page),
+        "<html><head><style></style>\
+<script type=\"application/ld+json\">{\"headline\": \"Kept\"}</script>\
+<SCRIPT src=x.js></SCRIPT ></head>\
+<body><p>Text &amp; more.</p><script></script><svg><style>.s{}</style></svg>\
+<textarea><script>not code</script></textarea></body></html>"
+    );
+}
