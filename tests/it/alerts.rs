@@ -15,17 +15,7 @@ use crate::server::FeedServer;
 
 /// An RSS document with `(guid, title, text)` items.
 fn rss(items: &[(&str, &str, &str)]) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title><link>https://wire.example/</link>",
-    );
-    for (guid, title, text) in items {
-        out.push_str(&format!(
-            "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title>\
-             <link>https://wire.example/{guid}</link><description>{text}</description></item>"
-        ));
-    }
-    out.push_str("</channel></rss>");
-    out
+    crate::harness::wire_rss("", items)
 }
 
 const PLOT_TITLE: &str = "Iran denies assassination plot against exiled dissident";

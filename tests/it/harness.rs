@@ -359,19 +359,39 @@ impl Run {
     }
 }
 
+/// Proxy settings a test's child processes must not inherit (every server they talk to is local).
+pub const PROXY_VARS: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
+/// An RSS 2.0 document titled "Wire" with `(guid, title, text)` items; `channel_extra` goes into the
+/// channel before them (e.g. `atom:link` elements, whose namespace is declared).
+pub fn wire_rss(channel_extra: &str, items: &[(&str, &str, &str)]) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\
+         <channel><title>Wire</title><link>https://wire.example/</link>{channel_extra}"
+    );
+    for (guid, title, text) in items {
+        out.push_str(&format!(
+            "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title>\
+             <link>https://wire.example/{guid}</link><description>{text}</description></item>"
+        ));
+    }
+    out.push_str("</channel></rss>");
+    out
+}
+
 /// The binary under test with a clean, deterministic environment.
 pub fn base_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_briefwatch"));
-    for var in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-    ] {
+    for var in PROXY_VARS {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");

@@ -169,19 +169,12 @@ impl Drop for Hub {
 
 /// An RSS feed announcing `hub` and its self URL, with `(guid, title, text)` items.
 fn feed(hub: &str, self_url: &str, items: &[(&str, &str, &str)]) -> String {
-    let mut out = format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\
-         <channel><title>Wire</title><link>https://wire.example/</link>\
-         <atom:link rel=\"hub\" href=\"{hub}\"/><atom:link rel=\"self\" href=\"{self_url}\"/>"
-    );
-    for (guid, title, text) in items {
-        out.push_str(&format!(
-            "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title>\
-             <link>https://wire.example/{guid}</link><description>{text}</description></item>"
-        ));
-    }
-    out.push_str("</channel></rss>");
-    out
+    crate::harness::wire_rss(
+        &format!(
+            "<atom:link rel=\"hub\" href=\"{hub}\"/><atom:link rel=\"self\" href=\"{self_url}\"/>"
+        ),
+        items,
+    )
 }
 
 const CALM: (&str, &str, &str) = (
