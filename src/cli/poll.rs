@@ -82,12 +82,46 @@ pub(super) async fn run(config: &Path, args: PollArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// This process's peak resident set size so far, in KiB (`getrusage`; Linux reports KiB).
+/// This process's peak resident set size so far, in KiB: `VmHWM` of `/proc/self/status` (this
+/// program's own memory), else `getrusage`. Linux carries `ru_maxrss` across `execve`, so a poll
+/// started by a large parent (a test runner, a shell script's interpreter) reported the parent's
+/// size at fork instead of its own.
 fn peak_rss_kib() -> u64 {
+    if let Some(kib) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| vm_hwm_kib(&s))
+    {
+        return kib;
+    }
     // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
         return 0;
     }
     u64::try_from(usage.ru_maxrss).unwrap_or(0)
+}
+
+/// The `VmHWM:` line of a `/proc/PID/status` text, in KiB.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_is_read_from_vm_hwm() {
+        let status =
+            "Name:\tbriefwatch\nVmPeak:\t  900000 kB\nVmHWM:\t   38124 kB\nVmRSS:\t 30000 kB\n";
+        assert_eq!(vm_hwm_kib(status), Some(38_124));
+        assert_eq!(vm_hwm_kib("Name:\tx\n"), None);
+        assert!(peak_rss_kib() > 0);
+    }
 }

@@ -212,6 +212,17 @@ async fn daemon_exits_promptly_on_sigterm_while_a_fetch_hangs() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The healthy sources' briefs are in before the signal (on a loaded machine they may not
+    // have been polled yet), so that the count below checks that the shutdown lost none of them.
+    let start = std::time::Instant::now();
+    while ws.briefs().await.len() < STANDARD_ENTRIES {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the healthy sources were not stored within 30 s\n{}",
+            daemon.output_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     daemon.signal("TERM");
     let Some((status, stdout, stderr)) = daemon.wait_exit(Duration::from_secs(8)).await else {
