@@ -102,7 +102,7 @@ pub(super) fn place_brief(
             similarity: 1.0,
         },
         (None, Some(sig), Some(keys)) => {
-            let found = index(tx, st)?.candidates(tx, keys)?;
+            let found = index(tx, st)?.candidates(keys);
             place(sig, at, window_secs, &found)
         }
         _ => Placement::NewStory,
@@ -159,7 +159,7 @@ pub(super) fn placed(
         source_id,
         content_hash: b.content_hash,
     };
-    index(tx, st)?.insert(entry, placed.keys.as_ref());
+    index(tx, st)?.insert(entry, placed.keys.as_ref().zip(b.signature.as_ref()));
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! Derived state: built from the signatures stored in `briefs` the first time a brief is placed, then
 //! kept up to date by the writer, and pruned as briefs leave the window. A B-tree of band keys would
 //! cost dozens of random index writes per brief; this costs dozens of hash-map operations. Lookup cost
-//! depends on the number of briefs in the window, never on the number stored.
+//! depends on the number of briefs in the window, never on the number stored. The signatures
+//! themselves are kept too (252 bytes a brief), so that comparing a new brief with its candidates
+//! reads no database rows.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -11,6 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rusqlite::Connection;
 
 use super::{Context, StoreError};
+use crate::model::SIGNATURE_LEN;
 use crate::model::{BriefId, SourceId};
 use crate::transforms::cluster::Candidate;
 use crate::transforms::fingerprint::{BANDS, Signature, band_keys};
@@ -73,6 +76,9 @@ pub(super) struct StoryIndex {
     links: Vec<Link>,
     /// Whether entry `e` has band keys (a brief too short for a fingerprint has none).
     keyed: Vec<bool>,
+    /// `sigs[e * SIGNATURE_LEN..][..SIGNATURE_LEN]`: entry `e`'s signature (its values are 16-bit;
+    /// zeros for an entry without one).
+    sigs: Vec<u16>,
     entries: Vec<Entry>,
     /// Content hash → the newest entry with that exact title and text.
     by_content: HashMap<u32, u32, BuildHasherDefault<KeyHasher>>,
@@ -114,10 +120,9 @@ impl StoryIndex {
                 source_id: r.get(3).ctx(op)?,
                 content_hash: r.get(4).ctx(op)?,
             };
-            let keys = sig
-                .and_then(|s| Signature::from_bytes(&s))
-                .map(|s| band_keys(&s));
-            idx.insert(entry, keys.as_ref());
+            let sig = sig.and_then(|s| Signature::from_bytes(&s));
+            let keys = sig.as_ref().map(band_keys);
+            idx.insert(entry, keys.as_ref().zip(sig.as_ref()));
         }
         Ok(idx)
     }
@@ -129,6 +134,7 @@ impl StoryIndex {
             buckets: MIN_BUCKETS,
             links: Vec::new(),
             keyed: Vec::new(),
+            sigs: Vec::new(),
             entries: Vec::new(),
             by_content: HashMap::default(),
             next_content: Vec::new(),
@@ -138,36 +144,41 @@ impl StoryIndex {
         }
     }
 
-    /// Entries sharing at least one band key, each once, with their fingerprints (read from the
-    /// database: candidates are few, mostly true copies).
-    pub fn candidates(
-        &self,
-        conn: &Connection,
-        keys: &[i64; BANDS],
-    ) -> Result<Vec<Candidate>, StoreError> {
-        let found = self.sharing(keys);
-        let mut out = Vec::with_capacity(found.len());
-        for e in found {
-            let entry = self.entries[e as usize];
-            if let Some(signature) = signature_of(conn, entry.brief_id)? {
-                out.push(Candidate {
+    /// Entries sharing at least one band key, each once, with their fingerprints.
+    pub fn candidates(&self, keys: &[i64; BANDS]) -> Vec<Candidate> {
+        self.sharing(keys)
+            .into_iter()
+            .map(|e| {
+                let entry = self.entries[e as usize];
+                let stored = &self.sigs[e as usize * SIGNATURE_LEN..][..SIGNATURE_LEN];
+                Candidate {
                     brief_id: entry.brief_id,
                     story_id: entry.story_id,
-                    signature,
+                    signature: Signature(std::array::from_fn(|i| u32::from(stored[i]))),
                     at: entry.at,
-                });
-            }
-        }
-        Ok(out)
+                }
+            })
+            .collect()
     }
 
     /// The entries (positions) with at least one band key equal to one of `keys`, each once.
     fn sharing(&self, keys: &[i64; BANDS]) -> Vec<u32> {
         let mask = self.buckets - 1;
+        // Every band's bucket head, then a prefetch of each head's link: independent memory accesses
+        // the CPU overlaps. Walking band by band waited for one cache miss after another (the links
+        // of a large window are far bigger than the caches).
+        let heads: [u32; BANDS] = std::array::from_fn(|band| {
+            self.heads[band * self.buckets + (keys[band] as u32 as usize & mask)]
+        });
+        for (band, head) in heads.iter().enumerate() {
+            if *head != NONE {
+                prefetch(&self.links[*head as usize * BANDS + band]);
+            }
+        }
         let mut seen: Vec<u32> = Vec::new();
-        for (band, key) in keys.iter().enumerate() {
+        for (band, (key, head)) in keys.iter().zip(heads).enumerate() {
             let key = *key as u32;
-            let mut e = self.heads[band * self.buckets + (key as usize & mask)];
+            let mut e = head;
             while e != NONE {
                 let link = self.links[e as usize * BANDS + band];
                 if link.key == key && !seen.contains(&e) {
@@ -197,8 +208,8 @@ impl StoryIndex {
         out
     }
 
-    /// Adds a placed brief, with the band keys of its fingerprint when it has one.
-    pub fn insert(&mut self, entry: Entry, keys: Option<&[i64; BANDS]>) {
+    /// Adds a placed brief, with its fingerprint and that fingerprint's band keys when it has one.
+    pub fn insert(&mut self, entry: Entry, fingerprint: Option<(&[i64; BANDS], &Signature)>) {
         let e = u32::try_from(self.entries.len())
             .ok()
             .filter(|&e| e != NONE)
@@ -210,9 +221,10 @@ impl StoryIndex {
             .insert(entry.content_hash as u32, e)
             .unwrap_or(NONE);
         self.next_content.push(prev);
-        self.keyed.push(keys.is_some());
-        match keys {
-            Some(keys) => {
+        self.keyed.push(fingerprint.is_some());
+        match fingerprint {
+            Some((keys, sig)) => {
+                self.sigs.extend(sig.0.iter().map(|v| *v as u16));
                 for (band, key) in keys.iter().enumerate() {
                     let head = &mut self.heads
                         [band * self.buckets + (*key as u32 as usize & (self.buckets - 1))];
@@ -226,6 +238,7 @@ impl StoryIndex {
             None => {
                 // Never a candidate: chained nowhere.
                 self.links.extend([Link { key: 0, next: NONE }; BANDS]);
+                self.sigs.extend([0; SIGNATURE_LEN]);
             }
         }
         if self.entries.len() > self.buckets {
@@ -266,14 +279,17 @@ impl StoryIndex {
     }
 }
 
-/// The stored fingerprint of one brief.
-fn signature_of(conn: &Connection, id: BriefId) -> Result<Option<Signature>, StoreError> {
-    let blob: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT signature FROM briefs WHERE id = ?1")
-        .ctx("reading a fingerprint")?
-        .query_row([id], |r| r.get(0))
-        .ctx("reading a fingerprint")?;
-    Ok(blob.and_then(|b| Signature::from_bytes(&b)))
+/// Asks the CPU to start loading `item`'s cache line (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(item: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of every x86_64 target, and a prefetch never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((item as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = item;
 }
 
 #[cfg(test)]
@@ -309,7 +325,10 @@ mod tests {
             if i == 50 {
                 idx.insert(entry(i as i64), None);
             } else {
-                idx.insert(entry(i as i64), Some(&keys(i, shared)));
+                idx.insert(
+                    entry(i as i64),
+                    Some((&keys(i, shared), &Signature([0; SIGNATURE_LEN]))),
+                );
             }
         }
         assert!(idx.buckets >= n as usize, "grew: {}", idx.buckets);
@@ -331,5 +350,20 @@ mod tests {
         assert!(idx.sharing(&near).is_empty());
         // The entry without a fingerprint is in the content index only.
         assert_eq!(idx.same_text(50).len(), 1);
+    }
+
+    #[test]
+    fn candidates_carry_the_signature_they_were_inserted_with() {
+        let mut idx = StoryIndex::empty(86_400);
+        let sig = Signature(std::array::from_fn(|i| (i as u32 * 517) & 0xffff));
+        idx.insert(entry(1), Some((&keys(1, Some((5, 99))), &sig)));
+        idx.insert(entry(2), None);
+        let other = Signature([7; SIGNATURE_LEN]);
+        idx.insert(entry(3), Some((&keys(3, None), &other)));
+        let found = idx.candidates(&keys(u64::MAX, Some((5, 99))));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].brief_id, 1);
+        assert_eq!(found[0].signature, sig);
+        assert_eq!(idx.candidates(&keys(3, None))[0].signature, other);
     }
 }
