@@ -23,3 +23,4 @@ pub mod extract;
 pub mod fingerprint;
 pub mod normalize;
 pub mod route;
+mod swar;
