@@ -150,9 +150,18 @@ fn text_types(doc: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
         // An empty type is no type: text, the construct's default.
         ("type=\"\"", "type=\"text\""),
     ];
+    // Every rule starts with `type="`: one search for that, then a look at what follows each.
+    const _: () = assert!(RULES.len() == 4);
+    let mut found = [false; 4];
+    for at in memchr::memmem::find_iter(&doc, b"type=\"") {
+        for (hit, (from, _)) in found.iter_mut().zip(RULES) {
+            *hit |= doc[at..].starts_with(from.as_bytes());
+        }
+    }
     let present: Vec<_> = RULES
         .iter()
-        .filter(|(from, _)| memchr::memmem::find(&doc, from.as_bytes()).is_some())
+        .zip(found)
+        .filter_map(|(rule, hit)| hit.then_some(rule))
         .collect();
     if present.is_empty() {
         return doc;
@@ -389,5 +398,32 @@ mod tests {
             ),
             "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title type=\"text\">t</title></entry></feed>"
         );
+    }
+
+    #[test]
+    fn every_refused_text_type_is_rewritten_in_one_document_and_others_are_left_alone() {
+        let doc = concat!(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>",
+            "<title type=\"text/plain\">a</title><summary type=\"application/xhtml+xml\">b</summary>",
+            "<rights type=\"application/octet-stream\">Yw==</rights><subtitle type=\"\">d</subtitle>",
+            "<content type=\"text/plain\" src=\"http://e.example/x\"/><link type=\"text/html\"/>",
+            "</entry></feed>"
+        );
+        assert_eq!(
+            rewritten(doc),
+            concat!(
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>",
+                "<title type=\"text\">a</title><summary type=\"xhtml\">b</summary>",
+                "<rights type=\"text\">Yw==</rights><subtitle type=\"text\">d</subtitle>",
+                "<content type=\"text/plain\" src=\"http://e.example/x\"/><link type=\"text/html\"/>",
+                "</entry></feed>"
+            )
+        );
+        let modern =
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"html\">T</title></feed>";
+        assert!(matches!(
+            rewrite(Cow::Borrowed(modern.as_bytes())),
+            Cow::Borrowed(_)
+        ));
     }
 }
