@@ -5,9 +5,7 @@
 //! only when one of these constructs appears in it; it never overrides what feed-rs found.
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::model::Markup;
@@ -57,9 +55,8 @@ pub(super) struct DocExtras {
     pub items: Vec<ItemExtras>,
 }
 
-/// Whether the document contains anything the extra pass would add (one multi-pattern search, two
-/// when there are gaps); `gaps`: feed-rs left some entry without a title, a summary or content, or a
-/// date.
+/// Whether the document contains anything the extra pass would add (a few substring searches);
+/// `gaps`: feed-rs left some entry without a title, a summary or content, or a date.
 pub(super) fn wanted(doc: &[u8], gaps: bool) -> bool {
     const MARKERS: &[&str] = &[
         "<dc:title",
@@ -83,12 +80,12 @@ pub(super) fn wanted(doc: &[u8], gaps: bool) -> bool {
         "<atom:updated",
         "<atom:author",
     ];
-    // One pass over the document for all markers, where a search per marker read it eight times.
-    static MARKER_SEARCH: LazyLock<AhoCorasick> =
-        LazyLock::new(|| AhoCorasick::new(MARKERS).expect("valid marker patterns"));
-    static STAND_IN_SEARCH: LazyLock<AhoCorasick> =
-        LazyLock::new(|| AhoCorasick::new(STAND_INS).expect("valid marker patterns"));
-    MARKER_SEARCH.is_match(doc) || (gaps && STAND_IN_SEARCH.is_match(doc))
+    let any = |markers: &[&str]| {
+        markers
+            .iter()
+            .any(|m| memchr::memmem::find(doc, m.as_bytes()).is_some())
+    };
+    any(MARKERS) || (gaps && any(STAND_INS))
 }
 
 /// Scans `doc` (UTF-8) for the constructs feed-rs ignores. `None` when it is not well-formed enough
