@@ -5,8 +5,16 @@
 //! paragraphs elsewhere stay: in-text link lists, tables of contents and "Related:" lines are part
 //! of the article for some readers (Readability keeps them).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
+use scraper::Html;
+
+use super::segment;
+
+/// A paragraph of trafilatura's baseline text whose words lie at least this much inside links in
+/// the page is a link block.
+const BASELINE_LINK_SHARE: f64 = 0.5;
 /// A paragraph whose letters and digits lie at least this much inside links is a link block.
 const LINK_SHARE: f64 = 0.8;
 /// After the last paragraph of the article, what follows is furniture when each paragraph is at
@@ -36,6 +44,51 @@ pub(super) fn link_paragraphs(text: &str, links: &[Range<usize>]) -> Vec<bool> {
         tail &= p.words < SHORT_WORDS || p.share >= TAIL_LINK_SHARE;
     }
     flags
+}
+
+/// For each `\n\n`-separated part of `text`, trafilatura's baseline text (taken from the page's
+/// text blocks when its main pass finds nothing, and without HTML of its own), whether most of its
+/// words are, in the page, link words: menus, tag clouds, archive and related-post lists. The
+/// baseline leaves out and reorders some of the page's text, so a word counts by how often it
+/// occurs inside links of all its occurrences in the page; a word not in the page counts as text.
+pub(super) fn page_link_paragraphs(doc: &Html, text: &str) -> Vec<bool> {
+    // Word -> (occurrences inside links, occurrences).
+    let mut seen: HashMap<&str, (u32, u32)> = HashMap::new();
+    for node in doc.tree.root().descendants() {
+        let Some(t) = node.value().as_text() else {
+            continue;
+        };
+        let mut in_link = false;
+        let mut code = false;
+        for a in node.ancestors() {
+            if let Some(e) = a.value().as_element() {
+                match e.name() {
+                    "a" => in_link = true,
+                    "script" | "style" | "noscript" | "template" | "title" => code = true,
+                    _ => {}
+                }
+            }
+        }
+        if code {
+            continue;
+        }
+        for w in segment::words(t) {
+            let e = seen.entry(w).or_default();
+            e.0 += u32::from(in_link);
+            e.1 += 1;
+        }
+    }
+    text.split("\n\n")
+        .map(|para| {
+            let words = segment::words(para);
+            let linked: f64 = words
+                .iter()
+                .filter_map(|w| seen.get(w))
+                .map(|&(l, n)| f64::from(l) / f64::from(n))
+                .sum();
+            !words.is_empty() && linked >= BASELINE_LINK_SHARE * words.len() as f64
+        })
+        .collect()
 }
 
 fn measure<'a>(text: &'a str, links: &[Range<usize>]) -> Vec<Para<'a>> {
@@ -141,5 +194,35 @@ mod tests {
             end: at + 7,
         };
         assert_eq!(link_paragraphs(text, &[link]), [false]);
+    }
+
+    #[test]
+    fn baseline_paragraphs_of_link_words_are_furniture() {
+        // The text blocks trafilatura's baseline takes from a page without paragraphs: the
+        // headline and body (bare text between line breaks), a tag cloud, an archive list (in
+        // another order than the page's) and the site's address.
+        let tags: String = (0..30)
+            .map(|i| format!(r#"<a href="/tag/{i}">Topic{i} theme</a> "#))
+            .collect();
+        let archive: String = (0..12)
+            .map(|i| format!(r#"<li><a href="/archive/{i}">Month{i} archive</a> ({i})</li>"#))
+            .collect();
+        let doc = Html::parse_document(&format!(
+            r#"<html><head><title>Talks resume</title></head><body><ul class="side">{archive}</ul>
+            <div class="main">Talks resume<br><br>The minister said <a href="/geneva">talks in Geneva</a>
+            would resume on Monday.<br>Observers expect a deal by Friday.</div>
+            <div class="tags">Topics {tags}</div><div>Main Street 1 - Phone 555</div></body></html>"#
+        ));
+        let cloud: Vec<String> = (0..30).map(|i| format!("Topic{i} theme")).collect();
+        let months: Vec<String> = (0..12).rev().map(|i| format!("Month{i} archive")).collect();
+        let text = format!(
+            "Talks resume The minister said talks in Geneva would resume on Monday. Observers expect a deal by Friday.\n\nTopics {}\n\n{}\n\nMain Street 1 - Phone 555",
+            cloud.join(" "),
+            months.join(" ")
+        );
+        assert_eq!(
+            page_link_paragraphs(&doc, &text),
+            [false, true, true, false]
+        );
     }
 }

@@ -274,6 +274,20 @@ fn automatic_body(
                 None => Cleaned { text, html: None },
             }
         }
+        // No HTML: trafilatura fell back to the page's text blocks, furniture and all.
+        None if steps.clean_render && steps.link_blocks && text.contains("\n\n") => {
+            let furniture = furniture::page_link_paragraphs(doc.get(), &text);
+            let kept = text
+                .split("\n\n")
+                .zip(furniture)
+                .filter_map(|(p, f)| (!f).then_some(p))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            Cleaned {
+                text: if kept.is_empty() { text } else { kept },
+                html: None,
+            }
+        }
         None => Cleaned { text, html: None },
     };
     // Only a page with one declared body can be narrowed to it: others are not parsed for it.

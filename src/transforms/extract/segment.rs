@@ -15,7 +15,7 @@ const SHORT: usize = 4;
 const SHORT_SLACK: usize = 3;
 
 /// `\w+` words, as the benchmark's scorer cuts them.
-fn words(s: &str) -> Vec<&str> {
+pub(super) fn words(s: &str) -> Vec<&str> {
     s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .collect()
