@@ -6,6 +6,7 @@
 //! contents. Does not fetch anything and does not build a DOM.
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
@@ -80,7 +81,27 @@ pub fn collapse_plain(input: &str) -> String {
     out
 }
 
+/// Like [`clean_html`], also giving the byte ranges of the plain text that came from inside links
+/// (`<a>` elements), in order: extraction measures how much of a paragraph is links.
+pub(crate) fn clean_html_links(input: &str, base: Option<&Url>) -> (Cleaned, Vec<Range<usize>>) {
+    if !input.contains(['<', '&']) {
+        return (clean_html(input, base), Vec::new());
+    }
+    let mut links = Vec::new();
+    let cleaned = run_with(input, base, true, Some(&mut links));
+    (cleaned, links)
+}
+
 fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
+    run_with(input, base, want_html, None)
+}
+
+fn run_with(
+    input: &str,
+    base: Option<&Url>,
+    want_html: bool,
+    links: Option<&mut Vec<Range<usize>>>,
+) -> Cleaned {
     let sink = Sink {
         st: RefCell::new(State {
             base: base.cloned(),
@@ -89,6 +110,7 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
             html: String::with_capacity(if want_html { input.len() } else { 0 }),
             html_block: true,
             lazy: want_html,
+            track_links: links.is_some(),
             ..State::default()
         }),
     };
@@ -98,6 +120,9 @@ fn run(input: &str, base: Option<&Url>, want_html: bool) -> Cleaned {
     }
     while st.text.ends_with([' ', '\n']) {
         st.text.pop();
+    }
+    if let Some(out) = links {
+        *out = std::mem::take(&mut st.links);
     }
     Cleaned {
         html: (want_html && !st.lazy).then_some(st.html),
@@ -130,6 +155,12 @@ struct State {
     lazy: bool,
     /// `<p>` elements open while `lazy`.
     lazy_p: usize,
+    /// Record the text that lies inside `<a>` elements in `links`.
+    track_links: bool,
+    /// `<a>` elements open.
+    a_depth: usize,
+    /// Byte ranges of `text` that came from inside links.
+    links: Vec<Range<usize>>,
 }
 
 struct Sink {
@@ -274,6 +305,12 @@ impl State {
                 return TokenSinkResult::Continue;
             }
         }
+        if self.track_links && name == "a" && !tag.self_closing {
+            match tag.kind {
+                TagKind::StartTag => self.a_depth += 1,
+                TagKind::EndTag => self.a_depth = self.a_depth.saturating_sub(1),
+            }
+        }
         let brk = text_break(name);
         if brk > 0 {
             self.request(brk);
@@ -360,6 +397,9 @@ impl State {
             self.flush_pending();
             let start = self.text.len();
             collapse_into(&mut self.text, t);
+            if self.a_depth > 0 {
+                self.links.push(start..self.text.len());
+            }
             if self.want_html && !self.lazy {
                 self.flush_html_space();
                 escape_text(&mut self.html, &self.text[start..]);
@@ -566,6 +606,24 @@ pub fn collapse_into(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_ranges_cover_the_text_inside_links() {
+        let (c, links) = clean_html_links(
+            "<p>Read <a href=\"/x\">the <b>full</b> report</a> now.</p><p><a>Next</a></p>",
+            None,
+        );
+        assert_eq!(c.text, "Read the full report now.\n\nNext");
+        let linked: Vec<&str> = links.iter().map(|r| &c.text[r.clone()]).collect();
+        assert_eq!(linked, ["the", "full", "report", "Next"]);
+        assert_eq!(
+            c,
+            clean_html(
+                "<p>Read <a href=\"/x\">the <b>full</b> report</a> now.</p><p><a>Next</a></p>",
+                None
+            )
+        );
+    }
 
     static BASE: std::sync::LazyLock<Url> =
         std::sync::LazyLock::new(|| Url::parse("https://example.org/news/").unwrap());

@@ -10,6 +10,7 @@
 
 mod blocks;
 mod fields;
+mod furniture;
 mod meta;
 mod segment;
 #[cfg(test)]
@@ -21,7 +22,7 @@ use chrono::{DateTime, FixedOffset};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::transforms::clean::{Cleaned, clean_html, collapse_plain};
+use crate::transforms::clean::{Cleaned, clean_html, clean_html_links, collapse_plain};
 
 /// What extraction found in a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +86,9 @@ pub struct Steps {
     /// When the page marks one element `itemprop="articleBody"` and trafilatura's text holds that
     /// body and much more besides (teasers, listings, comments), keep the declared body.
     pub declared_body: bool,
+    /// Leave out the paragraphs of trafilatura's HTML that are almost all link text (related
+    /// headlines, "Read more: ..." lines, tag lists).
+    pub link_blocks: bool,
 }
 
 impl Default for Steps {
@@ -96,13 +100,15 @@ impl Default for Steps {
             clean_render: true,
             text_agreement: true,
             declared_body: true,
+            link_blocks: true,
         }
     }
 }
 
 impl Steps {
     /// The named step's switch (`article_hint`, `block_fallback`,
-    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`), for command-line
+    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`, `link_blocks`), for
+    /// command-line
     /// ablation.
     pub fn switch(&mut self, name: &str) -> Option<&mut bool> {
         match name {
@@ -112,6 +118,7 @@ impl Steps {
             "clean_render" => Some(&mut self.clean_render),
             "text_agreement" => Some(&mut self.text_agreement),
             "declared_body" => Some(&mut self.declared_body),
+            "link_blocks" => Some(&mut self.link_blocks),
             _ => None,
         }
     }
@@ -246,19 +253,41 @@ fn automatic_body(
         .content_html
         .as_deref()
         .filter(|_| steps.clean_render)
-        .map(|h| clean_html(h, url))
-        .filter(|c| !c.text.is_empty());
+        .map(|h| clean_html_links(h, url))
+        .filter(|(c, _)| !c.text.is_empty());
     let found = match rendered {
-        Some(r) if !steps.text_agreement => r,
-        // Its HTML gives paragraph breaks and markup where it agrees with the text.
-        Some(r) => match segment::agreeing(&r.text, &text) {
-            Some(t) if t.len() == r.text.len() => r,
-            Some(t) => Cleaned {
-                text: t,
+        Some((r, _)) if !steps.text_agreement => r,
+        // Its HTML gives paragraph breaks and markup where it agrees with the text, and shows
+        // which paragraphs are links to elsewhere.
+        Some((r, links)) => {
+            let furniture = if steps.link_blocks {
+                furniture::link_paragraphs(&r.text, &links)
+            } else {
+                Vec::new()
+            };
+            match segment::agreeing_except(&r.text, &text, &furniture) {
+                Some(t) if t.len() == r.text.len() => r,
+                Some(t) => Cleaned {
+                    text: t,
+                    html: None,
+                },
+                None => Cleaned { text, html: None },
+            }
+        }
+        // No HTML: trafilatura fell back to the page's text blocks, furniture and all.
+        None if steps.clean_render && steps.link_blocks && text.contains("\n\n") => {
+            let furniture = furniture::page_link_paragraphs(doc.get(), &text);
+            let kept = text
+                .split("\n\n")
+                .zip(furniture)
+                .filter_map(|(p, f)| (!f).then_some(p))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            Cleaned {
+                text: if kept.is_empty() { text } else { kept },
                 html: None,
-            },
-            None => Cleaned { text, html: None },
-        },
+            }
+        }
         None => Cleaned { text, html: None },
     };
     // Only a page with one declared body can be narrowed to it: others are not parsed for it.

@@ -15,7 +15,7 @@ const SHORT: usize = 4;
 const SHORT_SLACK: usize = 3;
 
 /// `\w+` words, as the benchmark's scorer cuts them.
-fn words(s: &str) -> Vec<&str> {
+pub(super) fn words(s: &str) -> Vec<&str> {
     s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .collect()
@@ -29,18 +29,46 @@ fn find_run(hay: &[&str], needle: &[&str], from: usize, limit: usize) -> Option<
 
 /// The paragraphs of `segmented` (separated by blank lines) whose words occur, in order, in
 /// `reference`, joined by blank lines; `None` when they cover less than 90% of `reference`'s words.
+#[cfg(test)]
 pub(super) fn agreeing(segmented: &str, reference: &str) -> Option<String> {
     agreeing_over(segmented, reference, MIN_COVER)
 }
 
+/// Like [`agreeing`], leaving out the paragraphs flagged in `furniture` (see [`agreeing_without`]).
+pub(super) fn agreeing_except(
+    segmented: &str,
+    reference: &str,
+    furniture: &[bool],
+) -> Option<String> {
+    agreeing_without(segmented, reference, MIN_COVER, furniture)
+}
+
 /// Like [`agreeing`], with the share of `reference`'s words to cover given.
 pub(super) fn agreeing_over(segmented: &str, reference: &str, min_cover: f64) -> Option<String> {
+    agreeing_without(segmented, reference, min_cover, &[])
+}
+
+/// Like [`agreeing_over`], leaving out the paragraphs of `segmented` flagged in `furniture` (by
+/// their index among its `\n\n`-separated parts) from the result; they still count as covering
+/// the reference, which holds them too.
+pub(super) fn agreeing_without(
+    segmented: &str,
+    reference: &str,
+    min_cover: f64,
+    furniture: &[bool],
+) -> Option<String> {
     let hay = words(reference);
     if hay.is_empty() {
         return None;
     }
     let (kept, covered) = align(segmented, &hay);
-    (covered as f64 >= min_cover * hay.len() as f64).then(|| kept.join("\n\n"))
+    (covered as f64 >= min_cover * hay.len() as f64).then(|| {
+        kept.iter()
+            .filter(|(i, _)| !furniture.get(*i).copied().unwrap_or(false))
+            .map(|(_, p)| *p)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    })
 }
 
 /// The share of `part`'s words that occur, paragraph by paragraph and in order, in `whole`.
@@ -57,11 +85,12 @@ pub(super) fn word_count(text: &str) -> usize {
     words(text).len()
 }
 
-/// The paragraphs of `segmented` found in order in `hay`, and how many words they hold.
-fn align<'a>(segmented: &'a str, hay: &[&str]) -> (Vec<&'a str>, usize) {
+/// The paragraphs of `segmented` found in order in `hay` (with their index among its parts), and
+/// how many words they hold.
+fn align<'a>(segmented: &'a str, hay: &[&str]) -> (Vec<(usize, &'a str)>, usize) {
     let (mut cursor, mut covered) = (0, 0);
     let mut kept = Vec::new();
-    for para in segmented.split("\n\n") {
+    for (i, para) in segmented.split("\n\n").enumerate() {
         let needle = words(para);
         if needle.is_empty() {
             continue;
@@ -74,7 +103,7 @@ fn align<'a>(segmented: &'a str, hay: &[&str]) -> (Vec<&'a str>, usize) {
         if let Some(at) = find_run(hay, &needle, cursor, limit) {
             cursor = at + needle.len();
             covered += needle.len();
-            kept.push(para);
+            kept.push((i, para));
         }
     }
     (kept, covered)

@@ -381,3 +381,45 @@ fn scripts_and_styles_are_emptied_before_extraction_and_json_ld_kept() {
 <textarea><script>not code</script></textarea></body></html>"
     );
 }
+
+/// An article whose body carries link furniture inside it, where trafilatura keeps it: a promoted
+/// headline in capitals between paragraphs, and related headlines after the last one.
+fn article_with_link_furniture(tail: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><title>Ceasefire agreed in Geneva talks</title></head><body>
+<article><h1>Ceasefire agreed in Geneva talks</h1><div class="article-body"><p>{LEDE}</p>
+<p><strong><a href="/promo">MINISTERS CLASH OVER BUDGET PLANS AHEAD OF THE VOTE</a></strong></p>
+<p>{SECOND} The talks were described as <a href="/context">difficult but constructive</a> by both sides.</p>
+<p>{THIRD}</p>{tail}</div></article></body></html>"#
+    )
+}
+
+#[test]
+fn link_furniture_after_and_between_paragraphs_is_dropped() {
+    let tail = r#"<p>You may also like</p><p><a href="/r1">Storm warning issued for the northern coast tonight</a></p>
+<ul><li><a href="/r2">Markets rally as central bank signals a pause</a></li><li><a href="/r3">Rail strike called off after late-night deal</a></li></ul>"#;
+    let html = article_with_link_furniture(tail);
+    let a = extract(&html, None);
+    for kept in [LEDE, THIRD, "difficult but constructive by both sides."] {
+        assert!(a.text.contains(kept), "{kept:?} missing from {}", a.text);
+    }
+    for junk in [
+        "MINISTERS CLASH",
+        "Storm warning",
+        "Markets rally",
+        "Rail strike",
+    ] {
+        assert!(!a.text.contains(junk), "{junk:?} kept in {}", a.text);
+    }
+    // Trafilatura alone keeps them: the step is what drops them.
+    let steps = Steps {
+        link_blocks: false,
+        ..Steps::default()
+    };
+    let raw = extract_steps(&html, None, &Selectors::default(), &steps);
+    assert!(
+        raw.text.contains("MINISTERS CLASH") && raw.text.contains("Storm warning"),
+        "{}",
+        raw.text
+    );
+}
