@@ -109,7 +109,7 @@ fn measure<'a>(text: &'a str, links: &[Range<usize>]) -> Vec<Para<'a>> {
         }
         out.push(Para {
             text: para,
-            words: super::segment::word_count(para),
+            words: segment::word_count(para),
             share: if total == 0 {
                 0.0
             } else {

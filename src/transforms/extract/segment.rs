@@ -28,13 +28,8 @@ fn find_run(hay: &[&str], needle: &[&str], from: usize, limit: usize) -> Option<
 }
 
 /// The paragraphs of `segmented` (separated by blank lines) whose words occur, in order, in
-/// `reference`, joined by blank lines; `None` when they cover less than 90% of `reference`'s words.
-#[cfg(test)]
-pub(super) fn agreeing(segmented: &str, reference: &str) -> Option<String> {
-    agreeing_over(segmented, reference, MIN_COVER)
-}
-
-/// Like [`agreeing`], leaving out the paragraphs flagged in `furniture` (see [`agreeing_without`]).
+/// `reference`, joined by blank lines, leaving out those flagged in `furniture` (see
+/// [`agreeing_without`]); `None` when they cover less than 90% of `reference`'s words.
 pub(super) fn agreeing_except(
     segmented: &str,
     reference: &str,
@@ -43,7 +38,7 @@ pub(super) fn agreeing_except(
     agreeing_without(segmented, reference, MIN_COVER, furniture)
 }
 
-/// Like [`agreeing`], with the share of `reference`'s words to cover given.
+/// Like [`agreeing_except`] without furniture, with the share of `reference`'s words to cover given.
 pub(super) fn agreeing_over(segmented: &str, reference: &str, min_cover: f64) -> Option<String> {
     agreeing_without(segmented, reference, min_cover, &[])
 }
@@ -118,7 +113,7 @@ mod tests {
         let html_text = "Photo: a caption\n\nThe minister said talks would resume.\n\nFiled under politics\n\nObservers expect a deal by Friday.";
         let reference = "The minister said talks would resume. Observers expect a deal by Friday.";
         assert_eq!(
-            agreeing(html_text, reference).as_deref(),
+            agreeing_except(html_text, reference, &[]).as_deref(),
             Some("The minister said talks would resume.\n\nObservers expect a deal by Friday.")
         );
     }
@@ -130,7 +125,7 @@ mod tests {
             "Share\n\nVoters share a view on the budget.\n\nIt passed.\n\nShare\n\nMore news";
         let reference = "Voters share a view on the budget. It passed.";
         assert_eq!(
-            agreeing(html_text, reference).as_deref(),
+            agreeing_except(html_text, reference, &[]).as_deref(),
             Some("Voters share a view on the budget.\n\nIt passed.")
         );
     }
@@ -139,6 +134,6 @@ mod tests {
     fn a_segmentation_that_misses_much_of_the_text_is_refused() {
         let html_text = "Home\n\nNews\n\nSport";
         let reference = "Chelsea paid the fee this morning. The keeper flew to London.";
-        assert_eq!(agreeing(html_text, reference), None);
+        assert_eq!(agreeing_except(html_text, reference, &[]), None);
     }
 }
