@@ -42,7 +42,7 @@ pub use entities::{Entity, EntityKind, Gazetteer};
 pub use headline::split_title;
 pub use labels::{LabelledExample, LabelsError, read_tsv};
 pub use model::{Model, TrainOptions};
-pub use pack::{Pack, PackError, Topic, parse_pack};
+pub use pack::{DEFAULT_MODEL_MARGIN, Pack, PackError, Topic, parse_pack};
 
 use matcher::{Hit, Table, Use};
 use normalize::Tokens;

@@ -48,6 +48,7 @@ struct RawPack {
     fallback: Option<String>,
     title_weight: Option<f32>,
     model_weight: Option<f32>,
+    model_margin: Option<f32>,
     long_text_words: Option<u32>,
     #[serde(default)]
     topic: Vec<RawTopic>,
@@ -87,6 +88,10 @@ struct RawNear {
 }
 
 /// A compiled topic pack: topics with their rules, ready for a [`super::Classifier`].
+/// [`Pack::model_margin`] when a pack does not set it: on the labelled dev sets (topics and event
+/// types, cross-validated) 0.6 to 0.8 all keep the rules' recall; 0 loses 5 to 7 recall points.
+pub const DEFAULT_MODEL_MARGIN: f32 = 0.7;
+
 #[derive(Debug, Clone)]
 pub struct Pack {
     /// Where the pack came from (a path or a label).
@@ -103,6 +108,12 @@ pub struct Pack {
     pub title_weight: f32,
     /// How much a model's opinion counts, in units of a topic's threshold (0 ignores models).
     pub model_weight: f32,
+    /// The share of a model's certainty (`|2q − 1|` of its rebased probability `q`, 0 to 1) that
+    /// counts for nothing: only certainty beyond it adds or removes points, rescaled so that a
+    /// certain model still moves `model_weight` thresholds. A model trained on a few hundred
+    /// examples leans mildly against most topics on most texts; without a margin that lean
+    /// vetoes rule hits that just reach their threshold (one core term).
+    pub model_margin: f32,
     /// Words (title and text together) beyond which thresholds grow with the square root of the
     /// length, so that a passing mention in a long article does not tag it; `None`: no growth.
     pub long_text_words: Option<u32>,
@@ -247,6 +258,17 @@ pub fn parse_pack(text: &str, file_label: &str) -> Result<Pack, PackError> {
         fallback,
         title_weight: positive(raw.title_weight, 2.0, "title_weight")?,
         model_weight: positive(raw.model_weight, 1.0, "model_weight")?,
+        model_margin: match raw.model_margin {
+            Some(m) if !(0.0..1.0).contains(&m) => {
+                return Err(err(
+                    None,
+                    Some("model_margin".into()),
+                    format!("must be at least 0 and below 1, not {m}"),
+                ));
+            }
+            Some(m) => m,
+            None => DEFAULT_MODEL_MARGIN,
+        },
         long_text_words: match raw.long_text_words {
             Some(0) => {
                 return Err(err(

@@ -81,8 +81,10 @@ impl Classifier {
             let pq = probs.as_ref().and_then(|p| p[r.topic]);
             let p = pq.map(|(p, _)| p);
             if let Some((_, q)) = pq {
-                // The rebased probability: a model with no evidence either way adds nothing.
-                let c = self.pack.model_weight * threshold * (2.0 * q - 1.0);
+                // The rebased probability: a model with no evidence either way adds nothing, and
+                // neither does the part of its certainty within the pack's margin.
+                let c =
+                    self.pack.model_weight * threshold * beyond_margin(q, self.pack.model_margin);
                 r.raw += c;
                 r.evidence.push(Pending {
                     said: Said::Model,
@@ -139,4 +141,11 @@ impl Classifier {
         });
         vec![pick]
     }
+}
+
+/// A model's certainty for or against a topic (`2q − 1` of its rebased probability `q`, −1 to 1)
+/// with the first `margin` of it counting for nothing and the rest rescaled to the full range.
+pub(super) fn beyond_margin(q: f32, margin: f32) -> f32 {
+    let x = 2.0 * q - 1.0;
+    x.signum() * ((x.abs() - margin).max(0.0) / (1.0 - margin))
 }

@@ -921,3 +921,61 @@ fn a_model_that_knows_nothing_about_a_text_does_not_veto_a_rare_topics_rule_hit(
     assert_eq!(old.rebased(&[0.25]), vec![0.25]);
     assert!((m.rebased(&[m.prior_of(0)])[0] - 0.5).abs() < 1e-4);
 }
+
+#[test]
+fn a_model_that_mildly_doubts_a_topic_leaves_a_rule_hit_at_its_threshold() {
+    // "north" is in every training text and in none of the positives' that share "truce": the
+    // model leans against the topic for a text about the north, but is far from certain.
+    let mut examples = vec![
+        ("ceasefire agreed".to_string(), vec!["calm".to_string()]),
+        ("ceasefire holds".to_string(), vec!["calm".to_string()]),
+    ];
+    for i in 0..8 {
+        examples.push((format!("weather in the north day{i}"), vec![]));
+    }
+    let rules = "[[topic]]\nid = \"calm\"\nthreshold = 2\n[topic.terms]\ntruce = 2\n";
+    let train = |p: &Pack| {
+        Model::train_with(
+            &examples,
+            &p.topic_ids(),
+            TrainOptions {
+                min_df: 1,
+                epochs: 3,
+                ..TrainOptions::default()
+            },
+        )
+    };
+    let text = "a truce in the north";
+    let leaning = pack(rules);
+    let m = train(&leaning);
+    let q = m.rebased(&m.predict(text).iter().map(|p| p.1).collect::<Vec<_>>())[0];
+    assert!(
+        q < 0.5 && 2.0 * q - 1.0 > -super::DEFAULT_MODEL_MARGIN,
+        "the model should lean mildly against: {q}"
+    );
+    // Within the default margin the doubt costs nothing: the one core term still tags.
+    let c =
+        Classifier::with_gazetteer(leaning, Gazetteer::empty(), Some(m.clone())).classify("", text);
+    assert_eq!(ids(&c), ["calm"], "{c:?}");
+    // Without a margin the same doubt vetoes it.
+    let strict = pack(&format!("model_margin = 0\n{rules}"));
+    let c = Classifier::with_gazetteer(strict, Gazetteer::empty(), Some(m)).classify("", text);
+    assert!(c.topics.is_empty(), "{c:?}");
+}
+
+#[test]
+fn certainty_counts_only_beyond_the_margin_and_a_margin_of_one_is_refused() {
+    use super::rank::beyond_margin;
+    assert_eq!(beyond_margin(0.5, 0.7), 0.0);
+    assert_eq!(beyond_margin(0.8, 0.7), 0.0);
+    assert!((beyond_margin(1.0, 0.7) - 1.0).abs() < 1e-6);
+    assert!((beyond_margin(0.0, 0.7) + 1.0).abs() < 1e-6);
+    assert!((beyond_margin(0.925, 0.7) - 0.5).abs() < 1e-4);
+    assert!((beyond_margin(0.25, 0.0) + 0.5).abs() < 1e-6);
+    let e = parse_pack(
+        "model_margin = 1\n[[topic]]\nid = \"n\"\n[topic.terms]\nx = 1\n",
+        "p.toml",
+    )
+    .unwrap_err();
+    assert_eq!(e.rule.as_deref(), Some("model_margin"));
+}
