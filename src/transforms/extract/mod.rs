@@ -11,6 +11,7 @@
 mod blocks;
 mod fields;
 mod furniture;
+mod labels;
 mod meta;
 mod segment;
 #[cfg(test)]
@@ -89,6 +90,10 @@ pub struct Steps {
     /// Leave out the paragraphs of trafilatura's HTML that are almost all link text (related
     /// headlines, "Read more: ..." lines, tag lists).
     pub link_blocks: bool,
+    /// Leave out paragraphs that are only a date, a byline, a credit or a stock label, passages
+    /// the text repeats word for word, and a trailing run of short unpunctuated lines
+    /// ([`labels`]).
+    pub labels: bool,
 }
 
 impl Default for Steps {
@@ -101,13 +106,15 @@ impl Default for Steps {
             text_agreement: true,
             declared_body: true,
             link_blocks: true,
+            labels: true,
         }
     }
 }
 
 impl Steps {
     /// The named step's switch (`article_hint`, `block_fallback`,
-    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`, `link_blocks`), for
+    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`, `link_blocks`,
+    /// `labels`), for
     /// command-line
     /// ablation.
     pub fn switch(&mut self, name: &str) -> Option<&mut bool> {
@@ -119,6 +126,7 @@ impl Steps {
             "text_agreement" => Some(&mut self.text_agreement),
             "declared_body" => Some(&mut self.declared_body),
             "link_blocks" => Some(&mut self.link_blocks),
+            "labels" => Some(&mut self.labels),
             _ => None,
         }
     }
@@ -175,12 +183,21 @@ pub fn extract_steps(
     if !selectors.is_empty() {
         apply_selectors(doc.get(), url, selectors, &mut article, &mut body);
     }
+    let automatic = body.is_none();
     let cleaned = match body {
         Some(c) => c,
         None => automatic_body(&doc, page.declared_bodies, url, steps, &mut article),
     };
     article.text = cleaned.text;
     article.html = cleaned.html;
+    // A site's own body selector is taken as it is; the automatic body loses its labels.
+    if automatic
+        && steps.labels
+        && let Some(text) = labels::tidy(&article.text)
+    {
+        article.text = text;
+        article.html = None;
+    }
     if let Some(title) = article
         .title
         .as_deref()
