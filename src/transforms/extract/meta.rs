@@ -2,7 +2,6 @@
 //! (OpenGraph, Dublin Core, `name=author/date`), JSON-LD blocks, `itemprop` dates, the first
 //! `<time datetime>` and `rel=author` links. Does not interpret them: see [`super::fields`].
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 
@@ -36,6 +35,9 @@ pub(crate) struct PageMeta {
     /// Byte ranges of the contents of `<script>` (JSON-LD excepted) and `<style>` elements: code,
     /// not text, and about half of a typical page's bytes (see [`PageMeta::without_code`]).
     pub code: Vec<Range<usize>>,
+    /// Byte ranges whose whitespace is the page's text as written: the contents of the raw-text
+    /// elements kept (JSON-LD, `<textarea>`, `<noscript>`...) and of `<pre>` and `<listing>`.
+    pub verbatim: Vec<Range<usize>>,
     /// Whether the page nests deeper or has more elements than a tree may be built from
     /// ([`crate::decode::depth`], modelled in this same pass).
     pub exceeds_bounds: bool,
@@ -51,22 +53,69 @@ impl PageMeta {
         })
     }
 
-    /// `html` (the page scanned) without the contents of its scripts and styles: the same tree
-    /// with empty `<script>` and `<style>` elements, for the extractor to parse and clean in half
-    /// the bytes.
-    pub fn without_code<'a>(&self, html: &'a str) -> Cow<'a, str> {
-        if self.code.is_empty() {
-            return Cow::Borrowed(html);
-        }
-        let mut out = String::with_capacity(html.len());
+    /// `html` (the page scanned) without the contents of its scripts and styles, and with each
+    /// run of whitespace outside [`PageMeta::verbatim`] written as one character (a newline when
+    /// the run holds one): the same tree with empty `<script>` and `<style>` elements and the same
+    /// text as rendered, for the extractor to parse, clean and copy in about half the bytes.
+    /// Indentation alone is a quarter of a typical page once its code is gone.
+    pub fn slimmed(&self, html: &str) -> String {
+        let mut out = String::with_capacity(html.len() / 2);
+        let mut verbatim = self.verbatim.iter().peekable();
         let mut from = 0;
-        for r in &self.code {
-            out.push_str(&html[from..r.start]);
-            from = r.end;
+        let ends = self.code.iter().map(|r| (r.start, r.end));
+        for (to, next) in ends.chain(std::iter::once((html.len(), html.len()))) {
+            // Copies `from..to`, whitespace collapsed except within the verbatim ranges.
+            let mut at = from;
+            while at < to {
+                while verbatim.next_if(|v| v.end <= at).is_some() {}
+                match verbatim.peek() {
+                    Some(v) if v.start <= at => {
+                        let end = v.end.min(to);
+                        out.push_str(&html[at..end]);
+                        at = end;
+                    }
+                    Some(v) if v.start < to => {
+                        push_collapsed(&mut out, &html[at..v.start]);
+                        at = v.start;
+                    }
+                    _ => {
+                        push_collapsed(&mut out, &html[at..to]);
+                        at = to;
+                    }
+                }
+            }
+            from = next;
         }
-        out.push_str(&html[from..]);
-        Cow::Owned(out)
+        out
     }
+}
+
+/// Appends `s` with each run of two or more ASCII whitespace characters written as one: a newline
+/// when the run holds one, else a space.
+fn push_collapsed(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i - start > 1 {
+            out.push_str(&s[copied..start]);
+            out.push(if bytes[start..i].contains(&b'\n') {
+                '\n'
+            } else {
+                ' '
+            });
+            copied = i;
+        }
+    }
+    out.push_str(&s[copied..]);
 }
 
 /// The contents of the raw-text element `name` whose start tag ends at `start` and whose end
@@ -100,6 +149,28 @@ pub(crate) fn scan(html: &str) -> PageMeta {
     let st = sink.st.into_inner();
     let mut meta = st.meta;
     meta.exceeds_bounds = st.bound.exceeded();
+    // An element the page never closes runs to its end.
+    if st.pre_depth > 0 {
+        meta.verbatim.push(st.pre_start..html.len());
+    }
+    if st
+        .raw
+        .is_some_and(|c| !matches!(c, Capture::Skip("script" | "style")))
+    {
+        meta.verbatim.push(st.raw_start..html.len());
+    }
+    meta.verbatim.retain(|r| {
+        r.end <= html.len() && html.is_char_boundary(r.start) && html.is_char_boundary(r.end)
+    });
+    meta.verbatim.sort_by_key(|r| r.start);
+    meta.verbatim.dedup_by(|later, earlier| {
+        // Nested or overlapping ranges (a `<textarea>` inside a `<pre>`) become one.
+        let overlaps = later.start <= earlier.end;
+        if overlaps {
+            earlier.end = earlier.end.max(later.end);
+        }
+        overlaps
+    });
     meta.code = st
         .code
         .into_iter()
@@ -133,6 +204,9 @@ struct State {
     raw_start: usize,
     /// `(name, end of start tag, end of end tag)` of each script and style element.
     code: Vec<(&'static str, usize, usize)>,
+    /// Open `<pre>`/`<listing>` elements, and where the outermost one's start tag ended.
+    pre_depth: usize,
+    pre_start: usize,
 }
 
 struct Sink {
@@ -195,6 +269,11 @@ impl State {
                     self.bound.tag(tag.kind, name, tag.self_closing);
                     if let Capture::Skip(n @ ("script" | "style")) = cap {
                         self.code.push((n, self.raw_start, self.offset.get()));
+                    } else {
+                        let end = self.offset.get();
+                        self.meta
+                            .verbatim
+                            .push(self.raw_start..end.max(self.raw_start));
                     }
                     self.finish_raw(cap);
                 }
@@ -202,6 +281,22 @@ impl State {
             return TokenSinkResult::Continue;
         }
         self.bound.tag(tag.kind, name, tag.self_closing);
+        if matches!(name, "pre" | "listing") && !tag.self_closing {
+            if tag.kind == TagKind::StartTag {
+                if self.pre_depth == 0 {
+                    self.pre_start = self.offset.get();
+                }
+                self.pre_depth += 1;
+            } else if self.pre_depth > 0 {
+                self.pre_depth -= 1;
+                if self.pre_depth == 0 {
+                    let end = self.offset.get();
+                    self.meta
+                        .verbatim
+                        .push(self.pre_start..end.max(self.pre_start));
+                }
+            }
+        }
         if tag.kind == TagKind::EndTag {
             if name == "a" {
                 if let Some(a) = self.author_link.take() {

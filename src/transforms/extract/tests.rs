@@ -373,12 +373,28 @@ fn scripts_and_styles_are_emptied_before_extraction_and_json_ld_kept() {
 <textarea><script>not code</script></textarea></body></html>";
     let meta = super::meta::scan(page);
     assert_eq!(
-        meta.without_code(page),
+        meta.slimmed(page),
         "<html><head><style></style>\
 <script type=\"application/ld+json\">{\"headline\": \"Kept\"}</script>\
 <SCRIPT src=x.js></SCRIPT ></head>\
 <body><p>Text &amp; more.</p><script></script><svg><style>.s{}</style></svg>\
 <textarea><script>not code</script></textarea></body></html>"
+    );
+}
+
+#[test]
+fn whitespace_runs_are_collapsed_except_where_they_are_the_text() {
+    let page = "<html>\n  <head>\n    <script type=\"application/ld+json\">{\"a\":  1}</script>\n\
+  </head>\n  <body>\n    <p class=\"x   y\">One   two\t\tthree</p>\n\
+    <pre>  keep\n\n    this  </pre>  <PRE>a  <b>b  </b>\n\n c</PRE>\n\
+    <textarea>  as   typed </textarea>\r\n<script>  code  </script>  <p>é  ü</p>\n  <pre>open  end";
+    let meta = super::meta::scan(page);
+    assert_eq!(
+        meta.slimmed(page),
+        "<html>\n<head>\n<script type=\"application/ld+json\">{\"a\":  1}</script>\n\
+</head>\n<body>\n<p class=\"x y\">One two three</p>\n\
+<pre>  keep\n\n    this  </pre> <PRE>a  <b>b  </b>\n\n c</PRE>\n\
+<textarea>  as   typed </textarea>\n<script></script> <p>é ü</p>\n<pre>open  end"
     );
 }
 
