@@ -33,7 +33,7 @@ pub(crate) struct PageMeta {
     /// for each, bar duplicated `<html>`/`<head>`/`<body>` tags and nested forms.
     pub declared_bodies: usize,
     /// Byte ranges of the contents of `<script>` (JSON-LD excepted) and `<style>` elements: code,
-    /// not text, and about half of a typical page's bytes (see [`PageMeta::without_code`]).
+    /// not text, and about half of a typical page's bytes (see [`PageMeta::slimmed`]).
     pub code: Vec<Range<usize>>,
     /// Byte ranges whose whitespace is the page's text as written: the contents of the raw-text
     /// elements kept (JSON-LD, `<textarea>`, `<noscript>`...) and of `<pre>` and `<listing>`.

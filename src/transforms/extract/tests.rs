@@ -439,3 +439,32 @@ fn link_furniture_after_and_between_paragraphs_is_dropped() {
         raw.text
     );
 }
+
+proptest::proptest! {
+    /// Slimming never panics on any mix of tags, raw text, multi-byte characters and whitespace,
+    /// and changes nothing but whitespace besides emptying scripts and styles.
+    #[test]
+    fn slimming_changes_only_whitespace_and_code(parts in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "<pre>", "</pre>", "<PRE >", "<listing>", "</listing>", "<textarea>", "</textarea>",
+            "<script>", "</script>", "<style>", "</style>", "<script type=\"application/ld+json\">",
+            "<svg>", "</svg>", "<p class=\"a  b\">", "</p>", "<!-- c  c -->", "é", "\u{a0}", "  ",
+            "\n\n", "\t", "\r\n", " ", "x", "<", ">", "&amp;", "<pre/>", "</", "<noscript>",
+        ]),
+        0..40,
+    )) {
+        let page: String = parts.concat();
+        let meta = super::meta::scan(&page);
+        let slim = meta.slimmed(&page);
+        let mut without_code = String::new();
+        let mut from = 0;
+        for r in &meta.code {
+            without_code.push_str(&page[from..r.start]);
+            from = r.end;
+        }
+        without_code.push_str(&page[from..]);
+        let strip = |s: &str| s.chars().filter(|c| !c.is_ascii_whitespace()).collect::<String>();
+        proptest::prop_assert_eq!(strip(&slim), strip(&without_code));
+        proptest::prop_assert!(slim.len() <= without_code.len());
+    }
+}
