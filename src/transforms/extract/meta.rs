@@ -32,6 +32,9 @@ pub(crate) struct PageMeta {
     /// `[itemprop=articleBody]` selector matches it): the tree built from the page has an element
     /// for each, bar duplicated `<html>`/`<head>`/`<body>` tags and nested forms.
     pub declared_bodies: usize,
+    /// How many `<blockquote>` start tags carry the embedded-post class
+    /// ([`super::embeds::POST_CLASS`]).
+    pub embedded_posts: usize,
     /// Byte ranges of the contents of `<script>` (JSON-LD excepted) and `<style>` elements: code,
     /// not text, and about half of a typical page's bytes (see [`PageMeta::slimmed`]).
     pub code: Vec<Range<usize>>,
@@ -307,6 +310,12 @@ impl State {
                 }
             }
             return TokenSinkResult::Continue;
+        }
+        if name == "blockquote"
+            && attr(&tag, "class")
+                .is_some_and(|c| c.split_whitespace().any(|c| c == super::embeds::POST_CLASS))
+        {
+            self.meta.embedded_posts += 1;
         }
         match name {
             "html" if self.meta.lang.is_none() => self.meta.lang = non_blank(attr(&tag, "lang")),

@@ -9,6 +9,7 @@
 //! ([`meta`]) with trafilatura's findings as a fallback. Does not fetch: pure, no I/O.
 
 mod blocks;
+mod embeds;
 mod fields;
 mod furniture;
 mod labels;
@@ -94,6 +95,9 @@ pub struct Steps {
     /// the text repeats word for word, and a trailing run of short unpunctuated lines
     /// ([`labels`]).
     pub labels: bool,
+    /// Put back the embedded posts (tweets) the article quotes where trafilatura dropped them
+    /// ([`embeds`]).
+    pub embeds: bool,
 }
 
 impl Default for Steps {
@@ -107,6 +111,7 @@ impl Default for Steps {
             declared_body: true,
             link_blocks: true,
             labels: true,
+            embeds: true,
         }
     }
 }
@@ -114,7 +119,7 @@ impl Default for Steps {
 impl Steps {
     /// The named step's switch (`article_hint`, `block_fallback`,
     /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`, `link_blocks`,
-    /// `labels`), for
+    /// `labels`, `embeds`), for
     /// command-line
     /// ablation.
     pub fn switch(&mut self, name: &str) -> Option<&mut bool> {
@@ -127,6 +132,7 @@ impl Steps {
             "declared_body" => Some(&mut self.declared_body),
             "link_blocks" => Some(&mut self.link_blocks),
             "labels" => Some(&mut self.labels),
+            "embeds" => Some(&mut self.embeds),
             _ => None,
         }
     }
@@ -191,6 +197,14 @@ pub fn extract_steps(
     };
     article.text = cleaned.text;
     article.html = cleaned.html;
+    if automatic
+        && steps.embeds
+        && page.embedded_posts > 0
+        && let Some(text) = embeds::restore(doc.get(), &article.text)
+    {
+        article.text = text;
+        article.html = None;
+    }
     // A site's own body selector is taken as it is; the automatic body loses its labels.
     if automatic
         && steps.labels
