@@ -43,29 +43,28 @@ pub(super) fn restore(doc: &Html, text: &str) -> Option<String> {
 
 /// The post as one paragraph: each of its `<p>` on a line, then the rest (the attribution).
 fn render(post: ElementRef<'_>) -> String {
-    let collapse = |parts: &mut dyn Iterator<Item = &str>| {
-        parts
-            .flat_map(str::split_whitespace)
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut lines = Vec::new();
-    let mut rest = Vec::new();
+    let mut lines: Vec<Vec<&str>> = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
     for child in post.children() {
         match ElementRef::wrap(child) {
-            Some(el) if el.value().name() == "p" => lines.push(collapse(&mut el.text())),
-            Some(el) => rest.push(collapse(&mut el.text())),
+            Some(el) if el.value().name() == "p" => {
+                lines.push(el.text().flat_map(str::split_whitespace).collect())
+            }
+            Some(el) => rest.extend(el.text().flat_map(str::split_whitespace)),
             None => {
                 if let Node::Text(t) = child.value() {
-                    rest.push(collapse(&mut std::iter::once(&**t)));
+                    rest.extend(t.split_whitespace());
                 }
             }
         }
     }
-    let rest = rest.join(" ");
-    lines.push(rest.split_whitespace().collect::<Vec<_>>().join(" "));
-    lines.retain(|l| !l.is_empty());
-    lines.join("\n")
+    lines.push(rest);
+    lines
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The last `n` lower-cased words of the page's text before `el`, in order.

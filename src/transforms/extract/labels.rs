@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use super::segment;
+
 /// A sentence takes part in repeat detection from this many words on (shorter ones, such as
 /// "Eat every 2–3 hours" in a meal plan, legitimately recur).
 const REPEAT_MIN_WORDS: usize = 6;
@@ -40,7 +42,7 @@ pub(super) fn tidy(text: &str) -> Option<String> {
 }
 
 /// Whether a paragraph is a stand-alone label: a date, a byline, a credit or a stock phrase.
-pub(super) fn is_label(p: &str) -> bool {
+fn is_label(p: &str) -> bool {
     let p = p.trim();
     is_date(p) || is_byline(p) || is_credit(p) || is_stock_phrase(p)
 }
@@ -340,21 +342,11 @@ fn sentences(para: &str) -> Vec<&str> {
     parts
 }
 
-/// A sentence's words, lower-cased and joined by spaces, and how many there are.
+/// A sentence's words ([`segment::words`]), lower-cased and joined by spaces, and how many there
+/// are.
 fn sentence_key(s: &str) -> (String, usize) {
-    let mut key = String::with_capacity(s.len());
-    let mut words = 0;
-    for w in s
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if words > 0 {
-            key.push(' ');
-        }
-        key.extend(w.chars().flat_map(char::to_lowercase));
-        words += 1;
-    }
-    (key, words)
+    let words = segment::words(s);
+    (words.join(" ").to_lowercase(), words.len())
 }
 
 #[cfg(test)]
