@@ -9,6 +9,7 @@
 //! ([`meta`]) with trafilatura's findings as a fallback. Does not fetch: pure, no I/O.
 
 mod blocks;
+mod content;
 mod embeds;
 mod fields;
 mod furniture;
@@ -98,6 +99,9 @@ pub struct Steps {
     /// Put back the embedded posts (tweets) the article quotes where trafilatura dropped them
     /// ([`embeds`]).
     pub embeds: bool,
+    /// Find the body with our own one-parse rules ([`content`]) first; rs-trafilatura only where
+    /// they find too little.
+    pub own_first: bool,
 }
 
 impl Default for Steps {
@@ -112,6 +116,7 @@ impl Default for Steps {
             link_blocks: true,
             labels: true,
             embeds: true,
+            own_first: true,
         }
     }
 }
@@ -133,6 +138,7 @@ impl Steps {
             "link_blocks" => Some(&mut self.link_blocks),
             "labels" => Some(&mut self.labels),
             "embeds" => Some(&mut self.embeds),
+            "own_first" => Some(&mut self.own_first),
             _ => None,
         }
     }
@@ -193,7 +199,10 @@ pub fn extract_steps(
     let automatic = body.is_none();
     let cleaned = match body {
         Some(c) => c,
-        None => automatic_body(&doc, page.declared_bodies, url, steps, &mut article),
+        None => match steps.own_first.then(|| content::find(doc.get())).flatten() {
+            Some(blocks) => own_body(&blocks, steps),
+            None => automatic_body(&doc, page.declared_bodies, url, steps, &mut article),
+        },
     };
     article.text = cleaned.text;
     article.html = cleaned.html;
@@ -342,6 +351,28 @@ fn automatic_body(
     match segment::agreeing_over(&blocks, &found.text, 0.6) {
         Some(text) if text.contains("\n\n") => Cleaned { text, html: None },
         _ => found,
+    }
+}
+
+/// The body our own rules found ([`content`]), without its link furniture.
+fn own_body(blocks: &[content::Block], steps: &Steps) -> Cleaned {
+    let (text, links) = content::render(blocks);
+    if !steps.link_blocks {
+        return Cleaned { text, html: None };
+    }
+    let furniture = furniture::link_paragraphs(&text, &links);
+    let kept: Vec<&str> = text
+        .split("\n\n")
+        .zip(&furniture)
+        .filter_map(|(p, f)| (!f).then_some(p))
+        .collect();
+    Cleaned {
+        text: if kept.is_empty() {
+            text
+        } else {
+            kept.join("\n\n")
+        },
+        html: None,
     }
 }
 

@@ -1,0 +1,854 @@
+//! Our own main-content finder on the one tree a page is parsed into: trafilatura's published
+//! rules (its tree cleaning, its ordered article-container expressions, its furniture patterns,
+//! its link-density tests and its recovery of "wild" text when the containers hold too little),
+//! evaluated on scraper's DOM without the serialised copies and re-parses rs-trafilatura makes.
+//! It answers only when the page gives it enough text to trust; otherwise extraction falls back
+//! to rs-trafilatura.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use ego_tree::{NodeId, NodeRef};
+use scraper::node::Element;
+use scraper::{Html, Node};
+
+/// Less text than this (in characters) from the article containers sends the search to the
+/// whole page (trafilatura's `MIN_EXTRACTED_SIZE`).
+const MIN_EXTRACTED_SIZE: usize = 250;
+/// Less paragraph text than this in the whole page makes text directly inside `<div>`s count as
+/// paragraphs too (trafilatura: three times `MIN_EXTRACTED_SIZE`).
+const DIV_AS_PARAGRAPH_BELOW: usize = 750;
+
+/// Elements removed with their content before anything is searched (trafilatura's
+/// `MANUALLY_CLEANED`, plus `template`).
+const REMOVED_TAGS: &[&str] = &[
+    "aside", "embed", "footer", "form", "head", "iframe", "menu", "object", "script", "applet",
+    "audio", "canvas", "figure", "map", "picture", "svg", "video", "area", "blink", "button",
+    "datalist", "dialog", "frame", "frameset", "fieldset", "link", "input", "ins", "label",
+    "legend", "marquee", "math", "menuitem", "nav", "noscript", "optgroup", "option", "output",
+    "param", "progress", "rp", "rt", "rtc", "select", "source", "style", "track", "textarea",
+    "time", "use", "template",
+];
+
+/// Elements whose text runs on inside the paragraph that holds them.
+const INLINE_TAGS: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em",
+    "font", "i", "img", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong",
+    "sub", "sup", "tt", "u", "var", "wbr",
+];
+
+/// What kind of block a [`Block`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A paragraph (also a quote, preformatted text or a table row).
+    Para,
+    /// A heading.
+    Heading,
+    /// A list item.
+    Item,
+}
+
+/// One block of the article's text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Block {
+    /// What it is; `None` only while it is being built.
+    pub kind: Option<Kind>,
+    /// Its text, whitespace collapsed.
+    pub text: String,
+    /// The byte ranges of `text` that are link text, in order.
+    pub links: Vec<Range<usize>>,
+}
+
+impl Block {
+    fn is(&self, kind: Kind) -> bool {
+        self.kind == Some(kind)
+    }
+
+    fn push_words(&mut self, t: &str, in_link: bool) {
+        for w in t.split_whitespace() {
+            if !self.text.is_empty() {
+                self.text.push(' ');
+            }
+            let start = self.text.len();
+            self.text.push_str(w);
+            if in_link {
+                match self.links.last_mut() {
+                    // Link words one space apart are one range.
+                    Some(r) if r.end + 1 == start => r.end = self.text.len(),
+                    _ => self.links.push(start..self.text.len()),
+                }
+            }
+        }
+    }
+}
+
+/// The article's blocks as our text format (blank lines between blocks, `- ` before list
+/// items), and the byte ranges of that text that are link text.
+pub(super) fn render(blocks: &[Block]) -> (String, Vec<Range<usize>>) {
+    let mut out = String::new();
+    let mut links = Vec::new();
+    for b in blocks {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        if b.is(Kind::Item) {
+            out.push_str("- ");
+        }
+        let at = out.len();
+        out.push_str(&b.text);
+        links.extend(b.links.iter().map(|r| r.start + at..r.end + at));
+    }
+    (out, links)
+}
+
+/// The article's text blocks, or `None` when the page holds too little text in the places
+/// trafilatura's rules look (fewer than [`MIN_EXTRACTED_SIZE`] characters even over the whole
+/// page): the caller then asks rs-trafilatura, whose fallbacks compare several extractions.
+pub(super) fn find(doc: &Html) -> Option<Vec<Block>> {
+    let root = doc.tree.root();
+    let mut scan = Scan::default();
+    scan.walk(root, false);
+    let div_paragraphs = scan.p_chars < DIV_AS_PARAGRAPH_BELOW;
+    let mut blocks = Vec::new();
+    let mut used: Vec<NodeRef<'_, Node>> = Vec::new();
+    for candidate in scan.containers.iter().flatten() {
+        let node = doc.tree.get(*candidate).expect("id from this tree");
+        // A container inside one already used adds nothing; one around it replaces it.
+        if used
+            .iter()
+            .any(|u| node.ancestors().any(|a| a.id() == u.id()))
+        {
+            continue;
+        }
+        if used
+            .iter()
+            .any(|u| u.ancestors().any(|a| a.id() == node.id()))
+        {
+            blocks.clear();
+        }
+        used.push(node);
+        let mut found = Extraction::new(node, div_paragraphs).run();
+        // Chunks extend a body, never a teaser: the first must already hold an article's text.
+        if Some(*candidate) == scan.containers[0] && chars(&found) >= MIN_EXTRACTED_SIZE {
+            for chunk in &scan.chunks {
+                let node = doc.tree.get(*chunk).expect("id from this tree");
+                found.extend(Extraction::new(node, div_paragraphs).run());
+            }
+        }
+        while matches!(found.last(), Some(b) if b.is(Kind::Heading)) {
+            found.pop();
+        }
+        blocks.extend(found);
+        if blocks.len() > 1 {
+            break;
+        }
+    }
+    if chars(&blocks) < MIN_EXTRACTED_SIZE {
+        let body = body_of(root).unwrap_or(root);
+        blocks = Extraction::new(body, true).run();
+        while matches!(blocks.last(), Some(b) if b.is(Kind::Heading)) {
+            blocks.pop();
+        }
+    }
+    (chars(&blocks) >= MIN_EXTRACTED_SIZE).then_some(blocks)
+}
+
+fn chars(blocks: &[Block]) -> usize {
+    blocks.iter().map(|b| b.text.chars().count() + 1).sum()
+}
+
+fn body_of(root: NodeRef<'_, Node>) -> Option<NodeRef<'_, Node>> {
+    root.descendants()
+        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
+}
+
+fn removed(e: &Element) -> bool {
+    REMOVED_TAGS.contains(&e.name()) || comments(e)
+}
+
+/// A reader comments section (trafilatura's `REMOVE_COMMENTS_XPATH`): briefs are the article.
+fn comments(e: &Element) -> bool {
+    if !matches!(e.name(), "div" | "ul" | "ol" | "dl" | "section") {
+        return false;
+    }
+    let starts =
+        |v: Option<&str>| v.is_some_and(|v| v.starts_with("comment") || v.starts_with("Comment"));
+    let class = e.attr("class").unwrap_or("");
+    let id = e.attr("id").unwrap_or("");
+    starts(e.attr("id"))
+        || starts(e.attr("class"))
+        || class.contains("article-comments")
+        || class.contains("post-comments")
+        || id.starts_with("comol")
+        || id.starts_with("disqus_thread")
+        || id.starts_with("dsq-comments")
+}
+
+/// Hidden by attribute or inline style (part of trafilatura's discard rules).
+fn hidden(e: &Element) -> bool {
+    e.attr("hidden").is_some()
+        || e.attr("aria-hidden") == Some("true")
+        || e.attr("style").is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            s.contains("hidden") || s.replace(' ', "").contains("display:none")
+        })
+}
+
+/// The first element matching each of trafilatura's article-container expressions, in its order
+/// of preference, and how much paragraph text the cleaned page has.
+#[derive(Default)]
+struct Scan {
+    containers: [Option<NodeId>; 5],
+    /// Later elements of the same tag and class as the first match of the best expression, none
+    /// inside another: publishers that split the body into chunks between advertisements.
+    chunks: Vec<NodeId>,
+    first_class: Option<(String, String)>,
+    p_chars: usize,
+}
+
+impl Scan {
+    fn walk(&mut self, node: NodeRef<'_, Node>, in_p: bool) {
+        for child in node.children() {
+            match child.value() {
+                Node::Text(t) if in_p => self.p_chars += t.len(),
+                Node::Element(e) => {
+                    if removed(e) {
+                        continue;
+                    }
+                    let mut chunk = false;
+                    if let Some((name, class)) = &self.first_class
+                        && e.name() == name
+                        && e.attr("class") == Some(class.as_str())
+                    {
+                        self.chunks.push(child.id());
+                        chunk = true;
+                    }
+                    for (i, slot) in self.containers.iter_mut().enumerate() {
+                        if slot.is_none() && container_rank(e, i) {
+                            *slot = Some(child.id());
+                            if i == 0 {
+                                self.first_class = e
+                                    .attr("class")
+                                    .map(|c| (e.name().to_string(), c.to_string()));
+                                chunk = true;
+                            }
+                        }
+                    }
+                    // A chunk's own descendants are part of it.
+                    if !chunk {
+                        self.walk(child, in_p || e.name() == "p");
+                    } else {
+                        let class = self.first_class.take();
+                        self.walk(child, in_p || e.name() == "p");
+                        self.first_class = class;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Fragments of class and id names that mark the article body (trafilatura's first expression),
+/// compared with case, hyphens and underscores ignored: `article-body`, `article__body`,
+/// `articleBody` and `article_body` are one name.
+const RANK0_NAMES: &[&str] = &[
+    "posttext",
+    "postbody",
+    "postentry",
+    "postcontent",
+    "articletext",
+    "entrycontent",
+    "articlecontent",
+    "articlebody",
+    "articlecontainer",
+    "artcontent",
+    "pagecontent",
+    "textcontent",
+    "bodytext",
+];
+
+/// `s` lower-cased without hyphens and underscores.
+fn squashed(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn any_in(s: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| s.contains(n))
+}
+
+/// Whether `e` matches trafilatura's article-container expression number `rank` (0 best).
+fn container_rank(e: &Element, rank: usize) -> bool {
+    let name = e.name();
+    let sectioning = matches!(name, "article" | "div" | "main" | "section");
+    let class = e.attr("class").unwrap_or("");
+    let id = e.attr("id").unwrap_or("");
+    match rank {
+        0 => {
+            sectioning
+                && (class == "post"
+                    || class == "entry"
+                    || e.attr("itemprop") == Some("articleBody")
+                    || id == "articleContent"
+                    || any_in(&squashed(class), RANK0_NAMES)
+                    || any_in(&squashed(id), RANK0_NAMES))
+        }
+        1 => name == "article",
+        2 => {
+            sectioning
+                && (matches!(
+                    class,
+                    "postarea" | "art-postcontent" | "text" | "cell" | "story"
+                ) || matches!(id, "article" | "story")
+                    || id.starts_with("primary")
+                    || class.starts_with("article ")
+                    || e.attr("role") == Some("article")
+                    || id.contains("story-body")
+                    || any_in(
+                        class,
+                        &[
+                            "post-bodycopy",
+                            "storycontent",
+                            "story-content",
+                            "theme-content",
+                            "blog-content",
+                            "section-content",
+                            "single-content",
+                            "single-post",
+                            "main-column",
+                            "wpb_text_column",
+                            "story-body",
+                            "field-body",
+                            "fulltext",
+                            "fullText",
+                            "FullText",
+                        ],
+                    ))
+        }
+        3 => {
+            sectioning
+                && (id == "content"
+                    || class == "content"
+                    || any_in(
+                        id,
+                        &[
+                            "content-main",
+                            "content-body",
+                            "contentBody",
+                            "main-content",
+                            "Main-content",
+                            "main-Content",
+                        ],
+                    )
+                    || any_in(
+                        class,
+                        &[
+                            "content-main",
+                            "content_main",
+                            "content-body",
+                            "content__body",
+                            "main-content",
+                            "Main-content",
+                            "main-Content",
+                            "page-content",
+                            "Page-content",
+                        ],
+                    ))
+        }
+        4 => {
+            name == "main"
+                || (matches!(name, "article" | "div" | "section")
+                    && (class.starts_with("main")
+                        || id.starts_with("main")
+                        || e.attr("role").is_some_and(|r| r.starts_with("main"))))
+        }
+        _ => false,
+    }
+}
+
+/// trafilatura's discard expressions: page furniture named by class or id, comment debris,
+/// hidden parts and teasers.
+fn discarded(e: &Element) -> bool {
+    let name = e.name();
+    let class = e.attr("class").unwrap_or("");
+    let id = e.attr("id").unwrap_or("");
+    if hidden(e) {
+        return true;
+    }
+    // Comment debris and hidden parts: any element.
+    if class.contains("comments-title")
+        || class.contains("nocomments")
+        || id.starts_with("reply-")
+        || class.starts_with("reply-")
+        || class.contains("-reply-")
+        || class.contains("message")
+        || id.contains("akismet")
+        || class.contains("akismet")
+        || class.starts_with("hide-")
+        || class.contains("hide-print")
+        || id.contains("hidden")
+        || class.contains("noprint")
+        || class.contains(" hidden")
+        || class.contains("notloaded")
+        || class.to_ascii_lowercase().contains("caption")
+    {
+        return true;
+    }
+    if !matches!(
+        name,
+        "div" | "li" | "ul" | "ol" | "dl" | "p" | "section" | "span"
+    ) {
+        return false;
+    }
+    let lower_class = class.to_ascii_lowercase();
+    let lower_id = id.to_ascii_lowercase();
+    let role = e.attr("role").unwrap_or("").to_ascii_lowercase();
+    lower_id.contains("footer")
+        || lower_class.contains("footer")
+        || id.contains("related")
+        || lower_class.contains("related")
+        || id.contains("viral")
+        || class.contains("viral")
+        || id.starts_with("shar")
+        || class.starts_with("shar")
+        || class.contains("share-")
+        || lower_id.contains("share")
+        || id.contains("social")
+        || class.contains("social")
+        || class.contains("sociable")
+        || id.contains("syndication")
+        || class.contains("syndication")
+        || id.starts_with("jp-")
+        || id.starts_with("dpsp-content")
+        || class.contains("embedded")
+        || class.contains("embed")
+        || id.contains("newsletter")
+        || class.contains("newsletter")
+        || class.contains("subnav")
+        || id.contains("cookie")
+        || class.contains("cookie")
+        || id.contains("tags")
+        || class.contains("tags")
+        || id.contains("sidebar")
+        || class.contains("sidebar")
+        || id.contains("banner")
+        || class.contains("banner")
+        || class.contains("meta")
+        || id.contains("menu")
+        || class.contains("menu")
+        || lower_id.contains("nav")
+        || role.contains("nav")
+        || class.starts_with("nav")
+        || lower_class.contains("navigation")
+        || class.contains("navbar")
+        || class.contains("navbox")
+        || class.starts_with("post-nav")
+        || id.contains("breadcrumb")
+        || class.contains("breadcrumb")
+        || id.contains("bread-crumb")
+        || class.contains("bread-crumb")
+        || id.contains("author")
+        || class.contains("author")
+        || id.contains("button")
+        || class.contains("button")
+        || lower_class.contains("byline")
+        || class.contains("rating")
+        || class.starts_with("widget")
+        || class.contains("attachment")
+        || class.contains("timestamp")
+        || class.contains("user-info")
+        || class.contains("user-profile")
+        || class.contains("-ad-")
+        || class.contains("-icon")
+        || class.contains("article-infos")
+        || lower_class.contains("infoline")
+        || e.attr("data-component") == Some("MostPopularStories")
+        || class.contains("outbrain")
+        || class.contains("taboola")
+        || class.contains("criteo")
+        || class.contains("options")
+        || class.contains("consent")
+        || class.contains("modal-content")
+        || class.contains("paid-content")
+        || class.contains("paidcontent")
+        || id.contains("premium-")
+        || id.contains("paywall")
+        || class.contains("obfuscated")
+        || class.contains("blurred")
+        || class.contains(" ad ")
+        || class.contains("next-post")
+        || class.contains("side-stories")
+        || class.contains("related-stories")
+        || class.contains("most-popular")
+        || class.contains("mol-factbox")
+        || class.starts_with("ZendeskForm")
+        || class.contains("message-container")
+        || id.contains("message_container")
+        || e.attr("data-lp-replacement-content").is_some()
+        || lower_id.contains("teaser")
+        || lower_class.contains("teaser")
+}
+
+/// Text and link measures of one element (dropped and removed elements left out).
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    /// Characters of text, whitespace runs counted once.
+    text: usize,
+    /// Links (`<a>` elements) inside.
+    links: usize,
+    /// Links with fewer than 10 characters of text.
+    short: usize,
+    /// Characters of link text.
+    link_text: usize,
+}
+
+/// One container's extraction: which of its elements are dropped, then its blocks.
+struct Extraction<'a> {
+    root: NodeRef<'a, Node>,
+    div_paragraphs: bool,
+    dropped: HashSet<NodeId>,
+}
+
+impl<'a> Extraction<'a> {
+    fn new(root: NodeRef<'a, Node>, div_paragraphs: bool) -> Self {
+        Self {
+            root,
+            div_paragraphs,
+            dropped: HashSet::new(),
+        }
+    }
+
+    fn run(mut self) -> Vec<Block> {
+        self.prune();
+        let mut out = Blocks {
+            div_paragraphs: self.div_paragraphs,
+            blocks: Vec::new(),
+            run: Block::default(),
+            after_break: false,
+        };
+        self.emit(self.root, &mut out);
+        out.flush();
+        out.blocks
+    }
+
+    /// Furniture by name (kept when it would leave less than a seventh of the text), then blocks
+    /// that are mostly link text: `<div>`s, then lists, then paragraphs, each pass measuring
+    /// what the previous ones left.
+    fn prune(&mut self) {
+        let before = self.stats().get(&self.root.id()).map_or(0, |s| s.text);
+        let mut named = HashSet::new();
+        name_furniture(self.root, &mut named);
+        self.dropped = named;
+        let after = self.stats().get(&self.root.id()).map_or(0, |s| s.text);
+        if after * 7 < before {
+            self.dropped.clear();
+        }
+        for tags in [&["div"][..], &["ul", "ol", "dl"], &["p"]] {
+            let stats = self.stats();
+            let mut deletions = Vec::new();
+            for (id, st) in &stats {
+                let n = self.root.tree().get(*id).expect("id from this tree");
+                let Some(e) = n.value().as_element() else {
+                    continue;
+                };
+                if n.id() != self.root.id()
+                    && tags.contains(&e.name())
+                    && link_dense(n, e.name(), st)
+                {
+                    deletions.push(*id);
+                }
+            }
+            self.dropped.extend(deletions);
+        }
+    }
+
+    /// [`Stats`] of every element kept under the root, the root included.
+    fn stats(&self) -> HashMap<NodeId, Stats> {
+        fn go(
+            x: &Extraction<'_>,
+            n: NodeRef<'_, Node>,
+            in_link: bool,
+            map: &mut HashMap<NodeId, Stats>,
+        ) -> Stats {
+            let mut st = Stats::default();
+            for c in n.children() {
+                match c.value() {
+                    Node::Text(t) => st.text += trimmed_len(t),
+                    Node::Element(e) if !removed(e) && !x.dropped.contains(&c.id()) => {
+                        let sub = go(x, c, in_link || e.name() == "a", map);
+                        st.text += sub.text;
+                        if e.name() == "a" {
+                            st.links += 1;
+                            st.link_text += sub.text;
+                            st.short += usize::from(sub.text < 10);
+                        } else {
+                            st.links += sub.links;
+                            st.link_text += sub.link_text;
+                            st.short += sub.short;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Text inside a link is link text, whatever holds it (`<a><p>..</p></a>`).
+            if in_link {
+                st.link_text = st.text;
+                st.links = st.links.max(1);
+            }
+            map.insert(n.id(), st);
+            st
+        }
+        let mut map = HashMap::new();
+        go(self, self.root, false, &mut map);
+        map
+    }
+
+    fn is_dropped(&self, n: NodeRef<'_, Node>) -> bool {
+        self.dropped.contains(&n.id())
+    }
+
+    /// Calls `f` with each text under `n` and whether it is inside a link.
+    fn each_text(&self, n: NodeRef<'_, Node>, in_link: bool, f: &mut impl FnMut(&str, bool)) {
+        for c in n.children() {
+            match c.value() {
+                Node::Text(t) => f(t, in_link),
+                Node::Element(e) if !removed(e) && !self.is_dropped(c) => {
+                    self.each_text(c, in_link || e.name() == "a", f);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn emit(&self, n: NodeRef<'_, Node>, out: &mut Blocks) {
+        for c in n.children() {
+            match c.value() {
+                Node::Text(t) => out.run.push_words(t, false),
+                Node::Element(e) => {
+                    if removed(e) || self.is_dropped(c) {
+                        continue;
+                    }
+                    match e.name() {
+                        "br" | "hr" => out.line_break(),
+                        "p" | "pre" => {
+                            out.flush();
+                            out.push(self.inline_block(c, Kind::Para));
+                        }
+                        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                            out.flush();
+                            out.push(self.inline_block(c, Kind::Heading));
+                        }
+                        "ul" | "ol" | "dl" => {
+                            out.flush();
+                            self.emit_list(c, out);
+                        }
+                        "blockquote" if !has_blocks(c) => {
+                            out.flush();
+                            out.push(self.inline_block(c, Kind::Para));
+                        }
+                        "table" if !layout_table(c) => {
+                            out.flush();
+                            self.emit_rows(c, out);
+                        }
+                        name if INLINE_TAGS.contains(&name) && !has_blocks(c) => {
+                            let link = name == "a";
+                            self.each_text(c, link, &mut |t, l| out.run.push_words(t, l));
+                        }
+                        _ => {
+                            out.flush();
+                            self.emit(c, out);
+                            out.flush();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn emit_list(&self, list: NodeRef<'_, Node>, out: &mut Blocks) {
+        for item in list.children() {
+            let Some(e) = item.value().as_element() else {
+                continue;
+            };
+            if removed(e) || self.is_dropped(item) {
+                continue;
+            }
+            match e.name() {
+                "li" | "dt" | "dd" => out.push(self.inline_block(item, Kind::Item)),
+                "ul" | "ol" | "dl" => self.emit_list(item, out),
+                _ => {}
+            }
+        }
+    }
+
+    fn emit_rows(&self, table: NodeRef<'_, Node>, out: &mut Blocks) {
+        let mut rows = Vec::new();
+        collect_rows(self, table, &mut rows);
+        for row in rows {
+            let mut block = Block {
+                kind: Some(Kind::Para),
+                ..Block::default()
+            };
+            for cell in row.children() {
+                if cell
+                    .value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "td" | "th"))
+                    && !self.is_dropped(cell)
+                {
+                    self.each_text(cell, false, &mut |t, l| block.push_words(t, l));
+                }
+            }
+            out.push(block);
+        }
+    }
+
+    /// The text under `n` as one block of `kind`, whitespace collapsed.
+    fn inline_block(&self, n: NodeRef<'_, Node>, kind: Kind) -> Block {
+        let mut b = Block {
+            kind: Some(kind),
+            ..Block::default()
+        };
+        self.each_text(n, false, &mut |t, l| b.push_words(t, l));
+        b
+    }
+}
+
+/// The rows of a data table, nested sections (`thead`, `tbody`) included.
+fn collect_rows<'b>(x: &Extraction<'_>, n: NodeRef<'b, Node>, rows: &mut Vec<NodeRef<'b, Node>>) {
+    for c in n.children() {
+        if let Some(e) = c.value().as_element()
+            && !removed(e)
+            && !x.is_dropped(c)
+        {
+            if e.name() == "tr" {
+                rows.push(c);
+            } else {
+                collect_rows(x, c, rows);
+            }
+        }
+    }
+}
+
+/// Marks the outermost elements under `n` that [`discarded`] names as furniture.
+fn name_furniture(n: NodeRef<'_, Node>, out: &mut HashSet<NodeId>) {
+    for c in n.children() {
+        if let Some(e) = c.value().as_element() {
+            if removed(e) {
+                continue;
+            }
+            if discarded(e) {
+                out.insert(c.id());
+            } else {
+                name_furniture(c, out);
+            }
+        }
+    }
+}
+
+/// trafilatura's link-density test, with its backtracking for `<div>`s: a short block that is
+/// mostly link text, or mostly short links, or (a `<div>`) short with links and several children.
+fn link_dense(n: NodeRef<'_, Node>, name: &str, st: &Stats) -> bool {
+    if st.links == 0 {
+        return false;
+    }
+    if st.links == 1 && st.link_text > 100 && st.link_text * 10 > st.text * 9 {
+        return true;
+    }
+    let last = !n.next_siblings().any(|s| s.value().is_element());
+    let limit = match (name == "p", last) {
+        (true, true) => 60,
+        (true, false) => 30,
+        (false, true) => 300,
+        (false, false) => 100,
+    };
+    if st.text < limit
+        && (st.link_text * 5 > st.text * 4 || (st.links > 1 && st.short * 5 > st.links * 4))
+    {
+        return true;
+    }
+    name == "div"
+        && st.text > 0
+        && st.text < 100
+        && n.children().filter(|c| c.value().is_element()).count() >= 3
+}
+
+fn has_blocks(n: NodeRef<'_, Node>) -> bool {
+    n.descendants().skip(1).any(|d| {
+        d.value().as_element().is_some_and(|e| {
+            matches!(
+                e.name(),
+                "p" | "div"
+                    | "ul"
+                    | "ol"
+                    | "dl"
+                    | "table"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+                    | "blockquote"
+                    | "pre"
+                    | "section"
+                    | "article"
+            )
+        })
+    })
+}
+
+/// A table that lays out the page (it holds paragraphs, divs, lists or other tables) is walked
+/// like a container; a data table gives one block a row.
+fn layout_table(t: NodeRef<'_, Node>) -> bool {
+    t.descendants().skip(1).any(|d| {
+        d.value()
+            .as_element()
+            .is_some_and(|e| matches!(e.name(), "table" | "p" | "div" | "ul" | "ol"))
+    })
+}
+
+fn trimmed_len(t: &str) -> usize {
+    t.split_whitespace().map(|w| w.chars().count() + 1).sum()
+}
+
+/// Blocks being collected, with the run of loose text (text directly inside a container) that
+/// no block has closed yet.
+struct Blocks {
+    div_paragraphs: bool,
+    blocks: Vec<Block>,
+    run: Block,
+    /// The run follows a line break: loose text after a `<br>` is a paragraph even where
+    /// container text is not (trafilatura's handling of line-break tails).
+    after_break: bool,
+}
+
+impl Blocks {
+    fn push(&mut self, b: Block) {
+        if !b.text.is_empty() {
+            self.blocks.push(b);
+        }
+    }
+
+    fn line_break(&mut self) {
+        self.close_run();
+        self.after_break = true;
+    }
+
+    fn flush(&mut self) {
+        self.close_run();
+        self.after_break = false;
+    }
+
+    fn close_run(&mut self) {
+        let mut run = std::mem::take(&mut self.run);
+        if self.div_paragraphs || self.after_break {
+            run.kind = Some(Kind::Para);
+            self.push(run);
+        }
+    }
+}
