@@ -57,6 +57,13 @@ pub(super) struct Block {
     pub text: String,
     /// The byte ranges of `text` that are link text, in order.
     pub links: Vec<Range<usize>>,
+    /// Each link's `href` as the page gives it (empty when it has none), parallel to `links`.
+    pub hrefs: Vec<String>,
+    /// A heading's level (1 to 6); 0 for other blocks.
+    pub level: u8,
+    /// The text so far ended in whitespace: the next word is a new word even if its text node
+    /// starts without any.
+    space: bool,
 }
 
 impl Block {
@@ -64,20 +71,34 @@ impl Block {
         self.kind == Some(kind)
     }
 
-    fn push_words(&mut self, t: &str, in_link: bool) {
+    fn push_words(&mut self, t: &str, link: Option<&str>) {
+        let mut space = self.space || t.starts_with(char::is_whitespace);
         for w in t.split_whitespace() {
-            if !self.text.is_empty() {
+            // Text nodes that touch ("<b>S</b>tart", "<a>deal</a>.") join without a space.
+            if !self.text.is_empty() && space {
                 self.text.push(' ');
             }
+            space = true;
             let start = self.text.len();
             self.text.push_str(w);
-            if in_link {
+            if let Some(href) = link {
                 match self.links.last_mut() {
-                    // Link words one space apart are one range.
-                    Some(r) if r.end + 1 == start => r.end = self.text.len(),
-                    _ => self.links.push(start..self.text.len()),
+                    // Words of one link are one range.
+                    Some(r)
+                        if r.end + 1 >= start
+                            && self.hrefs.last().map(String::as_str) == Some(href) =>
+                    {
+                        r.end = self.text.len();
+                    }
+                    _ => {
+                        self.links.push(start..self.text.len());
+                        self.hrefs.push(href.to_string());
+                    }
                 }
             }
+        }
+        if !t.is_empty() {
+            self.space = t.ends_with(char::is_whitespace);
         }
     }
 }
@@ -99,6 +120,43 @@ pub(super) fn render(blocks: &[Block]) -> (String, Vec<Range<usize>>) {
         links.extend(b.links.iter().map(|r| r.start + at..r.end + at));
     }
     (out, links)
+}
+
+/// The article's blocks as HTML for [`crate::transforms::clean::clean_html`] to sanitise:
+/// paragraphs, headings at their levels, list items in lists, and links with their `href`s.
+pub(super) fn raw_html(blocks: &[Block]) -> String {
+    use crate::transforms::clean::{escape_attr, escape_text};
+    let mut out = String::new();
+    let mut in_list = false;
+    for b in blocks {
+        let item = b.is(Kind::Item);
+        if item != in_list {
+            out.push_str(if item { "<ul>" } else { "</ul>" });
+            in_list = item;
+        }
+        let tag = match b.kind {
+            Some(Kind::Heading) => format!("h{}", b.level.clamp(1, 6)),
+            Some(Kind::Item) => "li".to_string(),
+            _ => "p".to_string(),
+        };
+        out.push_str(&format!("<{tag}>"));
+        let mut at = 0;
+        for (r, href) in b.links.iter().zip(&b.hrefs) {
+            escape_text(&mut out, &b.text[at..r.start]);
+            out.push_str("<a href=\"");
+            escape_attr(&mut out, href);
+            out.push_str("\">");
+            escape_text(&mut out, &b.text[r.clone()]);
+            out.push_str("</a>");
+            at = r.end;
+        }
+        escape_text(&mut out, &b.text[at..]);
+        out.push_str(&format!("</{tag}>"));
+    }
+    if in_list {
+        out.push_str("</ul>");
+    }
+    out
 }
 
 /// The article's text blocks, or `None` when the page holds too little text in the places
@@ -394,6 +452,10 @@ fn discarded(e: &Element) -> bool {
         || class.contains(" hidden")
         || class.contains("notloaded")
         || class.to_ascii_lowercase().contains("caption")
+        || [class, id].iter().any(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("gallery") || v.contains("slideshow") || v.contains("carousel")
+        })
     {
         return true;
     }
@@ -610,13 +672,32 @@ impl<'a> Extraction<'a> {
         self.dropped.contains(&n.id())
     }
 
-    /// Calls `f` with each text under `n` and whether it is inside a link.
-    fn each_text(&self, n: NodeRef<'_, Node>, in_link: bool, f: &mut impl FnMut(&str, bool)) {
+    /// Calls `f` with each text under `n` and the `href` of the link it is in, if any (`link`:
+    /// the one `n` is in).
+    fn each_text<'n>(
+        &self,
+        n: NodeRef<'n, Node>,
+        link: Option<&'n str>,
+        f: &mut impl FnMut(&str, Option<&str>),
+    ) {
         for c in n.children() {
             match c.value() {
-                Node::Text(t) => f(t, in_link),
+                Node::Text(t) => f(t, link),
                 Node::Element(e) if !removed(e) && !self.is_dropped(c) => {
-                    self.each_text(c, in_link || e.name() == "a", f);
+                    let link = if e.name() == "a" {
+                        Some(e.attr("href").unwrap_or(""))
+                    } else {
+                        link
+                    };
+                    // Line breaks and blocks inside a block separate words.
+                    let separates = !INLINE_TAGS.contains(&e.name());
+                    if separates {
+                        f(" ", None);
+                    }
+                    self.each_text(c, link, f);
+                    if separates {
+                        f(" ", None);
+                    }
                 }
                 _ => {}
             }
@@ -626,7 +707,7 @@ impl<'a> Extraction<'a> {
     fn emit(&self, n: NodeRef<'_, Node>, out: &mut Blocks) {
         for c in n.children() {
             match c.value() {
-                Node::Text(t) => out.run.push_words(t, false),
+                Node::Text(t) => out.run.push_words(t, None),
                 Node::Element(e) => {
                     if removed(e) || self.is_dropped(c) {
                         continue;
@@ -654,7 +735,7 @@ impl<'a> Extraction<'a> {
                             self.emit_rows(c, out);
                         }
                         name if INLINE_TAGS.contains(&name) && !has_blocks(c) => {
-                            let link = name == "a";
+                            let link = (name == "a").then(|| e.attr("href").unwrap_or(""));
                             self.each_text(c, link, &mut |t, l| out.run.push_words(t, l));
                         }
                         _ => {
@@ -700,7 +781,8 @@ impl<'a> Extraction<'a> {
                     .is_some_and(|e| matches!(e.name(), "td" | "th"))
                     && !self.is_dropped(cell)
                 {
-                    self.each_text(cell, false, &mut |t, l| block.push_words(t, l));
+                    block.push_words(" ", None);
+                    self.each_text(cell, None, &mut |t, l| block.push_words(t, l));
                 }
             }
             out.push(block);
@@ -713,7 +795,15 @@ impl<'a> Extraction<'a> {
             kind: Some(kind),
             ..Block::default()
         };
-        self.each_text(n, false, &mut |t, l| b.push_words(t, l));
+        self.each_text(n, None, &mut |t, l| b.push_words(t, l));
+        if kind == Kind::Heading {
+            b.level = n
+                .value()
+                .as_element()
+                .and_then(|e| e.name().strip_prefix('h'))
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(2);
+        }
         b
     }
 }
@@ -769,6 +859,10 @@ fn link_dense(n: NodeRef<'_, Node>, name: &str, st: &Stats) -> bool {
     if st.text < limit
         && (st.link_text * 5 > st.text * 4 || (st.links > 1 && st.short * 5 > st.links * 4))
     {
+        return true;
+    }
+    // A list of three or more links and next to nothing else: related stories, tags, a menu.
+    if matches!(name, "ul" | "ol" | "dl") && st.links >= 3 && st.link_text * 10 >= st.text * 9 {
         return true;
     }
     name == "div"
@@ -850,5 +944,266 @@ impl Blocks {
             run.kind = Some(Kind::Para);
             self.push(run);
         }
+    }
+}
+
+/// The author named in the page's markup, for pages whose metadata names none: the first element
+/// that trafilatura's author expressions pick, strictest first (`rel="author"`, an `author`
+/// class or id, `itemprop="author"`, a `byline` class), whose text is short enough to be names.
+pub(super) fn byline(doc: &Html) -> Option<String> {
+    let root = doc.tree.root();
+    for strictness in 0..3 {
+        let mut found = None;
+        find_author(root, strictness, &mut found);
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+fn find_author(n: NodeRef<'_, Node>, strictness: usize, found: &mut Option<String>) {
+    for c in n.children() {
+        if found.is_some() {
+            return;
+        }
+        let Some(e) = c.value().as_element() else {
+            continue;
+        };
+        if matches!(
+            e.name(),
+            "script" | "style" | "noscript" | "template" | "head"
+        ) || comments(e)
+        {
+            continue;
+        }
+        if author_rank(e, strictness) {
+            // `itemprop="author"` often wraps the name in `itemprop="name"`.
+            let named = c.descendants().skip(1).find(|d| {
+                d.value()
+                    .as_element()
+                    .is_some_and(|e| e.attr("itemprop") == Some("name"))
+            });
+            let mut text = String::new();
+            for t in named
+                .unwrap_or(c)
+                .descendants()
+                .filter_map(|d| d.value().as_text())
+            {
+                for w in t.split_whitespace() {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(w);
+                }
+            }
+            if let Some(name) = super::fields::tidy_name(&text).filter(|t| plausible_name(t)) {
+                *found = Some(name);
+                return;
+            }
+        }
+        find_author(c, strictness, found);
+    }
+}
+
+/// Short, a few words, no digits: a name or names, not a bio or a date line.
+fn plausible_name(t: &str) -> bool {
+    let words = t.split_whitespace().count();
+    (1..=10).contains(&words)
+        && t.chars().count() <= 80
+        && t.chars().any(char::is_alphabetic)
+        && !t.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Whether `e` is an author element at `strictness` 0 (strict), 1 or 2 (trafilatura's three
+/// author expressions).
+fn author_rank(e: &Element, strictness: usize) -> bool {
+    let name = e.name();
+    let class = e.attr("class").unwrap_or("");
+    let id = e.attr("id").unwrap_or("");
+    let itemprop = e.attr("itemprop").unwrap_or("");
+    match strictness {
+        0 => {
+            name == "author"
+                || (matches!(name, "a" | "address" | "div" | "p" | "span" | "strong")
+                    && (e.attr("rel") == Some("author")
+                        || id == "author"
+                        || class == "author"
+                        || itemprop == "author name"
+                        || any_in(
+                            class,
+                            &["author-name", "AuthorName", "authorName", "author name"],
+                        )
+                        || matches!(e.attr("data-testid"), Some("AuthorCard" | "AuthorURL"))))
+        }
+        1 => {
+            matches!(name, "a" | "div" | "h3" | "h4" | "p" | "span")
+                && (class.contains("author")
+                    || id.contains("author")
+                    || itemprop.contains("author")
+                    || matches!(class, "byline" | "username" | "byl" | "BBL")
+                    || any_in(class, &["submitted-by", "posted-by", "journalist-name"]))
+        }
+        _ => {
+            let lc = class.to_ascii_lowercase();
+            id.to_ascii_lowercase().contains("author")
+                || lc.contains("author")
+                || lc.contains("byline")
+                || class.contains("screenname")
+                || class.contains("channel-name")
+                || class.contains("posted-by")
+                || itemprop.contains("author")
+                || e.attr("data-component")
+                    .is_some_and(|d| d.contains("Byline"))
+                || e.attr("rel").is_some_and(|r| r.contains("author"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P1: &str = "The ceasefire agreed in Geneva on Tuesday holds along the whole contact line, monitors said, and the first prisoners were exchanged at dawn.";
+    const P2: &str = "Humanitarian convoys reached the northern towns for the first time in six weeks, carrying food, fuel and medicine for about forty thousand people.";
+    const P3: &str = "Both delegations will meet again next month to agree on the reopening of the border crossings and on the return of displaced families.";
+
+    fn text(html: &str) -> Option<String> {
+        find(&Html::parse_document(html)).map(|b| render(&b).0)
+    }
+
+    fn page(body: &str) -> String {
+        format!("<!DOCTYPE html><html><head><title>t</title></head><body>{body}</body></html>")
+    }
+
+    #[test]
+    fn the_declared_body_wins_over_the_page_around_it() {
+        let html = page(&format!(
+            r#"<nav><ul><li><a href="/">Home</a></li><li><a href="/w">World</a></li></ul></nav>
+            <div class="layout"><p>Breaking: markets open higher across Asia this morning.</p>
+            <article><h1>Ceasefire holds</h1><div class="article__body"><p>{P1}</p><p>{P2}</p>
+            <h2>What comes next</h2><p>{P3}</p></div></article>
+            <div class="sidebar"><p>Most read: a very different story about a football transfer.</p></div></div>
+            <footer><p>Copyright 2026 The Daily Example. All rights reserved.</p></footer>"#
+        ));
+        assert_eq!(
+            text(&html).unwrap(),
+            format!("{P1}\n\n{P2}\n\nWhat comes next\n\n{P3}")
+        );
+    }
+
+    #[test]
+    fn furniture_named_by_class_comments_captions_and_hidden_parts_are_left_out() {
+        let html = page(&format!(
+            r#"<article><p>{P1}</p>
+            <div class="share-buttons"><p>Share this story with your friends and family today</p></div>
+            <div class="wp-caption"><img src="a.jpg"><p class="wp-caption-text">Delegates shake hands in Geneva</p></div>
+            <p>{P2}</p><div style="display: none"><p>Subscribe to read the whole of this article now</p></div>
+            <div aria-hidden="true"><p>Screen readers skip this sentence entirely.</p></div>
+            <div class="related-posts"><p>Another story you might like to read next</p></div>
+            <p>{P3}</p>
+            <div id="comments"><h3>12 comments</h3><p>First! Great article, thanks for sharing it.</p></div>
+            </article>"#
+        ));
+        assert_eq!(text(&html).unwrap(), format!("{P1}\n\n{P2}\n\n{P3}"));
+    }
+
+    #[test]
+    fn lists_of_links_go_and_prose_with_links_stays() {
+        let html = page(&format!(
+            r#"<article><p>{P1} <a href="/geneva">Read the agreement</a> in full.</p><p>{P2}</p>
+            <ul><li><a href="/a">Markets rally as the central bank pauses</a></li>
+            <li><a href="/b">Rail strike called off after a late deal</a></li>
+            <li><a href="/c">Storm warning for the northern coast</a></li></ul>
+            <ul><li>Prisoner exchanges at dawn</li><li>Convoys to the north</li></ul><p>{P3}</p></article>"#
+        ));
+        let t = text(&html).unwrap();
+        assert!(t.contains("Read the agreement in full."), "{t}");
+        assert!(
+            t.contains("- Prisoner exchanges at dawn\n\n- Convoys to the north"),
+            "{t}"
+        );
+        assert!(!t.contains("Markets rally"), "{t}");
+    }
+
+    #[test]
+    fn a_body_split_into_chunks_is_joined_but_teasers_are_not() {
+        let html = page(&format!(
+            r#"<div class="grid"><div class="body__inner article-body"><p>{P1}</p><p>{P2}</p></div></div>
+            <div class="ad">Advertisement</div>
+            <div class="grid"><div class="body__inner article-body"><p>{P3}</p></div></div>"#
+        ));
+        assert_eq!(text(&html).unwrap(), format!("{P1}\n\n{P2}\n\n{P3}"));
+        // A first match too short to be a body (a teaser) is not joined to others like it.
+        let html = page(&format!(
+            r#"<div class="teaser-text article-body"><p>Short teaser.</p></div>
+            <div class="teaser-text article-body"><p>Another teaser.</p></div>
+            <main><p>{P1}</p><p>{P2}</p><p>{P3}</p></main>"#
+        ));
+        let t = text(&html).unwrap();
+        assert!(t.ends_with(&format!("{P1}\n\n{P2}\n\n{P3}")), "{t}");
+        assert!(!t.contains("Another teaser"), "{t}");
+    }
+
+    #[test]
+    fn without_any_container_the_pages_paragraphs_are_recovered() {
+        let html = page(&format!(
+            r#"<div><div><p>{P1}</p><p>{P2}</p></div><div><p>{P3}</p></div></div>"#
+        ));
+        assert_eq!(text(&html).unwrap(), format!("{P1}\n\n{P2}\n\n{P3}"));
+    }
+
+    #[test]
+    fn text_between_line_breaks_makes_paragraphs() {
+        let html = page(&format!(
+            r#"<div class="entry-content">{P1}<br><br>{P2}<br><br>{P3}</div>"#
+        ));
+        assert_eq!(text(&html).unwrap(), format!("{P1}\n\n{P2}\n\n{P3}"));
+    }
+
+    #[test]
+    fn too_little_text_is_left_to_the_fallback() {
+        assert_eq!(text(&page("<article><p>Only a line.</p></article>")), None);
+        assert_eq!(text(&page("")), None);
+    }
+
+    #[test]
+    fn raw_html_keeps_headings_lists_and_links() {
+        let html = page(&format!(
+            r#"<article><p>{P1} <a href="/deal">The deal</a>.</p><h3>Next</h3><ul><li>One</li><li>Two</li></ul><p>{P2}</p></article>"#
+        ));
+        let blocks = find(&Html::parse_document(&html)).unwrap();
+        let raw = raw_html(&blocks);
+        assert!(raw.contains(r#"<a href="/deal">The deal</a>."#), "{raw}");
+        assert!(
+            raw.contains("<h3>Next</h3><ul><li>One</li><li>Two</li></ul><p>"),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn bylines_come_from_author_markup_strictest_first() {
+        let by = |body: &str| byline(&Html::parse_document(&page(body)));
+        assert_eq!(
+            by(r#"<div class="meta-author">Desk</div><a rel="author" href="/a">By Jane Doe</a>"#)
+                .as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            by(r#"<span itemprop="author"><img src="x.png"><span itemprop="name">Kim Lee</span> Staff</span>"#)
+                .as_deref(),
+            Some("Kim Lee")
+        );
+        // A date line or a biography is not a name.
+        assert_eq!(
+            by(r#"<div class="byline">Updated 12 March 2026</div>"#),
+            None
+        );
+        assert_eq!(
+            by(
+                r#"<div class="author-bio">Jane has covered diplomacy for the paper since the first talks, and before that she reported from Brussels and Vienna for many years</div>"#
+            ),
+            None
+        );
     }
 }

@@ -149,6 +149,7 @@ pub(crate) fn title(meta: &PageMeta, ld: &JsonLdArticle) -> Option<String> {
             "og:title",
             "title",
             "twitter:title",
+            "parsely-title",
         ])
         .and_then(clean_text)
     }) {

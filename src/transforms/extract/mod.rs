@@ -200,7 +200,12 @@ pub fn extract_steps(
     let cleaned = match body {
         Some(c) => c,
         None => match steps.own_first.then(|| content::find(doc.get())).flatten() {
-            Some(blocks) => own_body(&blocks, steps),
+            Some(blocks) => {
+                if article.byline.is_none() {
+                    article.byline = content::byline(doc.get());
+                }
+                own_body(blocks, url, steps)
+            }
             None => automatic_body(&doc, page.declared_bodies, url, steps, &mut article),
         },
     };
@@ -354,26 +359,27 @@ fn automatic_body(
     }
 }
 
-/// The body our own rules found ([`content`]), without its link furniture.
-fn own_body(blocks: &[content::Block], steps: &Steps) -> Cleaned {
-    let (text, links) = content::render(blocks);
-    if !steps.link_blocks {
-        return Cleaned { text, html: None };
-    }
-    let furniture = furniture::link_paragraphs(&text, &links);
-    let kept: Vec<&str> = text
-        .split("\n\n")
-        .zip(&furniture)
-        .filter_map(|(p, f)| (!f).then_some(p))
-        .collect();
-    Cleaned {
-        text: if kept.is_empty() {
-            text
+/// The body our own rules found ([`content`]), without its link furniture, as text and as
+/// sanitised HTML (links made absolute against `url`).
+fn own_body(blocks: Vec<content::Block>, url: Option<&Url>, steps: &Steps) -> Cleaned {
+    let blocks = if steps.link_blocks {
+        let (text, links) = content::render(&blocks);
+        let furniture = furniture::link_paragraphs(&text, &links);
+        if furniture.iter().all(|f| *f) {
+            blocks
         } else {
-            kept.join("\n\n")
-        },
-        html: None,
-    }
+            blocks
+                .into_iter()
+                .zip(furniture)
+                .filter_map(|(b, f)| (!f).then_some(b))
+                .collect()
+        }
+    } else {
+        blocks
+    };
+    let (text, _) = content::render(&blocks);
+    let html = clean_html(&content::raw_html(&blocks), url).html;
+    Cleaned { text, html }
 }
 
 /// At least this many words make a declared body worth trusting.
