@@ -1,12 +1,16 @@
 //! Main-content extraction of a whole HTML page: the article's text (paragraphs and headings), a
 //! sanitised HTML rendering, and its metadata (title, byline, publication date, language).
 //!
-//! The body comes from rs-trafilatura (the strongest Rust extractor on the article-extraction
-//! benchmark): its plain text decides what is content; its HTML, re-rendered through our own
-//! [`crate::transforms::clean`], gives paragraphs and markup where it agrees with that text
-//! ([`segment`]); a body the page declares with schema.org microdata bounds it ([`blocks`]).
-//! Per-site CSS selectors override all of it. Metadata comes from our own single tokenizer pass
-//! ([`meta`]) with trafilatura's findings as a fallback. Does not fetch: pure, no I/O.
+//! The body comes from our own rules ([`content`]): trafilatura's published container, furniture,
+//! link-density and wild-text rules, run on the one tree the page is parsed into. Where they find
+//! too little text, rs-trafilatura (the strongest Rust extractor on the article-extraction
+//! benchmark, and slower: it parses the page three times) is asked instead: its plain text decides
+//! what is content; its HTML, re-rendered through our own [`crate::transforms::clean`], gives
+//! paragraphs and markup where it agrees with that text ([`segment`]); a body the page declares with
+//! schema.org microdata bounds it ([`blocks`]). Link furniture ([`furniture`]), labels
+//! ([`labels`]) and quoted posts ([`embeds`]) are handled on either path. Per-site CSS selectors
+//! override all of it. Metadata comes from our own single tokenizer pass ([`meta`]), author markup
+//! in the tree, and trafilatura's findings where it ran. Does not fetch: pure, no I/O.
 
 mod blocks;
 mod content;
@@ -179,8 +183,8 @@ pub fn extract_steps(
         html
     };
     // Scripts and styles hold no text but half the bytes, and indentation a quarter of the rest:
-    // what builds trees from here on (the extractor three times over, as it parses copies of the
-    // page for its fallbacks) goes without them.
+    // what builds trees from here on (ours, and rs-trafilatura's three when it is asked) goes
+    // without them.
     let slim = page.slimmed(html);
     let html = slim.as_str();
     let ld = fields::json_ld_article(&page.json_ld);
@@ -237,8 +241,8 @@ pub fn extract_steps(
     article
 }
 
-/// The page as scraper's tree, built on first use: rs-trafilatura builds its own, and ours is
-/// needed only for selectors, a declared body or the block fallback (a minority of pages).
+/// The page as scraper's tree, built on first use: our own rules need it, but a site whose
+/// selectors find the whole body, or an ablation run without [`Steps::own_first`], may not.
 struct LazyDoc<'a> {
     html: &'a str,
     doc: OnceCell<Html>,

@@ -467,4 +467,44 @@ proptest::proptest! {
         proptest::prop_assert_eq!(strip(&slim), strip(&without_code));
         proptest::prop_assert!(slim.len() <= without_code.len());
     }
+
+    /// Our own body rules never panic on any nesting of containers, furniture, lists, tables,
+    /// links and line breaks; every word they give is a word of the page's text, and the text
+    /// keeps its format (no blank-line runs, no whitespace at either end of a paragraph).
+    #[test]
+    fn own_rules_give_only_page_words_in_the_text_format(parts in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "<article>", "</article>", "<div class=\"entry-content\">", "<div class=\"share\">",
+            "<div id=\"comments\">", "</div>", "<p>", "</p>", "<ul>", "<li>", "</ul>",
+            "<table><tr><td>", "</td><td>", "</table>", "<a href=\"/x\">", "</a>", "<br>",
+            "<h2>", "</h2>", "<b>", "</b>", "<script>var x;</script>", "<span hidden>",
+            "Geneva talks resume with both delegations present and monitors on the line ",
+            "Geneva talks resume with both delegations present and monitors on the line ",
+            "Geneva talks resume with both delegations present and monitors on the line ",
+            "Geneva talks resume with both delegations present and monitors on the line ",
+            "convoys", "é", " ", "\n", "&amp;", ".",
+        ]),
+        0..60,
+    )) {
+        let page: String = parts.concat();
+        let doc = scraper::Html::parse_document(&page);
+        let text = super::content::find(&doc).map(|b| super::content::render(&b).0).unwrap_or_default();
+        let words: std::collections::HashSet<String> = ["Geneva talks resume with both delegations present and monitors on the line", "convoys", "é", "&", ".", "-"]
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect();
+        for para in text.split("\n\n") {
+            proptest::prop_assert!(!para.is_empty() || text.is_empty(), "{:?}", text);
+            proptest::prop_assert_eq!(para.trim(), para);
+            for w in para.split_whitespace() {
+                // Touching text nodes join ("convoys." or "éconvoys"), so check by pieces.
+                let mut rest = w;
+                while !rest.is_empty() {
+                    let piece = words.iter().filter(|p| rest.starts_with(p.as_str())).max_by_key(|p| p.len());
+                    proptest::prop_assert!(piece.is_some(), "{w:?} in {:?}", text);
+                    rest = &rest[piece.unwrap().len()..];
+                }
+            }
+        }
+    }
 }
