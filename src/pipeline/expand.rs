@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::errors::chain;
 use crate::model::{HtmlSettings, Markup, RawBrief, SourceState, Validators};
+use crate::pipeline::read::run_blocking;
 use crate::sources::html::{
     Listing, ListingLink, ListingSelectors, article_brief, article_selectors, parse_listing,
 };
@@ -15,6 +16,7 @@ use crate::sources::http::{ACCEPT_HTML, FetchError, Fetched, HttpClient};
 use crate::store::LinkState;
 use crate::store::writer::WriterHandle;
 use crate::transforms::canonicalize::canonicalize;
+use crate::transforms::extract::Selectors;
 use crate::transforms::normalize::guid_of;
 
 /// What the expand step leaves to process.
@@ -148,16 +150,11 @@ async fn articles(
                     waiting += 1;
                     continue;
                 };
-                out.push(article_brief(
-                    &page.body,
-                    page.content_type.as_deref(),
-                    &link.url,
-                    &page.url,
-                    &article,
-                    Some(&link.text)
-                        .filter(|t| !t.is_empty())
-                        .map(String::as_str),
-                ));
+                let fallback = Some(link.text.clone()).filter(|t| !t.is_empty());
+                match extract_article(name, page, &link.url, &article, fallback).await {
+                    Some(brief) => out.push(brief),
+                    None => out.push(stub(&link.url, &link.text)),
+                }
             }
             LinkState::New => waiting += 1,
             LinkState::Known => {}
@@ -222,14 +219,10 @@ pub(super) async fn full_articles(
                 continue;
             }
         };
-        let a = article_brief(
-            &page.body,
-            page.content_type.as_deref(),
-            &link,
-            &page.url,
-            &selectors,
-            None,
-        );
+        let Some(a) = extract_article(&src.spec.name, page, &link, &selectors, None).await else {
+            // The entry keeps its feed text.
+            continue;
+        };
         let e = &mut entries[i];
         if a.content.is_some() {
             e.content = a.content;
@@ -278,6 +271,35 @@ async fn link_states<'a>(
 }
 
 /// A plain GET of a page; failures are logged with the source and URL.
+/// [`article_brief`] on the blocking pool (extraction is CPU work, milliseconds a page, that must
+/// not hold an async worker); a panic inside it is logged with the source and URL and gives `None`.
+async fn extract_article(
+    source: &str,
+    page: Fetched,
+    link: &Url,
+    selectors: &Selectors,
+    fallback_title: Option<String>,
+) -> Option<RawBrief> {
+    let (url, selectors) = (link.clone(), selectors.clone());
+    let work = move || {
+        article_brief(
+            &page.body,
+            page.content_type.as_deref(),
+            &url,
+            &page.url,
+            &selectors,
+            fallback_title.as_deref(),
+        )
+    };
+    match run_blocking(work).await {
+        Ok(brief) => Some(brief),
+        Err(e) => {
+            tracing::error!(source = %source, url = %crate::sources::http::shown_url(link), error = %e, "article extraction failed");
+            None
+        }
+    }
+}
+
 async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Result<Fetched, FetchError> {
     client.get(url, ACCEPT_HTML).await.inspect_err(
         |e| tracing::warn!(source = %source, url = %crate::sources::http::shown_url(url), error = %chain(e), "page fetch failed"),
