@@ -202,13 +202,72 @@ pub(super) fn find(doc: &Html) -> Option<Vec<Block>> {
         }
     }
     if chars(&blocks) < MIN_EXTRACTED_SIZE {
+        // No container holds the article: the whole page's text, or the elements whose paragraphs
+        // weigh most when they hold at least half of it (the rest is sidebars and teasers).
         let body = body_of(root).unwrap_or(root);
-        blocks = Extraction::new(body, true).run();
+        let whole = Extraction::new(body, true).run();
+        blocks = densest(body)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|n| Extraction::new(n, true).run())
+            .collect();
+        if chars(&blocks) < MIN_EXTRACTED_SIZE || chars(&blocks) * 2 < chars(&whole) {
+            blocks = whole;
+        }
         while matches!(blocks.last(), Some(b) if b.is(Kind::Heading)) {
             blocks.pop();
         }
     }
     (chars(&blocks) >= MIN_EXTRACTED_SIZE).then_some(blocks)
+}
+
+/// The element whose paragraphs weigh most, with those of its siblings that weigh at least a fifth
+/// as much and at least 10 (Readability's scoring: each paragraph of 25 or more characters scores one, one per comma
+/// and one per 100 characters up to three, given whole to its parent and half to its grandparent).
+fn densest(body: NodeRef<'_, Node>) -> Option<Vec<NodeRef<'_, Node>>> {
+    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        for c in n.children() {
+            let Some(e) = c.value().as_element() else {
+                continue;
+            };
+            if removed(e) || discarded(e) {
+                continue;
+            }
+            if matches!(e.name(), "p" | "pre" | "td") {
+                let text: String = c
+                    .descendants()
+                    .filter_map(|d| d.value().as_text())
+                    .map(|t| &**t)
+                    .collect();
+                let len = text.trim().chars().count();
+                if len < 25 {
+                    continue;
+                }
+                let score = 1.0 + text.matches(',').count() as f64 + (len as f64 / 100.0).min(3.0);
+                if let Some(parent) = c.parent() {
+                    *scores.entry(parent.id()).or_default() += score;
+                    if let Some(grand) = parent.parent() {
+                        *scores.entry(grand.id()).or_default() += score / 2.0;
+                    }
+                }
+            } else {
+                stack.push(c);
+            }
+        }
+    }
+    let (id, top) = scores.iter().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let best = body.tree().get(*id).expect("id from this tree");
+    // Siblings that score a fifth of the best, and at least 10, belong to the article too.
+    let threshold = (top * 0.2).max(10.0);
+    let parent = best.parent()?;
+    Some(
+        parent
+            .children()
+            .filter(|c| c.id() == best.id() || scores.get(&c.id()).is_some_and(|s| *s >= threshold))
+            .collect(),
+    )
 }
 
 fn chars(blocks: &[Block]) -> usize {
@@ -1148,7 +1207,20 @@ mod tests {
     #[test]
     fn without_any_container_the_pages_paragraphs_are_recovered() {
         let html = page(&format!(
-            r#"<div><div><p>{P1}</p><p>{P2}</p></div><div><p>{P3}</p></div></div>"#
+            r#"<div><div><p>{P1}</p><p>{P2}</p><p>{P3}</p></div><div><p>{P3}</p><p>{P2}</p><p>{P1}</p></div></div>"#
+        ));
+        // Two halves that weigh alike are both the article.
+        assert_eq!(
+            text(&html).unwrap(),
+            format!("{P1}\n\n{P2}\n\n{P3}\n\n{P3}\n\n{P2}\n\n{P1}")
+        );
+    }
+
+    #[test]
+    fn without_any_container_the_weightiest_paragraphs_leave_the_sidebar_out() {
+        let html = page(&format!(
+            r#"<div id="wrap"><div id="left"><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>
+            <div id="right"><p>Weather tomorrow: sunny spells, light winds from the west.</p></div></div>"#
         ));
         assert_eq!(text(&html).unwrap(), format!("{P1}\n\n{P2}\n\n{P3}"));
     }
