@@ -10,8 +10,10 @@
 //! STAGES=extract PASSES=1 valgrind --tool=callgrind target/release/deps/extract-HASH   # one stage
 //! ```
 //!
-//! `STAGES` (comma-separated `extract`, `parse`, `bound`, `threads`; all by default) picks what is
-//! measured, so that a profiler run covers only the stage of interest.
+//! `STAGES` (comma-separated `extract`, `fallback`, `parse`, `bound`, `threads`; all by default)
+//! picks what is measured, so that a profiler run covers only the stage of interest. `fallback` is
+//! the rs-trafilatura path alone (`own_first` off), the peer to read `extract` against on a machine
+//! whose speed is unknown.
 //!
 //! Pages are `PAGES_DIR/*/source.html` or `PAGES_DIR/test-pages/*/source.html` (the layout of
 //! Mozilla Readability's test pages). When the folder is absent or empty the bench says so and
@@ -21,7 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use briefwatch::transforms::extract::{decode_html, extract};
+use briefwatch::transforms::extract::{Selectors, Steps, decode_html, extract, extract_steps};
 
 fn main() {
     let dir = std::env::var("PAGES_DIR")
@@ -31,7 +33,8 @@ fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let stages = std::env::var("STAGES").unwrap_or_else(|_| "extract,parse,bound,threads".into());
+    let stages =
+        std::env::var("STAGES").unwrap_or_else(|_| "extract,fallback,parse,bound,threads".into());
     let stage = |name: &str| stages.split(',').any(|s| s.trim() == name);
     let pages = match load(Path::new(&dir)) {
         Ok(p) if !p.is_empty() => {
@@ -60,6 +63,23 @@ fn main() {
             }
         }
         report("1 thread", pages.len() * passes, bytes * passes, start);
+    }
+
+    if stage("fallback") {
+        // The same pages through rs-trafilatura's path alone (our rules around it, not before it):
+        // the peer that `extract` is measured against in the same run.
+        let steps = Steps {
+            own_first: false,
+            ..Steps::default()
+        };
+        let selectors = Selectors::default();
+        let start = Instant::now();
+        for _ in 0..passes {
+            for p in &pages {
+                std::hint::black_box(extract_steps(p, None, &selectors, &steps));
+            }
+        }
+        report("rs-traf.", pages.len() * passes, bytes * passes, start);
     }
 
     if stage("parse") {

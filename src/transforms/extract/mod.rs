@@ -126,11 +126,9 @@ impl Default for Steps {
 }
 
 impl Steps {
-    /// The named step's switch (`article_hint`, `block_fallback`,
-    /// `drop_title_heading`, `clean_render`, `text_agreement`, `declared_body`, `link_blocks`,
-    /// `labels`, `embeds`), for
-    /// command-line
-    /// ablation.
+    /// The named step's switch (`article_hint`, `block_fallback`, `drop_title_heading`,
+    /// `clean_render`, `text_agreement`, `declared_body`, `link_blocks`, `labels`, `embeds`,
+    /// `own_first`), for command-line ablation.
     pub fn switch(&mut self, name: &str) -> Option<&mut bool> {
         match name {
             "article_hint" => Some(&mut self.article_hint),
