@@ -270,7 +270,6 @@ async fn link_states<'a>(
     }
 }
 
-/// A plain GET of a page; failures are logged with the source and URL.
 /// [`article_brief`] on the blocking pool (extraction is CPU work, milliseconds a page, that must
 /// not hold an async worker); a panic inside it is logged with the source and URL and gives `None`.
 async fn extract_article(
@@ -300,6 +299,7 @@ async fn extract_article(
     }
 }
 
+/// A plain GET of a page; failures are logged with the source and URL.
 async fn fetch_page(client: &HttpClient, url: &Url, source: &str) -> Result<Fetched, FetchError> {
     client.get(url, ACCEPT_HTML).await.inspect_err(
         |e| tracing::warn!(source = %source, url = %crate::sources::http::shown_url(url), error = %chain(e), "page fetch failed"),
