@@ -147,11 +147,15 @@ fn distinct_estimate(hashes: &[u64]) -> usize {
 /// with xxh3, and a shingle's hash mixes its words' hashes in order.
 fn shingle_hashes(text: &str, seed: u64) -> Vec<u64> {
     let words = word_hashes(text, seed);
-    let k = SHINGLE_WORDS.min(words.len());
-    if k == 0 {
-        return Vec::new();
+    match words.len() {
+        0 => Vec::new(),
+        // The usual case with the window's length known, which lets the mix unroll.
+        n if n >= SHINGLE_WORDS => words
+            .windows(SHINGLE_WORDS)
+            .map(|w| mix_words(<&[u64; SHINGLE_WORDS]>::try_from(w).expect("window")))
+            .collect(),
+        _ => vec![mix_words(&words)],
     }
-    words.windows(k).map(mix_words).collect()
 }
 
 /// Order-sensitive combination of word hashes into one uniform 64-bit shingle hash (MurmurHash3's
@@ -220,12 +224,19 @@ fn word_hashes(text: &str, seed: u64) -> Vec<u64> {
             }
             seen |= class;
         }
-        let word = &text[start..i];
+        // `start` and `i` are character boundaries; the bytes are sliced, not the `str`, to skip
+        // checking that again for every word.
+        let word = &bytes[start..i];
         if seen & (UPPER | NON_ASCII) == 0 {
-            out.push(xxh3_64_with_seed(word.as_bytes(), seed));
+            out.push(xxh3_64_with_seed(word, seed));
+        } else if seen & NON_ASCII == 0 {
+            scratch.clear();
+            scratch.extend_from_slice(word);
+            scratch.make_ascii_lowercase();
+            out.push(xxh3_64_with_seed(&scratch, seed));
         } else {
             scratch.clear();
-            for c in word.chars() {
+            for c in text[start..i].chars() {
                 push_lowercase(&mut scratch, c);
             }
             out.push(xxh3_64_with_seed(&scratch, seed));

@@ -22,11 +22,17 @@ impl AsciiRun {
         // With every byte below 0x80, `x + (0x80 - c)` sets a byte's high bit exactly when `x >= c`,
         // without carrying into the next byte. Non-ASCII bytes are masked out of the result.
         let ascii = !w & HIGH;
-        let low = w & !HIGH;
-        let at_least = |c: u8| low.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
-        let within = |lo: u8, hi: u8| at_least(lo) & !at_least(hi + 1) & ascii;
-        let upper = within(b'A', b'Z');
-        let alnum = within(b'0', b'9') | upper | within(b'a', b'z');
+        let within = |x: u64, lo: u8, hi: u8| {
+            let low = x & !HIGH;
+            let at_least = |c: u8| low.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+            at_least(lo) & !at_least(hi + 1) & ascii
+        };
+        // Setting bit 5 maps 'A'..='Z' onto 'a'..='z' and no other byte into that range, so one
+        // range test finds the letters; the capitals among them are those whose bit 5 was clear
+        // (shifted up to bit 7 of the same byte). Digits are tested on the bytes as they are.
+        let letter = within(w | ONES * 0x20, b'a', b'z');
+        let upper = letter & !(w << 2);
+        let alnum = letter | within(w, b'0', b'9');
         let len = ((!alnum & HIGH).trailing_zeros() / 8) as usize;
         let in_run = match len {
             8 => u64::MAX,
