@@ -30,7 +30,7 @@ impl AsciiRun {
         // Setting bit 5 maps 'A'..='Z' onto 'a'..='z' and no other byte into that range, so one
         // range test finds the letters; the capitals among them are those whose bit 5 was clear
         // (shifted up to bit 7 of the same byte). Digits are tested on the bytes as they are.
-        let letter = within(w | ONES * 0x20, b'a', b'z');
+        let letter = within(w | (ONES * 0x20), b'a', b'z');
         let upper = letter & !(w << 2);
         let alnum = letter | within(w, b'0', b'9');
         let len = ((!alnum & HIGH).trailing_zeros() / 8) as usize;
