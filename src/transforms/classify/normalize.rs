@@ -112,8 +112,12 @@ fn caps_of(kinds: u8, first_upper: Option<bool>) -> Caps {
     }
 }
 
-/// Whether the first letter of an ASCII run is a capital (`None` without letters).
-fn first_upper_ascii(run: &str) -> Option<bool> {
+/// Whether the first letter of an ASCII run is a capital (`None` without letters). `kinds` is the
+/// run's [`CLASS`] bits together: without a capital among them the answer needs no second look.
+fn first_upper_ascii(run: &str, kinds: u8) -> Option<bool> {
+    if kinds & CAPITAL == 0 {
+        return (kinds & LETTER != 0).then_some(false);
+    }
     run.bytes()
         .find(u8::is_ascii_alphabetic)
         .map(|c| c.is_ascii_uppercase())
@@ -168,7 +172,7 @@ impl Builder {
         });
         tok.end = end;
         if self.first_upper.is_none() {
-            self.first_upper = first_upper_ascii(run);
+            self.first_upper = first_upper_ascii(run, kinds);
         }
         self.kinds |= kinds & (LETTER | LOWER);
         self.out.buf.push_str(run);
@@ -190,7 +194,7 @@ impl Builder {
             start: at,
             end: at + run.len(),
             norm: (n as u32, self.out.buf.len() as u32),
-            caps: caps_of(kinds, first_upper_ascii(run)),
+            caps: caps_of(kinds, first_upper_ascii(run, kinds)),
             hyphen_before: self.pending_hyphen && self.last_end == at,
         });
         self.pending_hyphen = false;
@@ -332,6 +336,35 @@ pub fn normalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_capital_is_read_from_the_run_only_when_it_has_capitals() {
+        for run in [
+            "", "7", "42x", "abc", "Abc", "aBC", "ABC", "9Lives", "9lives", "x9Y",
+        ] {
+            let kinds = run.bytes().fold(0, |k, b| k | CLASS[usize::from(b)]);
+            let definition = run
+                .bytes()
+                .find(u8::is_ascii_alphabetic)
+                .map(|c| c.is_ascii_uppercase());
+            assert_eq!(first_upper_ascii(run, kinds), definition, "{run:?}");
+        }
+        let caps: Vec<_> = tokenize("Nato nato NATO 9Lives 2026")
+            .toks
+            .iter()
+            .map(|t| t.caps)
+            .collect();
+        assert_eq!(
+            caps,
+            [
+                Caps::Capitalized,
+                Caps::Lower,
+                Caps::Upper,
+                Caps::Capitalized,
+                Caps::Lower
+            ]
+        );
+    }
 
     #[test]
     fn nfkc_case_and_diacritics_fold() {
